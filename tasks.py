@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""The two quick-start commands, with nothing but Python 3.11+ on the machine.
+
+    python3 tasks.py demo   # create .venv, install, run `treaty demo`
+    python3 tasks.py test   # create .venv, install with test extras, ruff + pytest
+
+The virtual environment lives in ``.venv`` next to this file (``TREATYFLOW_VENV``
+overrides it). Installation is skipped when ``pyproject.toml`` has not changed
+since the last successful install.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("TREATYFLOW_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+
+
+def _run(*args: str | Path) -> None:
+    result = subprocess.run([str(a) for a in args], cwd=ROOT)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def ensure_venv(extras: str) -> None:
+    """Create the venv and install the project with ``extras`` unless already done."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"treatyflow needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    key = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    stamp = VENV / ".treatyflow-installed"
+    if stamp.exists() and stamp.read_text() == key and PY.exists():
+        return
+    if not PY.exists():
+        print(f"creating virtual environment in {VENV}", flush=True)
+        _run(sys.executable, "-m", "venv", VENV)
+    print("installing treatyflow and its pinned dependencies", flush=True)
+    _run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", f".[{extras}]")
+    stamp.write_text(key)
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) != 1 or argv[0] not in {"demo", "test"}:
+        sys.exit("usage: python3 tasks.py demo|test")
+    ensure_venv("test")
+    if argv[0] == "demo":
+        _run(BIN / "treaty", "demo")
+    else:
+        _run(BIN / "ruff", "check", ".")
+        _run(BIN / "ruff", "format", "--check", ".")
+        _run(PY, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
