@@ -31,7 +31,7 @@ def _run(*args: str | Path) -> None:
 
 def ensure_venv(extras: str) -> None:
     """Create the venv and install the project with ``extras`` unless already done."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script may run on an old Python
         sys.exit(f"treatyflow needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     key = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
     stamp = VENV / ".treatyflow-installed"

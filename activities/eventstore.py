@@ -1,0 +1,75 @@
+"""The one write path of the domain record: append events to the PostgreSQL store.
+
+Workflows call :meth:`EventStoreActivities.append_events` with the events they decided,
+the stream version they expect and deterministic event ids; a retried activity (worker
+crash after the commit) appends nothing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from eventstore.store import ConcurrencyError, EventStore, NewEvent
+
+
+class EventRecord(BaseModel):
+    """One event to append: its deterministic id, type, JSON payload and business date."""
+
+    event_id: UUID
+    event_type: str
+    data: dict[str, Any]
+    occurred_on: date | None
+
+
+class AppendRequest(BaseModel):
+    """Append ``events`` to ``stream_id`` at ``expected_version`` + 1 ..., with ``metadata``."""
+
+    stream_id: str
+    expected_version: int
+    events: list[EventRecord]
+    metadata: dict[str, Any]
+
+
+class AppendResponse(BaseModel):
+    """The stream's version after the append; ``appended`` False on an idempotent retry."""
+
+    last_version: int
+    appended: bool
+
+
+class EventStoreActivities:
+    """Activities bound to one :class:`~eventstore.store.EventStore` (one pool per worker)."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    @activity.defn(name="append_events")
+    async def append_events(self, request: AppendRequest) -> AppendResponse:
+        """Append the events; ``ConcurrencyError`` becomes a non-retryable failure."""
+        events = [
+            NewEvent(
+                event_id=e.event_id,
+                event_type=e.event_type,
+                data=e.data,
+                metadata=request.metadata,
+                occurred_on=e.occurred_on,
+            )
+            for e in request.events
+        ]
+        try:
+            result = await self._store.append(request.stream_id, request.expected_version, events)
+        except ConcurrencyError as err:
+            raise ApplicationError(str(err), type="ConcurrencyError", non_retryable=True) from err
+        activity.logger.info(
+            "appended %s event(s) to %s (appended=%s)",
+            len(events),
+            request.stream_id,
+            result.appended,
+        )
+        return AppendResponse(last_version=result.last_version, appended=result.appended)

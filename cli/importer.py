@@ -1,0 +1,176 @@
+"""``treaty import``: a depositary status table -> ratification processes.
+
+Columns (as ``examples/ccm/status.csv``): ``state``, ``signature_date``, ``instrument``,
+``deposit_date``, ``source``. Parsing and planning are pure; :func:`plan` turns a row and
+the process's current state into the commands still to send, so importing the same file
+twice sends nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from domain import ratification as r
+from domain.errors import DomainError
+from domain.states import resolve_state
+from domain.treaties import SIGNATORY_INSTRUMENTS
+
+REQUIRED_COLUMNS = ("state", "signature_date", "instrument", "deposit_date", "source")
+INSTRUMENTS = ("ratification", "acceptance", "approval", "accession")
+_PROVISIONAL = re.compile(r"provisional application of art\.?\s*1\b[^;]*declared", re.I)
+
+
+class TableError(Exception):
+    """The file as a whole cannot be imported (missing file, missing columns)."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One valid row: ``line`` is its line number in the file (header = line 1)."""
+
+    line: int
+    name: str
+    state: str
+    signed_on: date | None
+    instrument: str | None
+    deposited_on: date | None
+    source: str
+    provisional_application: bool
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A row refused, with the reason."""
+
+    line: int
+    name: str
+    reason: str
+
+
+def _date(value: str, column: str) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as err:
+        raise DomainError(
+            f"{column} {value!r} is not a valid date ({err}); expected YYYY-MM-DD"
+        ) from None
+
+
+def parse_row(line: int, raw: dict[str, str | None]) -> Row | RowError:
+    """Validate one CSV row (no I/O); unknown States get the closest names suggested."""
+    name = (raw.get("state") or "").strip()
+    try:
+        state = resolve_state(name).code
+        signed_on = _date(raw.get("signature_date") or "", "signature_date")
+        deposited_on = _date(raw.get("deposit_date") or "", "deposit_date")
+        instrument = (raw.get("instrument") or "").strip().lower() or None
+        if instrument is not None and instrument not in INSTRUMENTS:
+            raise DomainError(
+                f"instrument {instrument!r} is not one of {', '.join(INSTRUMENTS)} (or empty)"
+            )
+        if (instrument is None) != (deposited_on is None):
+            raise DomainError("instrument and deposit_date go together: give both or neither")
+        if instrument == "accession" and signed_on is not None:
+            raise DomainError("an accession has no signature: leave signature_date empty")
+        if instrument is None and signed_on is None:
+            raise DomainError("neither a signature nor a deposit: nothing to record")
+    except DomainError as err:
+        return RowError(line=line, name=name or "(empty)", reason=str(err))
+    source = (raw.get("source") or "").strip()
+    return Row(
+        line=line,
+        name=name,
+        state=state,
+        signed_on=signed_on,
+        instrument=instrument,
+        deposited_on=deposited_on,
+        source=source,
+        provisional_application=bool(_PROVISIONAL.search(source)),
+    )
+
+
+def read_table(path: Path) -> tuple[list[Row], list[RowError]]:
+    """Read and validate a status table; :class:`TableError` if it cannot be used at all.
+
+    A State that appears on two rows is refused on the second.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as err:
+        raise TableError(f"cannot read {path}: {err.strerror}") from err
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise TableError(
+            f"{path} lacks column(s) {', '.join(missing)}; "
+            f"expected a header with {', '.join(REQUIRED_COLUMNS)}"
+        )
+    rows: list[Row] = []
+    errors: list[RowError] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(reader, start=2):
+        parsed = parse_row(i, raw)
+        if isinstance(parsed, Row):
+            if parsed.state in seen:
+                parsed = RowError(
+                    line=i,
+                    name=parsed.name,
+                    reason=f"{parsed.state} already on line {seen[parsed.state]}",
+                )
+            else:
+                seen[parsed.state] = i
+        (rows if isinstance(parsed, Row) else errors).append(parsed)
+    return rows, errors
+
+
+@dataclass
+class Plan:
+    """What a row still needs: the commands to send, or why it is refused."""
+
+    commands: list[r.Sign | r.Deposit] = field(default_factory=list)
+    refused: str | None = None
+    signature_unknown: bool = False
+
+
+def plan(row: Row, current: r.RatificationState) -> Plan:
+    """The commands that bring ``current`` to what ``row`` says (empty: nothing to do).
+
+    A ratification/acceptance/approval with no signature date is imported with the
+    signature date unknown (the source did not give it); a row that contradicts the record
+    (another deposit date, another signature date) is refused.
+    """
+    result = Plan()
+    needs_signature = row.signed_on is not None or row.instrument in SIGNATORY_INSTRUMENTS
+    if needs_signature:
+        if not current.signed:
+            result.commands.append(r.Sign(signed_on=row.signed_on))
+            result.signature_unknown = row.signed_on is None
+        elif row.signed_on is not None and current.signed_on not in (None, row.signed_on):
+            result.refused = (
+                f"the record has {row.state}'s signature on {current.signed_on}, "
+                f"the row says {row.signed_on}"
+            )
+            return result
+    if row.instrument is not None and row.deposited_on is not None:
+        if current.consented_on is None:
+            result.commands.append(
+                r.Deposit(
+                    instrument=row.instrument,  # type: ignore[arg-type]
+                    deposited_on=row.deposited_on,
+                    provisional_application=row.provisional_application,
+                )
+            )
+        elif (current.consented_on, current.instrument) != (row.deposited_on, row.instrument):
+            result.refused = (
+                f"the record has {row.state}'s instrument of {current.instrument} deposited "
+                f"on {current.consented_on}, the row says {row.instrument} on {row.deposited_on}"
+            )
+            result.commands = []
+    return result

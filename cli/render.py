@@ -1,0 +1,85 @@
+"""Output: rich tables for people, JSON for scripts (``--json``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from domain import ratification as r
+from domain.states import resolve_state
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _default(value: object) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def print_json(data: Any) -> None:
+    """Write ``data`` as JSON on stdout (dates as ISO 8601)."""
+    sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False, indent=2) + "\n")
+
+
+def _d(day: date | None, unknown: str = "") -> str:
+    return day.isoformat() if day else unknown
+
+
+def state_name(code: str) -> str:
+    """Display name of an ISO3 code (the code itself if unknown)."""
+    try:
+        return resolve_state(code).name
+    except Exception:  # noqa: BLE001 - display only
+        return code
+
+
+def status_row(s: r.RatificationState) -> dict[str, Any]:
+    """One State's status as a JSON-ready dict."""
+    return {
+        "state": s.state,
+        "name": state_name(s.state),
+        "signed": s.signed,
+        "signed_on": s.signed_on,
+        "domestic_procedure_completed_on": s.domestic_procedure_completed_on,
+        "instrument": s.instrument,
+        "consented_on": s.consented_on,
+        "in_force_on": s.in_force_on,
+        "eif_article": s.eif_article,
+        "provisional_application": s.provisional_application,
+        "status": s.status(),
+    }
+
+
+def status_table(states: list[r.RatificationState], title: str) -> Table:
+    """The table of ``treaty status``."""
+    table = Table(title=title, header_style="bold")
+    for col in (
+        "State",
+        "ISO3",
+        "Signature",
+        "Instrument",
+        "Deposit",
+        "Entry into force",
+        "Status",
+    ):
+        table.add_column(col)
+    for s in states:
+        signature = _d(s.signed_on, "date unknown") if s.signed else ""
+        eif = f"{_d(s.in_force_on)} ({s.eif_article})" if s.in_force_on else ""
+        table.add_row(
+            state_name(s.state),
+            s.state,
+            signature,
+            s.instrument or "",
+            _d(s.consented_on),
+            eif,
+            s.status(),
+        )
+    return table

@@ -1,0 +1,244 @@
+"""Staff operations on Temporal: start processes, send commands, query them.
+
+Every command goes to its workflow as an Update; a refusal comes back at once as
+:class:`Refused` and nothing reaches the history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from cli import importer
+from domain import ids
+from domain import ratification as r
+from domain import treaty as t
+from workflows.common import CommandMeta, Recorded
+from workflows.ratification import (
+    DepositRequest,
+    DomesticProcedureRequest,
+    RatificationInput,
+    RatificationView,
+    RatificationWorkflow,
+    SignRequest,
+)
+from workflows.treaty import StatementRequest, TreatyInput, TreatyView, TreatyWorkflow
+
+
+class Refused(Exception):
+    """A command refused by its process (the message says why); nothing was recorded."""
+
+
+async def ensure_treaty(client: Client, treaty: str, task_queue: str) -> WorkflowHandle:
+    """Start ``treaty:<CODE>`` unless it runs already; return its handle."""
+    return await client.start_workflow(
+        TreatyWorkflow.run,
+        TreatyInput(treaty=treaty),
+        id=ids.treaty_workflow_id(treaty),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
+async def ensure_ratification(
+    client: Client, treaty: str, state: str, task_queue: str
+) -> WorkflowHandle:
+    """Start ``ratification:<CODE>:<ISO3>`` unless it runs; the treaty process first."""
+    treaty_handle = await ensure_treaty(client, treaty, task_queue)
+    context = await treaty_handle.query(TreatyWorkflow.context)
+    return await client.start_workflow(
+        RatificationWorkflow.run,
+        RatificationInput(treaty=treaty, state=state, context=context),
+        id=ids.ratification_workflow_id(treaty, state),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
+async def ratification_view(client: Client, treaty: str, state: str) -> RatificationView | None:
+    """The process's state by query, or None if no such process exists."""
+    handle = client.get_workflow_handle(ids.ratification_workflow_id(treaty, state))
+    try:
+        return await handle.query(RatificationWorkflow.view)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+
+
+async def treaty_view(client: Client, treaty: str) -> TreatyView | None:
+    """The treaty process's state by query, or None if it was never started."""
+    try:
+        return await client.get_workflow_handle(ids.treaty_workflow_id(treaty)).query(
+            TreatyWorkflow.view
+        )
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+
+
+def _refusal(err: WorkflowUpdateFailedError) -> Refused:
+    cause = err.cause
+    if isinstance(cause, ApplicationError):
+        return Refused(cause.message)
+    return Refused(str(cause or err))
+
+
+async def send(
+    handle: WorkflowHandle,
+    command: r.Sign | r.CompleteDomesticProcedure | r.Deposit,
+    meta: CommandMeta,
+) -> Recorded:
+    """Send one ratification command as its Update; :class:`Refused` if refused."""
+    try:
+        match command:
+            case r.Sign():
+                return await handle.execute_update(
+                    RatificationWorkflow.sign, SignRequest(command=command, meta=meta)
+                )
+            case r.CompleteDomesticProcedure():
+                return await handle.execute_update(
+                    RatificationWorkflow.complete_domestic_procedure,
+                    DomesticProcedureRequest(command=command, meta=meta),
+                )
+            case r.Deposit():
+                return await handle.execute_update(
+                    RatificationWorkflow.deposit, DepositRequest(command=command, meta=meta)
+                )
+    except WorkflowUpdateFailedError as err:
+        raise _refusal(err) from err
+    raise TypeError(command)  # pragma: no cover
+
+
+async def record_statement(
+    client: Client,
+    treaty: str,
+    command: t.RecordDepositaryStatement,
+    meta: CommandMeta,
+    task_queue: str,
+) -> Recorded:
+    """Record the depositary's entry-into-force statement on ``treaty:<CODE>``."""
+    handle = await ensure_treaty(client, treaty, task_queue)
+    try:
+        return await handle.execute_update(
+            TreatyWorkflow.record_depositary_statement, StatementRequest(command=command, meta=meta)
+        )
+    except WorkflowUpdateFailedError as err:
+        raise _refusal(err) from err
+
+
+@dataclass
+class ImportReport:
+    """Outcome of an import: per-row lists (ISO3 or names) and refusals with reasons."""
+
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    signature_unknown: list[str] = field(default_factory=list)
+    refused: list[importer.RowError] = field(default_factory=list)
+    events: int = 0
+
+
+async def import_rows(
+    client: Client,
+    treaty: str,
+    rows: list[importer.Row],
+    meta: CommandMeta,
+    task_queue: str,
+    *,
+    concurrency: int = 8,
+    progress: Callable[[], None] = lambda: None,
+) -> ImportReport:
+    """Bring one process per row to what the row says (idempotent).
+
+    Signatures go concurrently; deposits go one by one in date order, so the treaty
+    process counts them in the order they happened (CCM Art. 17 compares dates).
+    """
+    report = ImportReport()
+    await ensure_treaty(client, treaty, task_queue)
+    gate = asyncio.Semaphore(concurrency)
+    deposits: list[tuple[importer.Row, WorkflowHandle, r.Deposit]] = []
+    row_changed: dict[int, bool] = {}
+
+    async def first_phase(row: importer.Row) -> None:
+        async with gate:
+            view = await ratification_view(client, treaty, row.state)
+            current = view.state if view else r.initial_state(treaty, row.state)
+            the_plan = importer.plan(row, current)
+            if the_plan.refused:
+                report.refused.append(importer.RowError(row.line, row.name, the_plan.refused))
+                progress()
+                return
+            handle = await ensure_ratification(client, treaty, row.state, task_queue)
+            row_meta = meta.model_copy(update={"source": row.source or meta.source})
+            changed = False
+            for command in the_plan.commands:
+                if isinstance(command, r.Deposit):
+                    deposits.append((row, handle, command))
+                    continue
+                try:
+                    recorded = await send(handle, command, row_meta)
+                except Refused as err:
+                    report.refused.append(importer.RowError(row.line, row.name, str(err)))
+                    progress()
+                    return
+                report.events += len(recorded.events)
+                changed = True
+            if the_plan.signature_unknown:
+                report.signature_unknown.append(row.name)
+            row_changed[row.line] = changed
+            if not any(d[0] is row for d in deposits):
+                progress()
+
+    await asyncio.gather(*(first_phase(row) for row in rows))
+    deposits.sort(key=lambda d: (d[2].deposited_on, d[0].state))
+    for row, handle, command in deposits:
+        row_meta = meta.model_copy(update={"source": row.source or meta.source})
+        try:
+            recorded = await send(handle, command, row_meta)
+            report.events += len(recorded.events)
+            row_changed[row.line] = True
+        except Refused as err:
+            report.refused.append(importer.RowError(row.line, row.name, str(err)))
+            row_changed.pop(row.line, None)
+        progress()
+    for row in rows:
+        if row.line in row_changed:
+            (report.changed if row_changed[row.line] else report.unchanged).append(row.name)
+    report.refused.sort(key=lambda e: e.line)
+    return report
+
+
+async def wait_settled(
+    client: Client, treaty: str, states: list[str], wait_seconds: float = 120
+) -> bool:
+    """Wait until every consented State among ``states`` has its entry-into-force date
+    fixed and, when that date is past, recorded as reached. True if settled in time."""
+    today = date.today()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_seconds
+    pending = list(states)
+    while pending and loop.time() < deadline:
+        still = []
+        for state in pending:
+            view = await ratification_view(client, treaty, state)
+            if view is None:
+                continue
+            s = view.state
+            if s.consented_on is None:
+                continue
+            if view.context.in_force_on is not None and (
+                s.in_force_on is None or (s.in_force_on <= today and not s.entered_into_force)
+            ):
+                still.append(state)
+        pending = still
+        if pending:
+            await asyncio.sleep(0.5)
+    return not pending

@@ -1,0 +1,258 @@
+"""The treaty's own process (``treaty:<CODE>``): counting deposits to entry into force.
+
+It counts the instruments deposited; when ``profile.eif_threshold`` of them are deposited
+it fixes the treaty's entry-into-force date (CCM Art. 17(1): the first day of the sixth
+month after the month of the 30th deposit). The depositary's own statement of that date
+can be recorded as a fact; it then prevails, and a record of deposits that disagrees with
+it (e.g. an import with missing rows) is reported as a discrepancy, not used to compute a
+wrong date. Pure: ``decide`` / ``evolve`` as in :mod:`domain.ratification`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel
+
+from domain.errors import DomainError
+from domain.events import (
+    DepositaryStatementRecorded,
+    DepositCounted,
+    DomainEvent,
+    EntryIntoForceDiscrepancyNoted,
+    EntryIntoForceDiscrepancyResolved,
+    TreatyEnteredIntoForce,
+    TreatyEntryIntoForceFixed,
+)
+from domain.ratification import TreatyContext
+from domain.treaties import TreatyProfile
+
+
+class CountDeposit(BaseModel):
+    """A ratification process reports the deposit of ``state`` on ``deposited_on``."""
+
+    kind: Literal["count_deposit"] = "count_deposit"
+    state: str
+    deposited_on: date
+
+
+class RecordDepositaryStatement(BaseModel):
+    """Record the depositary's statement that the treaty enters into force on ``in_force_on``.
+
+    ``threshold_deposited_on``: date of the threshold deposit if the statement gives it;
+    ``statement``: its words and source (e.g. the UNTC entry).
+    """
+
+    kind: Literal["depositary_statement"] = "depositary_statement"
+    in_force_on: date
+    threshold_deposited_on: date | None = None
+    statement: str
+
+
+class MarkTreatyEnteredIntoForce(BaseModel):
+    """Internal: the treaty's entry-into-force date has been reached."""
+
+    kind: Literal["treaty_entered_into_force"] = "treaty_entered_into_force"
+
+
+TreatyCommand = CountDeposit | RecordDepositaryStatement | MarkTreatyEnteredIntoForce
+
+
+class TreatyState(BaseModel):
+    """State of the treaty process.
+
+    ``deposits``: ISO3 -> deposit date; ``in_force_on``/``basis``: the fixed date and where
+    it comes from; ``discrepancy_computed_on``: the date the record of deposits gives while
+    it disagrees with the depositary (None when in agreement or not declared).
+    """
+
+    treaty: str
+    version: int = 0
+    deposits: dict[str, date] = {}
+    declared_on: date | None = None
+    declared_threshold_on: date | None = None
+    statement: str | None = None
+    in_force_on: date | None = None
+    threshold_deposited_on: date | None = None
+    basis: Literal["computed", "depositary"] | None = None
+    discrepancy: bool = False
+    discrepancy_computed_on: date | None = None
+    entered_into_force: bool = False
+
+    def context(self) -> TreatyContext:
+        """What ratification processes need to know (see :class:`TreatyContext`)."""
+        return TreatyContext(
+            in_force_on=self.in_force_on,
+            threshold_deposited_on=self.threshold_deposited_on,
+            basis=self.basis,
+        )
+
+
+def initial_state(treaty: str) -> TreatyState:
+    """The treaty process before any event."""
+    return TreatyState(treaty=treaty)
+
+
+def threshold_deposit(deposits: dict[str, date], threshold: int) -> date | None:
+    """Date of the ``threshold``-th deposit in date order (None if fewer deposits)."""
+    if len(deposits) < threshold:
+        return None
+    return sorted(deposits.values())[threshold - 1]
+
+
+def computed_entry_into_force(
+    deposits: dict[str, date], profile: TreatyProfile
+) -> tuple[date, date] | None:
+    """``(in_force_on, threshold_deposited_on)`` from the record of deposits, or None.
+
+    CCM Art. 17(1) / APMBC Art. 17(1) / ATT Art. 22(1) via ``profile.treaty_eif``.
+    """
+    threshold_on = threshold_deposit(deposits, profile.eif_threshold)
+    if threshold_on is None:
+        return None
+    return profile.treaty_eif.apply(threshold_on), threshold_on
+
+
+def _deposits_in_time(deposits: dict[str, date], profile: TreatyProfile, declared: date) -> int:
+    return sum(1 for d in deposits.values() if profile.treaty_eif.apply(d) <= declared)
+
+
+def _reconcile(
+    s: TreatyState, profile: TreatyProfile, deposits: dict[str, date], day: date | None
+) -> list[DomainEvent]:
+    """Events that keep the fixed date and the discrepancy flag true to ``deposits``."""
+    computed = computed_entry_into_force(deposits, profile)
+    events: list[DomainEvent] = []
+    if s.declared_on is None:
+        if computed is not None and (computed[0], computed[1]) != (
+            s.in_force_on,
+            s.threshold_deposited_on,
+        ):
+            events.append(
+                TreatyEntryIntoForceFixed(
+                    occurred_on=computed[1],
+                    in_force_on=computed[0],
+                    threshold_deposited_on=computed[1],
+                    article=profile.treaty_eif.article,
+                    basis="computed",
+                )
+            )
+        return events
+    if not deposits:
+        return events  # nothing recorded yet: no record to disagree with
+    computed_on = computed[0] if computed else None
+    if computed_on == s.declared_on:
+        if s.discrepancy:
+            events.append(
+                EntryIntoForceDiscrepancyResolved(occurred_on=day, declared_on=s.declared_on)
+            )
+    elif not s.discrepancy or computed_on != s.discrepancy_computed_on:
+        events.append(
+            EntryIntoForceDiscrepancyNoted(
+                occurred_on=day,
+                declared_on=s.declared_on,
+                computed_on=computed_on,
+                deposits_in_time=_deposits_in_time(deposits, profile, s.declared_on),
+                threshold=profile.eif_threshold,
+            )
+        )
+    return events
+
+
+def decide(
+    s: TreatyState, command: TreatyCommand, profile: TreatyProfile, today: date
+) -> list[DomainEvent]:
+    """The events ``command`` causes, or :class:`DomainError` if refused.
+
+    - a deposit already counted with the same date is ignored (idempotent); with another
+      date it is refused (a State deposits one instrument);
+    - the depositary's statement is recorded once; its date must follow from its threshold
+      date by the profile's rule (CCM Art. 17(1)) when both are given.
+    """
+    match command:
+        case CountDeposit(state=state, deposited_on=deposited_on):
+            known = s.deposits.get(state)
+            if known == deposited_on:
+                return []
+            if known is not None:
+                raise DomainError(
+                    f"{state}'s deposit is already counted on {known.isoformat()}, "
+                    f"not {deposited_on.isoformat()}"
+                )
+            deposits = {**s.deposits, state: deposited_on}
+            counted = DepositCounted(occurred_on=deposited_on, state=state, count=len(deposits))
+            return [counted, *_reconcile(s, profile, deposits, deposited_on)]
+
+        case RecordDepositaryStatement() as c:
+            if s.declared_on is not None:
+                if c.in_force_on == s.declared_on:
+                    return []
+                raise DomainError(
+                    f"the depositary's statement is already recorded: in force on "
+                    f"{s.declared_on.isoformat()}"
+                )
+            if c.threshold_deposited_on is not None:
+                expected = profile.treaty_eif.apply(c.threshold_deposited_on)
+                if expected != c.in_force_on:
+                    raise DomainError(
+                        f"a threshold deposit on {c.threshold_deposited_on.isoformat()} gives "
+                        f"entry into force on {expected.isoformat()} "
+                        f"({profile.treaty_eif.article}), not {c.in_force_on.isoformat()}"
+                    )
+                if c.threshold_deposited_on > today:
+                    raise DomainError("the threshold deposit date is in the future")
+            if not c.statement.strip():
+                raise DomainError("the depositary's statement needs its words and source")
+            recorded = DepositaryStatementRecorded(
+                occurred_on=c.threshold_deposited_on,
+                in_force_on=c.in_force_on,
+                threshold_deposited_on=c.threshold_deposited_on,
+                statement=c.statement,
+            )
+            fixed = TreatyEntryIntoForceFixed(
+                occurred_on=c.threshold_deposited_on,
+                in_force_on=c.in_force_on,
+                threshold_deposited_on=c.threshold_deposited_on,
+                article=profile.treaty_eif.article,
+                basis="depositary",
+            )
+            after = evolve(evolve(s, recorded), fixed)
+            return [recorded, fixed, *_reconcile(after, profile, s.deposits, today)]
+
+        case MarkTreatyEnteredIntoForce():
+            if s.entered_into_force or s.in_force_on is None or s.in_force_on > today:
+                return []
+            return [
+                TreatyEnteredIntoForce(occurred_on=s.in_force_on, historical=s.in_force_on < today)
+            ]
+    raise DomainError(f"unknown command {command!r}")  # pragma: no cover
+
+
+def evolve(s: TreatyState, event: DomainEvent) -> TreatyState:
+    """``s`` after ``event`` (a new object)."""
+    changes: dict[str, object] = {"version": s.version + 1}
+    match event:
+        case DepositCounted(state=state, occurred_on=day) if day is not None:
+            changes["deposits"] = {**s.deposits, state: day}
+        case DepositaryStatementRecorded() as e:
+            changes.update(
+                declared_on=e.in_force_on,
+                declared_threshold_on=e.threshold_deposited_on,
+                statement=e.statement,
+            )
+        case TreatyEntryIntoForceFixed() as e:
+            changes.update(
+                in_force_on=e.in_force_on,
+                threshold_deposited_on=e.threshold_deposited_on,
+                basis=e.basis,
+            )
+            if s.entered_into_force and s.in_force_on != e.in_force_on:
+                changes["entered_into_force"] = False
+        case EntryIntoForceDiscrepancyNoted() as e:
+            changes.update(discrepancy=True, discrepancy_computed_on=e.computed_on)
+        case EntryIntoForceDiscrepancyResolved():
+            changes.update(discrepancy=False, discrepancy_computed_on=None)
+        case TreatyEnteredIntoForce():
+            changes["entered_into_force"] = True
+    return s.model_copy(update=changes)

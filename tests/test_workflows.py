@@ -1,0 +1,173 @@
+"""Workflows on the time-skipping test server, appending to a real embedded PostgreSQL.
+
+A deposit made today enters into force six months later in skipped time: the durable
+timer of ``ratification:CCM:<ISO3>`` fires and records EnteredIntoForce.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from cli import service
+from domain import calendar, ids
+from domain import ratification as r
+from domain import treaty as t
+from eventstore.store import EventStore
+from worker import build_worker
+from workflows.common import CommandMeta
+from workflows.ratification import RatificationWorkflow
+
+TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
+META = CommandMeta(actor="test", source="test")
+
+
+@pytest.fixture(scope="module")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
+    ) as environment:
+        yield environment
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[EventStore]:
+    s = await EventStore.connect(db_url)
+    try:
+        yield s
+    finally:
+        await s.close()
+
+
+async def _types(store: EventStore, workflow_id: str) -> list[str]:
+    return [e.event_type for e in await store.read_stream(ids.stream_id(workflow_id))]
+
+
+async def test_deposit_today_enters_into_force_after_six_months_of_skipped_time(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    queue = f"q-{uuid.uuid4().hex}"
+    client = env.client
+    async with build_worker(client, store, queue):
+        # the treaty is in force (depositary's statement), so Art. 17(2) applies
+        await service.record_statement(
+            client,
+            "CCM",
+            t.RecordDepositaryStatement(
+                in_force_on=date(2010, 8, 1),
+                threshold_deposited_on=date(2010, 2, 16),
+                statement="UNTC XXVI-6",
+            ),
+            META,
+            queue,
+        )
+        today = (await env.get_current_time()).date()
+        handle = await service.ensure_ratification(client, "CCM", "NLD", queue)
+        await service.send(handle, r.Sign(signed_on=date(2008, 12, 3)), META)
+        await service.send(handle, r.Deposit(instrument="ratification", deposited_on=today), META)
+        expected = calendar.first_day_of_nth_month_after(today, 6)
+        view = await handle.query(RatificationWorkflow.view)
+        assert view.state.in_force_on == expected
+        assert view.state.eif_article == "CCM Art. 17(2)"
+        assert not view.state.entered_into_force
+
+        await env.sleep(expected - today - timedelta(days=1))
+        assert not (await handle.query(RatificationWorkflow.view)).state.entered_into_force
+
+        await env.sleep(timedelta(days=2))
+        view = await handle.query(RatificationWorkflow.view)
+        assert view.state.entered_into_force
+        stored = await store.read_stream("ratification-CCM-NLD")
+        assert [e.event_type for e in stored] == [
+            "SignatureRecorded",
+            "InstrumentDeposited",
+            "EntryIntoForceFixed",
+            "EnteredIntoForce",
+        ]
+        assert stored[-1].occurred_on == expected
+        assert stored[-1].data["historical"] is False
+        assert stored[-1].metadata["workflow_id"] == "ratification:CCM:NLD"
+        assert await store.verify_stream("ratification-CCM-NLD") == []
+
+
+async def test_treaty_tells_early_depositors_when_the_statement_is_recorded(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    queue = f"q-{uuid.uuid4().hex}"
+    client = env.client
+    async with build_worker(client, store, queue):
+        nor = await service.ensure_ratification(client, "APMBC", "NOR", queue)
+        await service.send(nor, r.Sign(signed_on=date(1997, 12, 3)), META)
+        await service.send(
+            nor, r.Deposit(instrument="ratification", deposited_on=date(1998, 7, 9)), META
+        )
+        assert (await nor.query(RatificationWorkflow.view)).state.in_force_on is None
+        await service.record_statement(
+            client,
+            "APMBC",
+            t.RecordDepositaryStatement(
+                in_force_on=date(1999, 3, 1),
+                threshold_deposited_on=date(1998, 9, 16),
+                statement="UN: entry into force 1 March 1999 (40th instrument 16 Sep 1998)",
+            ),
+            META,
+            queue,
+        )
+        for _ in range(100):
+            view = await nor.query(RatificationWorkflow.view)
+            if view.state.entered_into_force:
+                break
+            await env.sleep(timedelta(seconds=1))
+        assert view.state.in_force_on == date(1999, 3, 1)
+        assert view.state.eif_article == "APMBC Art. 17(1)"
+        events = await store.read_stream("ratification-APMBC-NOR")
+        assert events[-1].event_type == "EnteredIntoForce"
+        assert events[-1].data["historical"] is True
+        treaty_types = await _types(store, "treaty:APMBC")
+        assert treaty_types[:1] == ["DepositCounted"]
+        assert "DepositaryStatementRecorded" in treaty_types
+        # one deposit recorded against a stated threshold of 40: a discrepancy
+        assert "EntryIntoForceDiscrepancyNoted" in treaty_types
+
+
+async def test_refused_command_changes_nothing(env: WorkflowEnvironment, store: EventStore) -> None:
+    queue = f"q-{uuid.uuid4().hex}"
+    client = env.client
+    async with build_worker(client, store, queue):
+        handle = await service.ensure_ratification(client, "ATT", "BGR", queue)
+        await service.send(handle, r.Sign(signed_on=date(2013, 6, 3)), META)
+        before = await store.read_stream("ratification-ATT-BGR")
+        history_before = len((await handle.fetch_history()).events)
+        with pytest.raises(service.Refused, match="no reservations|in the future"):
+            await service.send(
+                handle,
+                r.Deposit(instrument="ratification", deposited_on=date(2999, 1, 1)),
+                META,
+            )
+        with pytest.raises(service.Refused, match="is a signatory"):
+            await service.send(
+                handle, r.Deposit(instrument="accession", deposited_on=date(2014, 4, 2)), META
+            )
+        assert await store.read_stream("ratification-ATT-BGR") == before
+        # the time-skipping server keeps the workflow tasks that ran the validators; a
+        # refused update leaves no update event and no activity in the history
+        added = {e.event_type for e in (await handle.fetch_history()).events[history_before:]}
+        assert added <= {
+            EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+            EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+            EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+        }
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(
+                RatificationWorkflow.sign,
+                service.SignRequest(command=r.Sign(signed_on=date(2013, 6, 4)), meta=META),
+            )

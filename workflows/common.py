@@ -1,0 +1,107 @@
+"""What the workflows share: command metadata, appending events, refusals.
+
+Workflows are thin: the domain decides, this module turns the decision into an append
+through the event-store activity with deterministic event ids and full metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.eventstore import AppendRequest, AppendResponse, EventRecord
+    from domain import ids
+    from domain.errors import DomainError
+    from domain.events import DomainEvent, event_data
+
+APPEND_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=["ConcurrencyError"],
+)
+
+
+class CommandMeta(BaseModel):
+    """Who sends a command and on what authority.
+
+    ``actor``: the person or system recording the fact; ``source``: the meeting, document
+    or record the fact comes from; ``correlation_id``: groups the commands of one batch
+    (e.g. one import run).
+    """
+
+    actor: str | None = None
+    source: str | None = None
+    correlation_id: str | None = None
+
+
+class Recorded(BaseModel):
+    """Result of a command: the event types recorded and the stream version after them."""
+
+    events: list[str]
+    version: int
+
+
+def refusal(err: DomainError) -> ApplicationError:
+    """A domain refusal as a non-retryable application error the client shows as is."""
+    return ApplicationError(str(err), type="DomainError", non_retryable=True)
+
+
+def today() -> datetime:
+    """The workflow's current time (deterministic), UTC."""
+    return workflow.now().astimezone(UTC)
+
+
+def delay_until_date(on: date) -> timedelta:
+    """Time from now to 00:00 UTC on date ``on`` (negative if past)."""
+    return datetime.combine(on, time(), tzinfo=UTC) - today()
+
+
+async def append(
+    workflow_id: str, version: int, events: Sequence[DomainEvent], meta: CommandMeta, cause: str
+) -> Recorded:
+    """Append ``events`` after stream version ``version`` through the activity.
+
+    Event ids are derived from (workflow id, stream version); metadata records the actor,
+    source, workflow id and run id, causation (``cause``: the update or signal) and
+    correlation ids.
+    """
+    if not events:
+        return Recorded(events=[], version=version)
+    info = workflow.info()
+    records = [
+        EventRecord(
+            event_id=ids.event_id(workflow_id, version + i + 1),
+            event_type=e.type,  # type: ignore[attr-defined]
+            data=event_data(e),
+            occurred_on=e.occurred_on,
+        )
+        for i, e in enumerate(events)
+    ]
+    metadata = {
+        "actor": meta.actor,
+        "source": meta.source,
+        "workflow_id": info.workflow_id,
+        "run_id": info.run_id,
+        "causation_id": cause,
+        "correlation_id": meta.correlation_id,
+    }
+    response: AppendResponse = await workflow.execute_activity(
+        "append_events",
+        AppendRequest(
+            stream_id=ids.stream_id(workflow_id),
+            expected_version=version,
+            events=records,
+            metadata=metadata,
+        ),
+        result_type=AppendResponse,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=APPEND_RETRY,
+    )
+    return Recorded(events=[r.event_type for r in records], version=response.last_version)

@@ -1,0 +1,153 @@
+"""``treaty:<CODE>``: counts deposits to the treaty's entry into force and tells the States.
+
+Ratification processes register themselves and signal each deposit; when the threshold
+is reached (CCM Art. 17(1): 30 instruments) or the depositary's statement is recorded,
+the entry-into-force date is fixed and every registered ratification process is told.
+A durable timer marks the treaty's own entry into force.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain import ids
+    from domain import treaty as t
+    from domain.errors import DomainError
+    from domain.ratification import TreatyContext
+    from domain.treaties import get_profile
+    from workflows.common import CommandMeta, Recorded, append, delay_until_date, refusal, today
+
+
+class TreatyInput(BaseModel):
+    """Start input: the treaty code (a key of :data:`domain.treaties.PROFILES`)."""
+
+    treaty: str
+
+
+class DepositNotice(BaseModel):
+    """A ratification process reports a deposit."""
+
+    state: str
+    deposited_on: date
+    workflow_id: str
+    meta: CommandMeta = CommandMeta()
+
+
+class StatementRequest(BaseModel):
+    command: t.RecordDepositaryStatement
+    meta: CommandMeta = CommandMeta()
+
+
+class TreatyView(BaseModel):
+    """Query result: the treaty process state and the registered ratification processes."""
+
+    state: t.TreatyState
+    registered: list[str]
+
+
+@workflow.defn(name="Treaty")
+class TreatyWorkflow:
+    @workflow.init
+    def __init__(self, input: TreatyInput) -> None:
+        self._profile = get_profile(input.treaty)
+        self._id = ids.treaty_workflow_id(input.treaty)
+        self._state = t.initial_state(input.treaty)
+        self._registered: list[str] = []
+        self._lock = asyncio.Lock()
+        self._wake = False
+
+    async def _execute(self, command: t.TreatyCommand, meta: CommandMeta, cause: str) -> Recorded:
+        async with self._lock:
+            before = self._state.context()
+            try:
+                events = t.decide(self._state, command, self._profile, today().date())
+            except DomainError as err:
+                raise refusal(err) from err
+            recorded = await append(self._id, self._state.version, events, meta, cause)
+            for event in events:
+                self._state = t.evolve(self._state, event)
+            if events:
+                self._wake = True
+            if self._state.context() != before:
+                await self._tell(self._registered)
+            return recorded
+
+    async def _tell(self, workflow_ids: list[str]) -> None:
+        context = self._state.context()
+        if context.in_force_on is None:
+            return
+        await asyncio.gather(
+            *(
+                workflow.get_external_workflow_handle(wid).signal("treaty_context", context)
+                for wid in workflow_ids
+            )
+        )
+
+    @workflow.run
+    async def run(self, input: TreatyInput) -> None:
+        while True:
+            self._wake = False
+            due = self._state.in_force_on
+            if due is not None and not self._state.entered_into_force:
+                delay = delay_until_date(due)
+                if delay.total_seconds() > 0:
+                    try:
+                        await workflow.wait_condition(lambda: self._wake, timeout=delay)
+                        continue
+                    except TimeoutError:
+                        pass
+                await self._execute(
+                    t.MarkTreatyEnteredIntoForce(), CommandMeta(actor="timer"), "timer"
+                )
+            else:
+                await workflow.wait_condition(lambda: self._wake)
+
+    @workflow.signal
+    async def register(self, workflow_id: str) -> None:
+        """A ratification process announces itself; it is told the date if already fixed."""
+        if workflow_id not in self._registered:
+            self._registered.append(workflow_id)
+        async with self._lock:
+            await self._tell([workflow_id])
+
+    @workflow.signal
+    async def deposit_recorded(self, notice: DepositNotice) -> None:
+        """Count a deposit (idempotent for the same State and date)."""
+        if notice.workflow_id not in self._registered:
+            self._registered.append(notice.workflow_id)
+        try:
+            await self._execute(
+                t.CountDeposit(state=notice.state, deposited_on=notice.deposited_on),
+                notice.meta,
+                f"signal:deposit_recorded:{notice.workflow_id}",
+            )
+        except ApplicationError as err:  # a refused count must not fail the treaty process
+            workflow.logger.warning("deposit of %s not counted: %s", notice.state, err)
+
+    @workflow.update
+    async def record_depositary_statement(self, request: StatementRequest) -> Recorded:
+        """Record the depositary's statement of the treaty's entry into force."""
+        return await self._execute(
+            request.command, request.meta, "update:record_depositary_statement"
+        )
+
+    @record_depositary_statement.validator
+    def _validate_statement(self, request: StatementRequest) -> None:
+        try:
+            t.decide(self._state, request.command, self._profile, today().date())
+        except DomainError as err:
+            raise refusal(err) from err
+
+    @workflow.query
+    def view(self) -> TreatyView:
+        return TreatyView(state=self._state, registered=list(self._registered))
+
+    @workflow.query
+    def context(self) -> TreatyContext:
+        return self._state.context()
