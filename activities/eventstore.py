@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from eventstore.store import ConcurrencyError, EventStore, NewEvent
+from eventstore.store import ConcurrencyError, DuplicateEventError, EventStore, NewEvent
 
 
 class EventRecord(BaseModel):
@@ -51,7 +51,7 @@ class EventStoreActivities:
 
     @activity.defn(name="append_events")
     async def append_events(self, request: AppendRequest) -> AppendResponse:
-        """Append the events; ``ConcurrencyError`` becomes a non-retryable failure."""
+        """Append the events; a version or event-id conflict is a non-retryable failure."""
         events = [
             NewEvent(
                 event_id=e.event_id,
@@ -64,7 +64,7 @@ class EventStoreActivities:
         ]
         try:
             result = await self._store.append(request.stream_id, request.expected_version, events)
-        except ConcurrencyError as err:
+        except (ConcurrencyError, DuplicateEventError) as err:
             raise ApplicationError(str(err), type="ConcurrencyError", non_retryable=True) from err
         activity.logger.info(
             "appended %s event(s) to %s (appended=%s)",

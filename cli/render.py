@@ -13,7 +13,8 @@ from rich.table import Table
 from domain import ratification as r
 from domain.states import resolve_state
 
-out = Console()
+# a table piped to a file or another program keeps its columns whole
+out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True)
 
 

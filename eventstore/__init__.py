@@ -1,0 +1,29 @@
+"""PostgreSQL domain event store: append-only versioned streams with a hash chain.
+
+Public API: :class:`EventStore` (connect, append, read_stream, read_all, stream_version,
+list_streams, verify_stream, close), the records :class:`NewEvent`, :class:`StoredEvent`,
+:class:`AppendResult`, the errors :class:`ConcurrencyError` and
+:class:`DuplicateEventError`, and :func:`migrate` to create/upgrade the schema.
+"""
+
+from eventstore.migrate import migrate
+from eventstore.store import (
+    AppendResult,
+    ConcurrencyError,
+    DuplicateEventError,
+    EventStore,
+    EventStoreError,
+    NewEvent,
+    StoredEvent,
+)
+
+__all__ = [
+    "AppendResult",
+    "ConcurrencyError",
+    "DuplicateEventError",
+    "EventStore",
+    "EventStoreError",
+    "NewEvent",
+    "StoredEvent",
+    "migrate",
+]

@@ -1,0 +1,111 @@
+"""Canonical JSON and the per-stream hash chain (tamper evidence).
+
+Each stored event carries ``hash = sha256(prev_hash || canonical_json(record))`` where
+``record`` is the dict built by :func:`event_record` and ``prev_hash`` is the previous
+event's hash in the same stream (:data:`GENESIS_HASH`, 32 zero bytes, for version 1).
+
+The hash must verify identically after the event has round-tripped through PostgreSQL
+(``jsonb``/``timestamptz``): the store therefore hashes the JSON values exactly as the
+database returns them (see ``EventStore.append``), dict key order is irrelevant
+(``sort_keys``) and ``recorded_at`` is rendered as ISO 8601 UTC with microseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+GENESIS_HASH: bytes = bytes(32)
+"""``prev_hash`` of the first event (version 1) of every stream."""
+
+
+def _default(value: object) -> str:
+    """JSON fallback: dates/datetimes as ISO strings, UUIDs as their canonical string.
+
+    Raises:
+        TypeError: for any other non-JSON type.
+    """
+    if isinstance(value, date):  # datetime is a subclass of date
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable: {value!r}")
+
+
+def canonical_json(obj: Any) -> bytes:
+    """Serialise ``obj`` to canonical UTF-8 JSON bytes.
+
+    Keys sorted, no whitespace (``separators=(",", ":")``), non-ASCII kept as UTF-8;
+    ``date``/``datetime`` become ISO strings and ``UUID`` its string form.
+
+    Raises:
+        TypeError: ``obj`` contains a value JSON cannot represent.
+        ValueError: ``obj`` contains NaN or infinity (not valid JSON, refused by jsonb).
+    """
+    return json.dumps(
+        obj,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=_default,
+    ).encode("utf-8")
+
+
+def format_recorded_at(recorded_at: datetime) -> str:
+    """``recorded_at`` as ISO 8601 UTC with microseconds: ``2025-01-02T03:04:05.000006+00:00``.
+
+    Raises:
+        ValueError: ``recorded_at`` is naive (no timezone).
+    """
+    if recorded_at.tzinfo is None or recorded_at.utcoffset() is None:
+        raise ValueError(f"recorded_at must be timezone-aware, got {recorded_at!r}")
+    return recorded_at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def event_record(
+    *,
+    stream_id: str,
+    stream_version: int,
+    event_id: UUID,
+    event_type: str,
+    data: Mapping[str, Any],
+    metadata: Mapping[str, Any],
+    occurred_on: date | None,
+    recorded_at: datetime,
+) -> dict[str, Any]:
+    """The dict that is hashed for one event.
+
+    Shape: ``{"stream_id": str, "stream_version": int, "event_id": str (UUID),
+    "event_type": str, "data": dict, "metadata": dict, "occurred_on": "YYYY-MM-DD" | None,
+    "recorded_at": "YYYY-MM-DDTHH:MM:SS.ffffff+00:00"}``.
+
+    Raises:
+        ValueError: ``recorded_at`` is naive.
+    """
+    return {
+        "stream_id": stream_id,
+        "stream_version": stream_version,
+        "event_id": str(event_id),
+        "event_type": event_type,
+        "data": dict(data),
+        "metadata": dict(metadata),
+        "occurred_on": occurred_on.isoformat() if occurred_on is not None else None,
+        "recorded_at": format_recorded_at(recorded_at),
+    }
+
+
+def chain_hash(prev_hash: bytes, record: Mapping[str, Any]) -> bytes:
+    """``sha256(prev_hash || canonical_json(record))``: 32 bytes.
+
+    Raises:
+        ValueError: ``prev_hash`` is not 32 bytes long.
+        TypeError: ``record`` is not JSON serialisable.
+    """
+    if len(prev_hash) != 32:
+        raise ValueError(f"prev_hash must be 32 bytes, got {len(prev_hash)}")
+    return hashlib.sha256(bytes(prev_hash) + canonical_json(record)).digest()

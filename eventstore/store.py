@@ -1,0 +1,520 @@
+"""PostgreSQL domain event store: append-only, versioned streams with a hash chain.
+
+One stream per process instance (``"ratification-CCM-BGR"``), versions 1, 2, 3, ...
+:meth:`EventStore.append` is the one write path:
+
+- optimistic concurrency: the caller passes the version it expects the stream to be at;
+  a mismatch raises :class:`ConcurrencyError`, never overwrites;
+- idempotency: re-appending a batch whose event ids are already stored at exactly the
+  expected versions (an activity retried after a crash) stores nothing and returns
+  ``AppendResult(appended=False)``;
+- tamper evidence: ``hash = sha256(prev_hash || canonical_json(record))`` per stream,
+  recomputed by :meth:`EventStore.verify_stream`.
+
+The pool's connections run as the role ``treatyflow_app`` (INSERT/SELECT only) when the
+connecting user may ``SET ROLE`` to it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from eventstore.hashing import GENESIS_HASH, canonical_json, chain_hash, event_record
+
+STREAM_LOCK_NAMESPACE = 0x7466  # "tf": first key of pg_advisory_xact_lock(int, int)
+"""Namespace of the per-stream transaction advisory lock ``(namespace, hashtext(stream_id))``."""
+
+_VERSION_CONSTRAINT = "events_stream_version_key"
+_EVENT_ID_CONSTRAINT = "events_event_id_key"
+
+_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+_COLUMNS = (
+    "global_position, stream_id, stream_version, event_id, event_type, data, metadata,"
+    " occurred_on, recorded_at, prev_hash, hash"
+)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to append.
+
+    ``event_id`` must be deterministic (derived from workflow id + event sequence) so a
+    retried append is recognised; ``data``/``metadata`` are JSON objects (dates, datetimes
+    and UUIDs inside are stored as ISO/str strings); ``occurred_on`` is the business date.
+    """
+
+    event_id: UUID
+    event_type: str
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    occurred_on: date | None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as stored: ``data``/``metadata`` as decoded from jsonb, ``recorded_at`` in
+    UTC, ``prev_hash``/``hash`` 32 bytes each."""
+
+    global_position: int
+    stream_id: str
+    stream_version: int
+    event_id: UUID
+    event_type: str
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    occurred_on: date | None
+    recorded_at: datetime
+    prev_hash: bytes
+    hash: bytes
+
+
+@dataclass
+class AppendResult:
+    """Outcome of :meth:`EventStore.append`: the batch occupies versions
+    ``first_version..last_version``; ``appended`` is False on an idempotent retry."""
+
+    stream_id: str
+    first_version: int
+    last_version: int
+    appended: bool
+
+
+class EventStoreError(Exception):
+    """Base class of the event store's own errors."""
+
+
+class ConcurrencyError(EventStoreError):
+    """The stream is not at the version the caller expected: another writer appended first.
+
+    Attributes:
+        stream_id: the stream.
+        expected_version: the version the caller passed.
+        actual_version: the stream's version when the append was refused; ``None`` only
+            when the conflict was caught by the unique constraint (a writer that bypassed
+            the store's stream lock), the exact version then being unknown.
+    """
+
+    def __init__(self, stream_id: str, expected_version: int, actual_version: int | None) -> None:
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+        if actual_version is None:
+            message = (
+                f"stream {stream_id} already has version {expected_version + 1}, expected it"
+                f" to be at {expected_version}: another writer appended first; reload and retry"
+            )
+        elif actual_version > expected_version:
+            message = (
+                f"stream {stream_id} is at version {actual_version}, expected {expected_version}:"
+                " another writer appended first; reload and retry"
+            )
+        else:
+            message = (
+                f"stream {stream_id} is at version {actual_version}, expected {expected_version}:"
+                " the caller is ahead of the stored stream; reload and retry"
+            )
+        super().__init__(message)
+
+
+class DuplicateEventError(EventStoreError):
+    """An event id of the batch is already stored elsewhere (another stream or version).
+
+    Event ids are unique across the store; reusing one for a different fact is a bug in
+    the id derivation, not a race, so retrying does not help.
+
+    Attributes:
+        stream_id: the stream appended to.
+        event_ids: the batch's event id(s) reported as already stored.
+    """
+
+    def __init__(self, stream_id: str, event_ids: Sequence[UUID], detail: str) -> None:
+        self.stream_id = stream_id
+        self.event_ids = list(event_ids)
+        super().__init__(f"cannot append to stream {stream_id}: {detail}")
+
+
+def _encode_json(value: Any) -> str:
+    return canonical_json(value).decode("utf-8")
+
+
+def _to_stored(row: asyncpg.Record) -> StoredEvent:
+    return StoredEvent(
+        global_position=row["global_position"],
+        stream_id=row["stream_id"],
+        stream_version=row["stream_version"],
+        event_id=UUID(bytes=row["event_id"].bytes),
+        event_type=row["event_type"],
+        data=row["data"],
+        metadata=row["metadata"],
+        occurred_on=row["occurred_on"],
+        recorded_at=row["recorded_at"],
+        prev_hash=bytes(row["prev_hash"]),
+        hash=bytes(row["hash"]),
+    )
+
+
+def _validate_batch(stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> None:
+    if not isinstance(stream_id, str) or not stream_id:
+        raise ValueError("stream_id must be a non-empty string")
+    if expected_version < 0:
+        raise ValueError(f"expected_version must be >= 0, got {expected_version}")
+    if not events:
+        raise ValueError("events must not be empty")
+    seen: set[UUID] = set()
+    for event in events:
+        if not isinstance(event.data, dict) or not isinstance(event.metadata, dict):
+            raise TypeError(f"event {event.event_id}: data and metadata must be dicts")
+        if not event.event_type:
+            raise ValueError(f"event {event.event_id}: event_type must not be empty")
+        if event.event_id in seen:
+            raise ValueError(f"event id {event.event_id} appears twice in the batch")
+        seen.add(event.event_id)
+
+
+class EventStore:
+    """Async access to the ``events`` table through an asyncpg pool.
+
+    Create with :meth:`connect`, release with :meth:`close`. The schema must exist
+    (``eventstore.migrate.migrate``).
+    """
+
+    def __init__(self, app_role: str | None) -> None:
+        """Use :meth:`connect`; this only prepares the instance."""
+        self._app_role = app_role
+        self._pool: asyncpg.Pool | None = None
+        self._role_warned = False
+
+    @classmethod
+    async def connect(
+        cls,
+        dsn: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        app_role: str | None = "treatyflow_app",
+    ) -> EventStore:
+        """Open a pool to ``dsn``.
+
+        Each new connection decodes json/jsonb to Python and runs ``SET ROLE app_role``
+        when the role exists and the user may use it; otherwise a structlog warning is
+        logged (once per store) and the connection keeps the login user's privileges.
+        ``app_role=None`` skips the role switch.
+
+        Raises:
+            OSError, asyncpg.PostgresError: the server cannot be reached or refuses the
+                login.
+        """
+        store = cls(app_role)
+        store._pool = await asyncpg.create_pool(
+            dsn, min_size=min_size, max_size=max_size, init=store._init_connection
+        )
+        return store
+
+    async def close(self) -> None:
+        """Close the pool (waits for connections in use to be released)."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    @property
+    def _p(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("EventStore is closed (or was not created with connect())")
+        return self._pool
+
+    def _warn_role(self, message: str, **fields: Any) -> None:
+        if not self._role_warned:
+            self._role_warned = True
+            structlog.get_logger("eventstore").warning(message, app_role=self._app_role, **fields)
+
+    async def _init_connection(self, conn: asyncpg.Connection) -> None:
+        for typename in ("json", "jsonb"):
+            await conn.set_type_codec(
+                typename, encoder=_encode_json, decoder=json.loads, schema="pg_catalog"
+            )
+        if self._app_role is None:
+            return
+        exists = await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", self._app_role
+        )
+        if not exists:
+            self._warn_role(
+                "application role does not exist; connections keep the login user's privileges"
+            )
+            return
+        try:
+            # set_config('role', ...) is SET ROLE with a bound parameter (no quoting issues).
+            await conn.execute("SELECT set_config('role', $1, false)", self._app_role)
+        except asyncpg.InsufficientPrivilegeError as err:
+            self._warn_role(
+                "cannot SET ROLE to the application role; connections keep the login user's"
+                " privileges",
+                error=str(err),
+            )
+
+    # ------------------------------------------------------------------ writes
+
+    async def append(
+        self, stream_id: str, expected_version: int, events: list[NewEvent]
+    ) -> AppendResult:
+        """Append ``events`` to ``stream_id`` at versions ``expected_version + 1 ...``.
+
+        All or nothing, in one transaction; ``recorded_at`` is one ``now()`` (UTC) for
+        the batch. ``expected_version`` is 0 for a new stream.
+
+        Returns:
+            ``AppendResult(stream_id, first_version=expected_version + 1,
+            last_version=expected_version + len(events), appended=True)``; ``appended``
+            is False (and nothing is stored) when exactly these event ids are already
+            stored at exactly these versions (an idempotent retry).
+
+        Raises:
+            ConcurrencyError: the stream is not at ``expected_version`` (and this is not
+                an idempotent retry).
+            DuplicateEventError: an event id is already stored in another stream or at
+                another version.
+            ValueError, TypeError: empty batch, negative ``expected_version``, empty
+                ``stream_id``/``event_type``, an event id twice in the batch, data or
+                metadata not a JSON object (or containing NaN/unsupported types).
+        """
+        async with self._p.acquire() as conn, conn.transaction():
+            return await self._append(conn, stream_id, expected_version, events)
+
+    async def _append(
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+    ) -> AppendResult:
+        """:meth:`append` inside the caller's open transaction on ``conn`` (so e.g. an
+        outbox row can be written atomically with the events). Same result and errors.
+
+        ``conn`` must come from this store's pool (json codecs) and be in a transaction;
+        on error the caller must roll back.
+        """
+        _validate_batch(stream_id, expected_version, events)
+        if not conn.is_in_transaction():
+            raise RuntimeError("_append needs an open transaction on conn")
+        count = len(events)
+        first, last = expected_version + 1, expected_version + count
+
+        # Serialise writers of this stream (also the very first append, where there is no
+        # row to lock). The SELECTs below are separate statements so that, under READ
+        # COMMITTED, they see what the previous lock holder committed.
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))", STREAM_LOCK_NAMESPACE, stream_id
+        )
+        head = await conn.fetchrow(
+            "SELECT stream_version, hash FROM events WHERE stream_id = $1"
+            " ORDER BY stream_version DESC LIMIT 1",
+            stream_id,
+        )
+        current = head["stream_version"] if head is not None else 0
+        prev_hash = bytes(head["hash"]) if head is not None else GENESIS_HASH
+
+        if current != expected_version:
+            if current >= last:
+                stored = await conn.fetch(
+                    "SELECT event_id FROM events WHERE stream_id = $1"
+                    " AND stream_version BETWEEN $2 AND $3 ORDER BY stream_version",
+                    stream_id,
+                    first,
+                    last,
+                )
+                if [UUID(bytes=r["event_id"].bytes) for r in stored] == [
+                    e.event_id for e in events
+                ]:
+                    structlog.get_logger("eventstore").info(
+                        "idempotent append: batch already stored",
+                        stream_id=stream_id,
+                        first_version=first,
+                        last_version=last,
+                    )
+                    return AppendResult(stream_id, first, last, appended=False)
+            raise ConcurrencyError(stream_id, expected_version, current)
+
+        # Hash exactly what the database will hand back: let it normalise the JSON
+        # (jsonb rewrites numbers such as 1e+20, drops nothing else we rely on).
+        normalised = await conn.fetch(
+            "SELECT t.d::jsonb AS data, t.m::jsonb AS metadata"
+            " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(d, m, i) ORDER BY t.i",
+            [_encode_json(e.data) for e in events],
+            [_encode_json(e.metadata) for e in events],
+        )
+        recorded_at = datetime.now(UTC)
+        versions: list[int] = []
+        prev_hashes: list[bytes] = []
+        hashes: list[bytes] = []
+        datas: list[str] = []
+        metas: list[str] = []
+        for offset, (event, norm) in enumerate(zip(events, normalised, strict=True)):
+            version = first + offset
+            record = event_record(
+                stream_id=stream_id,
+                stream_version=version,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                data=norm["data"],
+                metadata=norm["metadata"],
+                occurred_on=event.occurred_on,
+                recorded_at=recorded_at,
+            )
+            digest = chain_hash(prev_hash, record)
+            versions.append(version)
+            prev_hashes.append(prev_hash)
+            hashes.append(digest)
+            datas.append(_encode_json(norm["data"]))
+            metas.append(_encode_json(norm["metadata"]))
+            prev_hash = digest
+
+        try:
+            await conn.execute(
+                "INSERT INTO events (stream_id, stream_version, event_id, event_type, data,"
+                " metadata, occurred_on, recorded_at, prev_hash, hash)"
+                " SELECT $1, u.v, u.id, u.t, u.d::jsonb, u.m::jsonb, u.o, $2, u.p, u.h"
+                " FROM unnest($3::int[], $4::uuid[], $5::text[], $6::text[], $7::text[],"
+                " $8::date[], $9::bytea[], $10::bytea[]) AS u(v, id, t, d, m, o, p, h)"
+                " ORDER BY u.v",
+                stream_id,
+                recorded_at,
+                versions,
+                [e.event_id for e in events],
+                [e.event_type for e in events],
+                datas,
+                metas,
+                [e.occurred_on for e in events],
+                prev_hashes,
+                hashes,
+            )
+        except asyncpg.UniqueViolationError as err:
+            if err.constraint_name == _VERSION_CONSTRAINT:
+                raise ConcurrencyError(stream_id, expected_version, None) from err
+            if err.constraint_name == _EVENT_ID_CONSTRAINT:
+                # detail: "Key (event_id)=(<uuid>) already exists."
+                clashes = [UUID(m) for m in _UUID_RE.findall(err.detail or "")]
+                raise DuplicateEventError(
+                    stream_id,
+                    clashes,
+                    f"event id already stored in another stream or at another version"
+                    f" ({err.detail or err})",
+                ) from err
+            raise
+        return AppendResult(stream_id, first, last, appended=True)
+
+    # ------------------------------------------------------------------- reads
+
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[StoredEvent]:
+        """The events of ``stream_id`` with ``stream_version >= from_version``, in version
+        order (``[]`` for an unknown stream)."""
+        rows = await self._p.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2"
+            " ORDER BY stream_version",
+            stream_id,
+            from_version,
+        )
+        return [_to_stored(r) for r in rows]
+
+    async def read_all(self, from_position: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        """Events of all streams with ``global_position >= from_position`` (inclusive), in
+        global order, at most ``limit`` of them (all when ``None``).
+
+        Positions are increasing but may have gaps (rolled-back appends). A position is
+        taken at insert time, so a concurrent append may commit a *lower* position after a
+        reader has seen a higher one: a checkpointing reader should not assume that
+        everything below its checkpoint has been seen.
+
+        Raises:
+            ValueError: ``limit`` is negative.
+        """
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be >= 0, got {limit}")
+        rows = await self._p.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE global_position >= $1"
+            " ORDER BY global_position LIMIT $2",
+            from_position,
+            limit,
+        )
+        return [_to_stored(r) for r in rows]
+
+    async def stream_version(self, stream_id: str) -> int:
+        """The stream's current (highest) version; 0 when it has no events."""
+        version = await self._p.fetchval(
+            "SELECT max(stream_version) FROM events WHERE stream_id = $1", stream_id
+        )
+        return int(version) if version is not None else 0
+
+    async def list_streams(self, prefix: str | None = None) -> list[tuple[str, int]]:
+        """``[(stream_id, version), ...]`` sorted by stream id, optionally only the ids that
+        start with ``prefix`` (taken literally, no wildcards)."""
+        rows = await self._p.fetch(
+            "SELECT stream_id, max(stream_version) AS version FROM events"
+            " WHERE $1::text IS NULL OR starts_with(stream_id, $1::text)"
+            " GROUP BY stream_id ORDER BY stream_id",
+            prefix,
+        )
+        return [(r["stream_id"], int(r["version"])) for r in rows]
+
+    async def verify_stream(self, stream_id: str) -> list[str]:
+        """Recompute the hash chain of ``stream_id``.
+
+        Returns:
+            Human-readable problems in version order, ``[]`` when intact (or the stream is
+            empty), e.g. ``"version gap: expected version 3, found version 5"``,
+            ``"prev_hash mismatch at version 5: ..."``, ``"hash mismatch at version 2:
+            stored ..., recomputed ..."``. The chain continues from each event's *stored*
+            hash, so one altered event is reported once, at its own version.
+        """
+        problems: list[str] = []
+        expected_version = 1
+        prev_hash = GENESIS_HASH
+        for event in await self.read_stream(stream_id):
+            version = event.stream_version
+            if version != expected_version:
+                problems.append(
+                    f"version gap: expected version {expected_version}, found version {version}"
+                )
+            if event.prev_hash != prev_hash:
+                problems.append(
+                    f"prev_hash mismatch at version {version}: stored {event.prev_hash.hex()},"
+                    f" previous event's hash is {prev_hash.hex()}"
+                )
+            if len(event.prev_hash) != len(GENESIS_HASH):
+                problems.append(
+                    f"hash mismatch at version {version}: prev_hash is"
+                    f" {len(event.prev_hash)} bytes, not {len(GENESIS_HASH)}"
+                )
+                prev_hash = event.hash
+                expected_version = version + 1
+                continue
+            recomputed = chain_hash(
+                event.prev_hash,
+                event_record(
+                    stream_id=event.stream_id,
+                    stream_version=version,
+                    event_id=event.event_id,
+                    event_type=event.event_type,
+                    data=event.data,
+                    metadata=event.metadata,
+                    occurred_on=event.occurred_on,
+                    recorded_at=event.recorded_at,
+                ),
+            )
+            if recomputed != event.hash:
+                problems.append(
+                    f"hash mismatch at version {version}: stored {event.hash.hex()},"
+                    f" recomputed {recomputed.hex()}"
+                )
+            prev_hash = event.hash
+            expected_version = version + 1
+        return problems
