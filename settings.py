@@ -12,6 +12,7 @@ Variables (all optional):
 - ``TREATYFLOW_TEMPORAL_PORT`` / ``TREATYFLOW_UI_PORT``: ports of the embedded dev server
   (default 7233 / 8233).
 - ``TREATYFLOW_LOG_FORMAT``: ``console`` or ``json`` (default: console on a terminal).
+- ``TREATYFLOW_LOG_LEVEL``: e.g. ``INFO`` (default: WARNING for the CLI, INFO for workers).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Settings:
     temporal_port: int
     ui_port: int
     log_format: str | None
+    log_level: str | None
 
     @property
     def embedded_temporal(self) -> bool:
@@ -67,4 +69,5 @@ def load() -> Settings:
         temporal_port=_int_env("TREATYFLOW_TEMPORAL_PORT", 7233),
         ui_port=_int_env("TREATYFLOW_UI_PORT", 8233),
         log_format=os.environ.get("TREATYFLOW_LOG_FORMAT") or None,
+        log_level=os.environ.get("TREATYFLOW_LOG_LEVEL") or None,
     )

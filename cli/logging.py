@@ -10,12 +10,15 @@ import structlog
 from settings import Settings
 
 
-def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
+def configure_logging(settings: Settings, default_level: str = "INFO") -> None:
     """Configure structlog and the standard logging it renders for.
 
     ``TREATYFLOW_LOG_FORMAT`` = ``console`` | ``json``; default console when stderr is a
-    terminal, JSON otherwise. Logs go to stderr.
+    terminal, JSON otherwise. ``TREATYFLOW_LOG_LEVEL`` (e.g. ``INFO``) overrides
+    ``default_level`` (the CLI uses WARNING, the worker INFO). Logs go to stderr.
     """
+    name = (settings.log_level or default_level).upper()
+    level = logging.getLevelNamesMapping().get(name, logging.INFO)
     fmt = settings.log_format or ("console" if sys.stderr.isatty() else "json")
     renderer: structlog.typing.Processor = (
         structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())

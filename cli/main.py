@@ -24,6 +24,7 @@ from temporalio.service import RPCError
 import settings as settings_mod
 from cli import importer, reads, render, service
 from cli.connect import NoWorkerError, connect_client, require_worker
+from cli.logging import configure_logging
 from cli.stack import StackError, ensure_servers, stack_down, stack_status, stack_up
 from domain import ids
 from domain import ratification as r
@@ -248,7 +249,9 @@ def worker() -> None:
 def _send(treaty: str, state: str, command: Any, meta: CommandMeta, as_json: bool) -> None:
     async def work(rt: Runtime) -> Any:
         client = await rt.client()
-        handle = await service.ensure_ratification(client, treaty, state, rt.settings.task_queue)
+        handle = await service.prepare_ratification(
+            client, treaty, state, [command], rt.settings.task_queue
+        )
         return await service.send(handle, command, meta)
 
     recorded = _run(work)
@@ -603,6 +606,7 @@ def run() -> None:
     at interpreter shutdown (temporalio/sdk-python#300, exit 134 after the work is done).
     """
     code = 0
+    configure_logging(settings_mod.load(), default_level="WARNING")
     try:
         result = app(standalone_mode=False)
         code = result if isinstance(result, int) else 0
@@ -616,14 +620,11 @@ def run() -> None:
         code = 130
     except KeyboardInterrupt:
         code = 130
-    except Exception as err:  # click usage errors and the like
-        import click
-
-        if isinstance(err, click.ClickException):
-            err.show()
-            code = err.exit_code
-        else:
-            raise
+    except typer.TyperException as err:  # usage errors: bad option, malformed date
+        show = getattr(err, "show", None)
+        if callable(show):
+            show()
+        code = int(getattr(err, "exit_code", 2))
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
@@ -20,6 +21,8 @@ from cli import importer
 from domain import ids
 from domain import ratification as r
 from domain import treaty as t
+from domain.errors import DomainError
+from domain.treaties import get_profile
 from workflows.common import CommandMeta, Recorded
 from workflows.ratification import (
     DepositRequest,
@@ -60,6 +63,41 @@ async def ensure_ratification(
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
+
+
+def precheck(current: r.RatificationState, commands: list[Any], context: r.TreatyContext) -> None:
+    """Decide ``commands`` locally on ``current`` (what the workflow's validators will do)
+    so that a refused command for a State with no process yet starts nothing.
+
+    Raises :class:`Refused` with the domain's message.
+    """
+    profile = get_profile(current.treaty)
+    today = datetime.now(UTC).date()
+    state = current
+    for command in commands:
+        try:
+            state = r.fold(state, r.decide(state, command, profile, context, today))
+        except DomainError as err:
+            raise Refused(str(err)) from err
+
+
+async def prepare_ratification(
+    client: Client, treaty: str, state: str, commands: list[Any], task_queue: str
+) -> WorkflowHandle:
+    """The handle of the State's process, started only if ``commands`` would be accepted.
+
+    The commands are checked locally first (:func:`precheck`), all of them before any is
+    sent, so a refused row or command leaves no trace, not even an empty process; the
+    workflow's validators check each one again when it arrives.
+    """
+    view = await ratification_view(client, treaty, state)
+    if view is not None:
+        precheck(view.state, commands, view.context)
+        return client.get_workflow_handle(ids.ratification_workflow_id(treaty, state))
+    treaty_handle = await ensure_treaty(client, treaty, task_queue)
+    context = await treaty_handle.query(TreatyWorkflow.context)
+    precheck(r.initial_state(treaty, state), commands, context)
+    return await ensure_ratification(client, treaty, state, task_queue)
 
 
 async def ratification_view(client: Client, treaty: str, state: str) -> RatificationView | None:
@@ -176,7 +214,14 @@ async def import_rows(
                 report.refused.append(importer.RowError(row.line, row.name, the_plan.refused))
                 progress()
                 return
-            handle = await ensure_ratification(client, treaty, row.state, task_queue)
+            try:
+                handle = await prepare_ratification(
+                    client, treaty, row.state, list(the_plan.commands), task_queue
+                )
+            except Refused as err:
+                report.refused.append(importer.RowError(row.line, row.name, str(err)))
+                progress()
+                return
             row_meta = meta.model_copy(update={"source": row.source or meta.source})
             changed = False
             for command in the_plan.commands:

@@ -107,7 +107,7 @@ class TreatyProfile(BaseModel):
         if instrument not in allowed:
             raise DomainError(
                 f"unknown instrument {instrument!r}: expected one of {', '.join(allowed)} "
-                f"({self.code} {self.instruments_article})"
+                f"({self.instruments_article})"
             )
 
 
