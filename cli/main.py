@@ -25,7 +25,7 @@ import settings as settings_mod
 from cli import importer, reads, render, service
 from cli.connect import NoWorkerError, connect_client, require_worker
 from cli.logging import configure_logging
-from cli.stack import StackError, ensure_servers, stack_down, stack_status, stack_up
+from cli.stack import StackError, ensure_servers, redact, stack_down, stack_status, stack_up
 from domain import ids
 from domain import ratification as r
 from domain import treaty as t
@@ -188,7 +188,7 @@ def _print_stack(status: Any, as_json: bool) -> None:
             {
                 "components": [c.__dict__ for c in status.components],
                 "temporal_address": status.temporal_address,
-                "database_url": status.database_url,
+                "database_url": redact(status.database_url) if status.database_url else None,
                 "ui_url": status.ui_url,
             }
         )

@@ -7,12 +7,18 @@ Every command goes to its workflow as an Update; a refusal comes back at once as
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -34,9 +40,44 @@ from workflows.ratification import (
 )
 from workflows.treaty import StatementRequest, TreatyInput, TreatyView, TreatyWorkflow
 
+T = TypeVar("T")
+
 
 class Refused(Exception):
     """A command refused by its process (the message says why); nothing was recorded."""
+
+
+RETRY_FOR_SECONDS = 600.0
+"""How long a command keeps waiting for a worker that went away (crash, restart)."""
+
+_TRANSIENT = {
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+    RPCStatusCode.UNAVAILABLE,
+}
+
+
+async def retrying(call: Callable[[], Awaitable[T]]) -> T:
+    """``call()``, retried while the failure is transient (no worker answered in time, the
+    server is busy), for up to :data:`RETRY_FOR_SECONDS`.
+
+    Commands are Updates with a fixed update id, so a retry attaches to the same update
+    instead of sending it twice; queries read state and are safe to repeat.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + RETRY_FOR_SECONDS
+    delay = 0.2
+    while True:
+        try:
+            return await call()
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            if loop.time() > deadline:
+                raise
+        except RPCError as err:
+            if err.status not in _TRANSIENT or loop.time() > deadline:
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 5.0)
 
 
 async def ensure_treaty(client: Client, treaty: str, task_queue: str) -> WorkflowHandle:
@@ -50,12 +91,23 @@ async def ensure_treaty(client: Client, treaty: str, task_queue: str) -> Workflo
     )
 
 
+async def treaty_context(client: Client, treaty: str, task_queue: str) -> r.TreatyContext:
+    """What the treaty process knows of its entry into force (started if needed)."""
+    handle = await ensure_treaty(client, treaty, task_queue)
+    return await retrying(lambda: handle.query(TreatyWorkflow.context))
+
+
 async def ensure_ratification(
-    client: Client, treaty: str, state: str, task_queue: str
+    client: Client,
+    treaty: str,
+    state: str,
+    task_queue: str,
+    context: r.TreatyContext | None = None,
 ) -> WorkflowHandle:
-    """Start ``ratification:<CODE>:<ISO3>`` unless it runs; the treaty process first."""
-    treaty_handle = await ensure_treaty(client, treaty, task_queue)
-    context = await treaty_handle.query(TreatyWorkflow.context)
+    """Start ``ratification:<CODE>:<ISO3>`` unless it runs, with the treaty's ``context``
+    (asked of the treaty process when not given)."""
+    if context is None:
+        context = await treaty_context(client, treaty, task_queue)
     return await client.start_workflow(
         RatificationWorkflow.run,
         RatificationInput(treaty=treaty, state=state, context=context),
@@ -66,8 +118,7 @@ async def ensure_ratification(
 
 
 def precheck(current: r.RatificationState, commands: list[Any], context: r.TreatyContext) -> None:
-    """Decide ``commands`` locally on ``current`` (what the workflow's validators will do)
-    so that a refused command for a State with no process yet starts nothing.
+    """Decide ``commands`` locally on ``current`` (what the workflow's validators will do).
 
     Raises :class:`Refused` with the domain's message.
     """
@@ -82,45 +133,53 @@ def precheck(current: r.RatificationState, commands: list[Any], context: r.Treat
 
 
 async def prepare_ratification(
-    client: Client, treaty: str, state: str, commands: list[Any], task_queue: str
+    client: Client,
+    treaty: str,
+    state: str,
+    commands: list[Any],
+    task_queue: str,
+    context: r.TreatyContext | None = None,
+    view: RatificationView | None = None,
 ) -> WorkflowHandle:
     """The handle of the State's process, started only if ``commands`` would be accepted.
 
     The commands are checked locally first (:func:`precheck`), all of them before any is
     sent, so a refused row or command leaves no trace, not even an empty process; the
-    workflow's validators check each one again when it arrives.
+    workflow's validators check each one again when it arrives. ``view``: the process's
+    state if the caller has just queried it.
     """
-    view = await ratification_view(client, treaty, state)
+    view = view or await ratification_view(client, treaty, state)
     if view is not None:
         precheck(view.state, commands, view.context)
         return client.get_workflow_handle(ids.ratification_workflow_id(treaty, state))
-    treaty_handle = await ensure_treaty(client, treaty, task_queue)
-    context = await treaty_handle.query(TreatyWorkflow.context)
+    if context is None:
+        context = await treaty_context(client, treaty, task_queue)
     precheck(r.initial_state(treaty, state), commands, context)
-    return await ensure_ratification(client, treaty, state, task_queue)
+    return await ensure_ratification(client, treaty, state, task_queue, context)
+
+
+async def _query_or_none(handle: WorkflowHandle, query: Any) -> Any:
+    async def call() -> Any:
+        try:
+            return await handle.query(query)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+
+    return await retrying(call)
 
 
 async def ratification_view(client: Client, treaty: str, state: str) -> RatificationView | None:
     """The process's state by query, or None if no such process exists."""
     handle = client.get_workflow_handle(ids.ratification_workflow_id(treaty, state))
-    try:
-        return await handle.query(RatificationWorkflow.view)
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            return None
-        raise
+    return await _query_or_none(handle, RatificationWorkflow.view)
 
 
 async def treaty_view(client: Client, treaty: str) -> TreatyView | None:
     """The treaty process's state by query, or None if it was never started."""
-    try:
-        return await client.get_workflow_handle(ids.treaty_workflow_id(treaty)).query(
-            TreatyWorkflow.view
-        )
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            return None
-        raise
+    handle = client.get_workflow_handle(ids.treaty_workflow_id(treaty))
+    return await _query_or_none(handle, TreatyWorkflow.view)
 
 
 def _refusal(err: WorkflowUpdateFailedError) -> Refused:
@@ -130,29 +189,37 @@ def _refusal(err: WorkflowUpdateFailedError) -> Refused:
     return Refused(str(cause or err))
 
 
+async def _update(handle: WorkflowHandle, update: Any, request: Any) -> Any:
+    """Execute an Update, waiting out a missing worker; the fixed update id makes a retry
+    attach to the same update rather than send it again."""
+    update_id = str(uuid.uuid4())
+    try:
+        return await retrying(lambda: handle.execute_update(update, request, id=update_id))
+    except WorkflowUpdateFailedError as err:
+        raise _refusal(err) from err
+
+
 async def send(
     handle: WorkflowHandle,
     command: r.Sign | r.CompleteDomesticProcedure | r.Deposit,
     meta: CommandMeta,
 ) -> Recorded:
     """Send one ratification command as its Update; :class:`Refused` if refused."""
-    try:
-        match command:
-            case r.Sign():
-                return await handle.execute_update(
-                    RatificationWorkflow.sign, SignRequest(command=command, meta=meta)
-                )
-            case r.CompleteDomesticProcedure():
-                return await handle.execute_update(
-                    RatificationWorkflow.complete_domestic_procedure,
-                    DomesticProcedureRequest(command=command, meta=meta),
-                )
-            case r.Deposit():
-                return await handle.execute_update(
-                    RatificationWorkflow.deposit, DepositRequest(command=command, meta=meta)
-                )
-    except WorkflowUpdateFailedError as err:
-        raise _refusal(err) from err
+    match command:
+        case r.Sign():
+            return await _update(
+                handle, RatificationWorkflow.sign, SignRequest(command=command, meta=meta)
+            )
+        case r.CompleteDomesticProcedure():
+            return await _update(
+                handle,
+                RatificationWorkflow.complete_domestic_procedure,
+                DomesticProcedureRequest(command=command, meta=meta),
+            )
+        case r.Deposit():
+            return await _update(
+                handle, RatificationWorkflow.deposit, DepositRequest(command=command, meta=meta)
+            )
     raise TypeError(command)  # pragma: no cover
 
 
@@ -165,12 +232,11 @@ async def record_statement(
 ) -> Recorded:
     """Record the depositary's entry-into-force statement on ``treaty:<CODE>``."""
     handle = await ensure_treaty(client, treaty, task_queue)
-    try:
-        return await handle.execute_update(
-            TreatyWorkflow.record_depositary_statement, StatementRequest(command=command, meta=meta)
-        )
-    except WorkflowUpdateFailedError as err:
-        raise _refusal(err) from err
+    return await _update(
+        handle,
+        TreatyWorkflow.record_depositary_statement,
+        StatementRequest(command=command, meta=meta),
+    )
 
 
 @dataclass
@@ -200,7 +266,7 @@ async def import_rows(
     process counts them in the order they happened (CCM Art. 17 compares dates).
     """
     report = ImportReport()
-    await ensure_treaty(client, treaty, task_queue)
+    context = await treaty_context(client, treaty, task_queue)
     gate = asyncio.Semaphore(concurrency)
     deposits: list[tuple[importer.Row, WorkflowHandle, r.Deposit]] = []
     row_changed: dict[int, bool] = {}
@@ -216,7 +282,7 @@ async def import_rows(
                 return
             try:
                 handle = await prepare_ratification(
-                    client, treaty, row.state, list(the_plan.commands), task_queue
+                    client, treaty, row.state, list(the_plan.commands), task_queue, context, view
                 )
             except Refused as err:
                 report.refused.append(importer.RowError(row.line, row.name, str(err)))

@@ -742,7 +742,7 @@ def _start_worker(
 # ---------------------------------------------------------------------------- status
 
 
-def _redact(url: str) -> str:
+def redact(url: str) -> str:
     """``url`` without its password."""
     parts = urlsplit(url)
     if parts.password is None:
@@ -800,7 +800,7 @@ def _collect(settings: Settings, state: dict[str, Any]) -> StackStatus:
                 "postgres",
                 ok,
                 None,
-                _redact(database_url),
+                redact(database_url),
                 "external (DATABASE_URL)" + ("" if ok else ", not reachable"),
             )
         )
