@@ -151,7 +151,8 @@ def run_demo(csv_path: Path, as_json: bool) -> None:
         )
     o.print(
         "Note: the CMC counts a State Party from its deposit; the Convention is in force for "
-        "it from the first day of the sixth month after (Art. 17(2))."
+        "it from the first day of the sixth month after (Art. 17(2)). Withdrawals are not "
+        "recorded yet: Lithuania's (effective 6 Mar 2025) is not deducted from today's count."
     )
     o.print("Next:")
     o.print(f"  Temporal Web UI  {result['ui_url']}")

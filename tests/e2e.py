@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -106,3 +107,4 @@ def embedded_stack(**extra_env: str) -> Iterator[Stack]:
         yield stack
     finally:
         stack.treaty("down")
+        shutil.rmtree(home, ignore_errors=True)
