@@ -330,26 +330,35 @@ async def import_rows(
 async def wait_settled(
     client: Client, treaty: str, states: list[str], wait_seconds: float = 120
 ) -> bool:
-    """Wait until every consented State among ``states`` has its entry-into-force date
-    fixed and, when that date is past, recorded as reached. True if settled in time."""
+    """Wait until what follows the deposits asynchronously is recorded: the treaty process
+    has counted every deposit among ``states``, and every consented State has its
+    entry-into-force date fixed (and, when that date is past, recorded as reached).
+    True if settled in time."""
     today = date.today()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_seconds
     pending = list(states)
-    while pending and loop.time() < deadline:
+    while loop.time() < deadline:
+        treaty_now = await treaty_view(client, treaty)
+        counted = treaty_now.state.deposits if treaty_now else {}
         still = []
         for state in pending:
             view = await ratification_view(client, treaty, state)
-            if view is None:
+            if view is None or view.state.consented_on is None:
                 continue
             s = view.state
-            if s.consented_on is None:
-                continue
-            if view.context.in_force_on is not None and (
-                s.in_force_on is None or (s.in_force_on <= today and not s.entered_into_force)
+            if (
+                state not in counted
+                or (view.context.in_force_on is not None and s.in_force_on is None)
+                or (
+                    s.in_force_on is not None
+                    and s.in_force_on <= today
+                    and not s.entered_into_force
+                )
             ):
                 still.append(state)
         pending = still
-        if pending:
-            await asyncio.sleep(0.5)
-    return not pending
+        if not pending:
+            return True
+        await asyncio.sleep(0.5)
+    return False
