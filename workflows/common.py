@@ -6,7 +6,7 @@ through the event-store activity with deterministic event ids and full metadata.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel
@@ -61,6 +61,20 @@ def today() -> datetime:
 def delay_until_date(on: date) -> timedelta:
     """Time from now to 00:00 UTC on date ``on`` (negative if past)."""
     return datetime.combine(on, time(), tzinfo=UTC) - today()
+
+
+async def sleep_until(day: date, woken: Callable[[], bool]) -> bool:
+    """Wait on a durable timer until 00:00 UTC on ``day``, unless ``woken()`` turns true
+    first (the state changed: the caller re-plans). True when the date is reached (at
+    once if it is already past)."""
+    delay = delay_until_date(day)
+    if delay.total_seconds() <= 0:
+        return True
+    try:
+        await workflow.wait_condition(woken, timeout=delay)
+    except TimeoutError:
+        return True
+    return False
 
 
 async def append(

@@ -23,8 +23,8 @@ with workflow.unsafe.imports_passed_through():
         CommandMeta,
         Recorded,
         append,
-        delay_until_date,
         refusal,
+        sleep_until,
         today,
     )
     from workflows.treaty import DepositNotice, TreatyWorkflow
@@ -110,14 +110,10 @@ class RatificationWorkflow:
             self._wake = False
             due = self._state.in_force_on
             if due is not None and not self._state.entered_into_force:
-                delay = delay_until_date(due)
-                if delay.total_seconds() > 0:
-                    try:
-                        await workflow.wait_condition(lambda: self._wake, timeout=delay)
-                        continue
-                    except TimeoutError:
-                        pass
-                await self._execute(r.MarkEnteredIntoForce(), CommandMeta(actor="timer"), "timer")
+                if await sleep_until(due, lambda: self._wake):
+                    await self._execute(
+                        r.MarkEnteredIntoForce(), CommandMeta(actor="timer"), "timer"
+                    )
             else:
                 await workflow.wait_condition(lambda: self._wake)
 

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
     from domain.ratification import TreatyContext
     from domain.treaties import get_profile
-    from workflows.common import CommandMeta, Recorded, append, delay_until_date, refusal, today
+    from workflows.common import CommandMeta, Recorded, append, refusal, sleep_until, today
 
 
 class TreatyInput(BaseModel):
@@ -95,16 +95,10 @@ class TreatyWorkflow:
             self._wake = False
             due = self._state.in_force_on
             if due is not None and not self._state.entered_into_force:
-                delay = delay_until_date(due)
-                if delay.total_seconds() > 0:
-                    try:
-                        await workflow.wait_condition(lambda: self._wake, timeout=delay)
-                        continue
-                    except TimeoutError:
-                        pass
-                await self._execute(
-                    t.MarkTreatyEnteredIntoForce(), CommandMeta(actor="timer"), "timer"
-                )
+                if await sleep_until(due, lambda: self._wake):
+                    await self._execute(
+                        t.MarkTreatyEnteredIntoForce(), CommandMeta(actor="timer"), "timer"
+                    )
             else:
                 await workflow.wait_condition(lambda: self._wake)
 
