@@ -364,18 +364,23 @@ def depositary_statement(
         str | None,
         typer.Option("--threshold-deposited-on", help="Date of the threshold deposit, if given."),
     ] = None,
+    correct: Annotated[
+        bool, typer.Option("--correct", help="Replace the statement recorded before.")
+    ] = False,
     treaty: TreatyOpt = "CCM",
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record the depositary's statement of the treaty's own entry into force.
 
-    It prevails over a record of deposits that disagrees (which is reported)."""
+    It prevails over a record of deposits that disagrees (which is reported). A statement
+    recorded before is replaced only with --correct; both stay in the history."""
     code = _treaty(treaty)
     command = t.RecordDepositaryStatement(
         in_force_on=_parse_date(in_force_on),
         threshold_deposited_on=_parse_date(threshold_deposited_on),
         statement=statement,
+        correction=correct,
     )
 
     async def work(rt: Runtime) -> Any:

@@ -78,7 +78,9 @@ class EnteredIntoForce(DomainEvent):
     """The treaty entered into force for the State (``occurred_on`` = that date).
 
     ``historical`` is true when the date was already past when it was recorded (import of
-    the historical record): no timer fired for it.
+    the historical record): no timer fired for it. If the date is later corrected (a new
+    :class:`EntryIntoForceFixed`), a new event of this type follows for the corrected date;
+    the latest one holds.
     """
 
     type: Literal["EnteredIntoForce"] = "EnteredIntoForce"
@@ -90,7 +92,12 @@ class EnteredIntoForce(DomainEvent):
 
 
 class DepositCounted(DomainEvent):
-    """The treaty process counted a State's deposit; ``count`` is the total so far."""
+    """The treaty process counted a State's deposit.
+
+    ``count``: deposits counted so far, in the order they were recorded (an import of the
+    historical record may count a deposit after later-dated ones; the threshold is always
+    taken by deposit date).
+    """
 
     type: Literal["DepositCounted"] = "DepositCounted"
     state: str
@@ -101,13 +108,15 @@ class DepositaryStatementRecorded(DomainEvent):
     """The depositary's statement of the treaty's entry into force, recorded as a fact.
 
     ``in_force_on``: the date stated; ``threshold_deposited_on``: the date of the deposit
-    that reached the threshold, if the statement gives it; ``statement``: its words.
+    that reached the threshold, if the statement gives it; ``statement``: its words;
+    ``corrects``: the date of the statement it corrects, if it is a correction.
     """
 
     type: Literal["DepositaryStatementRecorded"] = "DepositaryStatementRecorded"
     in_force_on: date
     threshold_deposited_on: date | None = None
     statement: str
+    corrects: date | None = None
 
 
 class TreatyEntryIntoForceFixed(DomainEvent):

@@ -152,6 +152,33 @@ def _check_open(profile: TreatyProfile, what: str, day: date) -> None:
         )
 
 
+def check_command(command: Command, profile: TreatyProfile, today: date) -> None:
+    """The checks of a staff command that need no state: dates not in the future nor
+    before the treaty was opened for signature, no reservation where the profile forbids
+    them (CCM Art. 19), provisional application only where there is such a clause (CCM
+    Art. 18). Raises :class:`DomainError`. :func:`decide` runs them too; the CLI runs them
+    first so such a refusal needs no server.
+    """
+    match command:
+        case Sign(signed_on=signed_on) if signed_on is not None:
+            _check_not_future("signature date", signed_on, today)
+            _check_open(profile, "signature date", signed_on)
+        case CompleteDomesticProcedure(completed_on=completed_on):
+            _check_not_future("completion date", completed_on, today)
+            _check_open(profile, "completion date", completed_on)
+        case Deposit() as d:
+            profile.check_instrument(d.instrument)
+            _check_not_future("deposit date", d.deposited_on, today)
+            _check_open(profile, "deposit date", d.deposited_on)
+            if d.reservation and not profile.reservations_allowed:
+                raise _refuse(
+                    f"the {profile.code} admits no reservations ({profile.reservations_article}); "
+                    "record the deposit without one (a declaration is not a reservation)"
+                )
+            if d.provisional_application and profile.provisional_application is None:
+                raise _refuse(f"the {profile.code} has no provisional-application clause")
+
+
 def _eif_events(
     s: RatificationState, profile: TreatyProfile, context: TreatyContext, deposited_on: date
 ) -> list[DomainEvent]:
@@ -208,9 +235,8 @@ def decide(
                     f"{name} already deposited its instrument of {s.instrument} on "
                     f"{s.consented_on.isoformat()}: a signature cannot follow the deposit"
                 )
+            check_command(command, profile, today)
             if signed_on is not None:
-                _check_not_future("signature date", signed_on, today)
-                _check_open(profile, "signature date", signed_on)
                 if (
                     profile.signature_closes_at_eif
                     and context.in_force_on is not None
@@ -234,18 +260,21 @@ def decide(
                     f"{name} already completed its domestic procedure on "
                     f"{s.domestic_procedure_completed_on.isoformat()}"
                 )
-            _check_not_future("completion date", completed_on, today)
+            check_command(command, profile, today)
+            if s.signed_on is not None and completed_on < s.signed_on:
+                raise _refuse(
+                    f"completion date {completed_on.isoformat()} is before {name}'s signature "
+                    f"on {s.signed_on.isoformat()}"
+                )
             return [DomesticProcedureCompleted(occurred_on=completed_on, state=name)]
 
         case Deposit() as d:
-            profile.check_instrument(d.instrument)
             if s.consented_on is not None:
                 raise _refuse(
                     f"{name} already deposited its instrument of {s.instrument} on "
                     f"{s.consented_on.isoformat()}; a State deposits one instrument"
                 )
-            _check_not_future("deposit date", d.deposited_on, today)
-            _check_open(profile, "deposit date", d.deposited_on)
+            check_command(command, profile, today)
             if d.instrument in SIGNATORY_INSTRUMENTS and not s.signed:
                 raise _refuse(
                     f"{name} has no signature on record, so it cannot deposit an instrument of "
@@ -268,13 +297,12 @@ def decide(
                         f"the {profile.code} is open for accession only after its entry into "
                         f"force ({profile.instruments_article})"
                     )
-            if d.reservation and not profile.reservations_allowed:
+            done = s.domestic_procedure_completed_on
+            if done is not None and d.deposited_on < done:
                 raise _refuse(
-                    f"the {profile.code} admits no reservations ({profile.reservations_article}); "
-                    "record the deposit without one (a declaration is not a reservation)"
+                    f"deposit date {d.deposited_on.isoformat()} is before {name}'s domestic "
+                    f"procedure was completed on {done.isoformat()}"
                 )
-            if d.provisional_application and profile.provisional_application is None:
-                raise _refuse(f"the {profile.code} has no provisional-application clause")
             deposited = InstrumentDeposited(
                 occurred_on=d.deposited_on,
                 state=name,

@@ -41,13 +41,15 @@ class RecordDepositaryStatement(BaseModel):
     """Record the depositary's statement that the treaty enters into force on ``in_force_on``.
 
     ``threshold_deposited_on``: date of the threshold deposit if the statement gives it;
-    ``statement``: its words and source (e.g. the UNTC entry).
+    ``statement``: its words and source (e.g. the UNTC entry); ``correction``: replaces a
+    statement recorded earlier (both stay in the history).
     """
 
     kind: Literal["depositary_statement"] = "depositary_statement"
     in_force_on: date
     threshold_deposited_on: date | None = None
     statement: str
+    correction: bool = False
 
 
 class MarkTreatyEnteredIntoForce(BaseModel):
@@ -160,6 +162,36 @@ def _reconcile(
     return events
 
 
+def _check_statement(c: RecordDepositaryStatement, profile: TreatyProfile, today: date) -> None:
+    """The dates of a depositary's statement must be possible under the treaty's rules."""
+    opened = profile.opened_for_signature_on
+    if not c.statement.strip():
+        raise DomainError("the depositary's statement needs its words and source (--statement)")
+    if c.threshold_deposited_on is not None:
+        if not opened <= c.threshold_deposited_on <= today:
+            raise DomainError(
+                f"threshold deposit date {c.threshold_deposited_on.isoformat()} must lie between "
+                f"the opening for signature ({opened.isoformat()}) and today ({today.isoformat()})"
+            )
+        expected = profile.treaty_eif.apply(c.threshold_deposited_on)
+        if expected != c.in_force_on:
+            raise DomainError(
+                f"a threshold deposit on {c.threshold_deposited_on.isoformat()} gives "
+                f"entry into force on {expected.isoformat()} "
+                f"({profile.treaty_eif.article}), not {c.in_force_on.isoformat()}"
+            )
+        return
+    earliest = profile.treaty_eif.apply(opened)
+    latest = profile.treaty_eif.apply(today)
+    if not earliest <= c.in_force_on <= latest:
+        raise DomainError(
+            f"entry into force on {c.in_force_on.isoformat()} is impossible under "
+            f"{profile.treaty_eif.article}: with the threshold deposit between "
+            f"{opened.isoformat()} and today it lies between {earliest.isoformat()} and "
+            f"{latest.isoformat()}"
+        )
+
+
 def decide(
     s: TreatyState, command: TreatyCommand, profile: TreatyProfile, today: date
 ) -> list[DomainEvent]:
@@ -167,8 +199,9 @@ def decide(
 
     - a deposit already counted with the same date is ignored (idempotent); with another
       date it is refused (a State deposits one instrument);
-    - the depositary's statement is recorded once; its date must follow from its threshold
-      date by the profile's rule (CCM Art. 17(1)) when both are given.
+    - the depositary's statement is recorded once, or corrected explicitly; its dates must
+      be possible (threshold deposit between the opening for signature and today) and its
+      date must follow from its threshold date by the profile's rule (CCM Art. 17(1)).
     """
     match command:
         case CountDeposit(state=state, deposited_on=deposited_on):
@@ -185,30 +218,28 @@ def decide(
             return [counted, *_reconcile(s, profile, deposits, deposited_on)]
 
         case RecordDepositaryStatement() as c:
+            _check_statement(c, profile, today)
             if s.declared_on is not None:
-                if c.in_force_on == s.declared_on:
-                    return []
-                raise DomainError(
-                    f"the depositary's statement is already recorded: in force on "
-                    f"{s.declared_on.isoformat()}"
+                same = (c.in_force_on, c.threshold_deposited_on) == (
+                    s.declared_on,
+                    s.declared_threshold_on,
                 )
-            if c.threshold_deposited_on is not None:
-                expected = profile.treaty_eif.apply(c.threshold_deposited_on)
-                if expected != c.in_force_on:
+                if same and c.statement == s.statement:
+                    return []
+                if not c.correction:
                     raise DomainError(
-                        f"a threshold deposit on {c.threshold_deposited_on.isoformat()} gives "
-                        f"entry into force on {expected.isoformat()} "
-                        f"({profile.treaty_eif.article}), not {c.in_force_on.isoformat()}"
+                        f"the depositary's statement is already recorded (in force on "
+                        f"{s.declared_on.isoformat()}: {s.statement}); to correct it, record "
+                        "the new statement as a correction (--correct), with its source"
                     )
-                if c.threshold_deposited_on > today:
-                    raise DomainError("the threshold deposit date is in the future")
-            if not c.statement.strip():
-                raise DomainError("the depositary's statement needs its words and source")
+            elif c.correction:
+                raise DomainError("there is no depositary's statement to correct yet")
             recorded = DepositaryStatementRecorded(
                 occurred_on=c.threshold_deposited_on,
                 in_force_on=c.in_force_on,
                 threshold_deposited_on=c.threshold_deposited_on,
                 statement=c.statement,
+                corrects=s.declared_on if c.correction else None,
             )
             fixed = TreatyEntryIntoForceFixed(
                 occurred_on=c.threshold_deposited_on,
@@ -217,8 +248,17 @@ def decide(
                 article=profile.treaty_eif.article,
                 basis="depositary",
             )
-            after = evolve(evolve(s, recorded), fixed)
-            return [recorded, fixed, *_reconcile(after, profile, s.deposits, today)]
+            events: list[DomainEvent] = [recorded]
+            if (c.in_force_on, c.threshold_deposited_on, "depositary") != (
+                s.in_force_on,
+                s.threshold_deposited_on,
+                s.basis,
+            ):
+                events.append(fixed)
+            after = s
+            for event in events:
+                after = evolve(after, event)
+            return [*events, *_reconcile(after, profile, s.deposits, today)]
 
         case MarkTreatyEnteredIntoForce():
             if s.entered_into_force or s.in_force_on is None or s.in_force_on > today:
