@@ -141,9 +141,9 @@ def _reconcile(
                 )
             )
         return events
-    if not deposits:
-        return events  # nothing recorded yet: no record to disagree with
-    computed_on = computed[0] if computed else None
+    if computed is None:
+        return events  # the record has not reached the threshold: incomplete, not contrary
+    computed_on = computed[0]
     if computed_on == s.declared_on:
         if s.discrepancy:
             events.append(
