@@ -96,37 +96,76 @@ def parse_row(line: int, raw: dict[str, str | None]) -> Row | RowError:
     )
 
 
-def read_table(path: Path) -> tuple[list[Row], list[RowError]]:
-    """Read and validate a status table; :class:`TableError` if it cannot be used at all.
-
-    A State that appears on two rows is refused on the second.
-    """
+def _decode(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except OSError as err:
         raise TableError(f"cannot read {path}: {err.strerror}") from err
-    reader = csv.DictReader(text.splitlines())
-    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise TableError(
+            f"{path} is not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); "
+            "save it as CSV in UTF-8"
+        ) from None
+
+
+def read_table(path: Path) -> tuple[list[Row], list[RowError]]:
+    """Read and validate a status table; :class:`TableError` if it cannot be used at all
+    (unreadable, not UTF-8, empty, missing columns, no data rows).
+
+    Header names are matched without regard to case or surrounding spaces; extra columns
+    are ignored; blank rows are skipped; a row with another number of fields than the
+    header is refused; a State on two rows is refused on the second unless the rows are
+    identical (then the second is skipped).
+    """
+    lines = _decode(path).splitlines()
+    if not any(line.strip() for line in lines):
+        raise TableError(f"{path} is empty: expected a header {','.join(REQUIRED_COLUMNS)}")
+    reader = csv.reader(lines)
+    header = next(reader)
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
     if missing:
         raise TableError(
-            f"{path} lacks column(s) {', '.join(missing)}; "
-            f"expected a header with {', '.join(REQUIRED_COLUMNS)}"
+            f"{path} lacks column(s) {', '.join(missing)}: its header is {','.join(header)!r}; "
+            f"expected {','.join(REQUIRED_COLUMNS)} (comma-separated, extra columns allowed)"
         )
     rows: list[Row] = []
     errors: list[RowError] = []
-    seen: dict[str, int] = {}
-    for i, raw in enumerate(reader, start=2):
-        parsed = parse_row(i, raw)
+    seen: dict[str, tuple[int, tuple[str, ...]]] = {}
+    for fields in reader:
+        line = reader.line_num
+        if not any(f.strip() for f in fields):
+            continue
+        name = fields[names.index("state")].strip() if len(fields) > names.index("state") else ""
+        if len(fields) != len(names):
+            errors.append(
+                RowError(
+                    line=line,
+                    name=name or "(empty)",
+                    reason=f"has {len(fields)} field(s), the header has {len(names)}",
+                )
+            )
+            continue
+        raw = dict(zip(names, fields, strict=True))
+        parsed = parse_row(line, raw)
         if isinstance(parsed, Row):
+            key = tuple(raw.get(c, "").strip() for c in REQUIRED_COLUMNS)
             if parsed.state in seen:
+                first_line, first_key = seen[parsed.state]
+                if first_key == key:
+                    continue  # the same row twice: nothing more to record
                 parsed = RowError(
-                    line=i,
+                    line=line,
                     name=parsed.name,
-                    reason=f"{parsed.state} already on line {seen[parsed.state]}",
+                    reason=f"{parsed.state} is already on line {first_line} with other values",
                 )
             else:
-                seen[parsed.state] = i
+                seen[parsed.state] = (line, key)
         (rows if isinstance(parsed, Row) else errors).append(parsed)
+    if not rows and not errors:
+        raise TableError(f"{path} has a header but no data rows")
     return rows, errors
 
 

@@ -227,3 +227,125 @@ def test_depositary_statement_must_follow_the_rule() -> None:
             CCM,
             TODAY,
         )
+
+
+@pytest.mark.parametrize(
+    ("start", "command", "expected"),
+    [
+        pytest.param(
+            lambda: r.initial_state("CCM", "CYP"),
+            r.CompleteDomesticProcedure(completed_on=date(1, 1, 1)),
+            "before the CCM was opened for signature on 2008-12-03",
+            id="domestic-procedure-before-opening",
+        ),
+        pytest.param(
+            lambda: signed("SOM", date(2008, 12, 3)),
+            r.CompleteDomesticProcedure(completed_on=date(2008, 11, 30)),
+            "before the CCM was opened",
+            id="domestic-procedure-before-opening-2",
+        ),
+        pytest.param(
+            lambda: signed("CYP", date(2009, 9, 23)),
+            r.CompleteDomesticProcedure(completed_on=date(2009, 1, 5)),
+            "before CYP's signature on 2009-09-23",
+            id="domestic-procedure-before-signature",
+        ),
+        pytest.param(
+            lambda: run(
+                signed("COD", date(2009, 3, 18)),
+                r.CompleteDomesticProcedure(completed_on=date(2012, 6, 1)),
+            ),
+            r.Deposit(instrument="ratification", deposited_on=date(2011, 1, 1)),
+            "before COD's domestic procedure was completed on 2012-06-01",
+            id="deposit-before-domestic-procedure",
+        ),
+    ],
+)
+def test_domestic_procedure_dates_follow_the_record(start, command, expected: str) -> None:
+    with pytest.raises(DomainError, match=expected.replace("(", r"\(").replace(")", r"\)")):
+        r.decide(start(), command, CCM, CCM_CTX, TODAY)
+
+
+def test_state_free_checks_need_no_state() -> None:
+    with pytest.raises(DomainError, match="in the future"):
+        r.check_command(r.Sign(signed_on=date(2999, 1, 1)), CCM, TODAY)
+    with pytest.raises(DomainError, match="CCM Art. 19"):
+        r.check_command(
+            r.Deposit(instrument="accession", deposited_on=date(2012, 1, 1), reservation="x"),
+            CCM,
+            TODAY,
+        )
+    r.check_command(r.Deposit(instrument="accession", deposited_on=date(2012, 1, 1)), CCM, TODAY)
+
+
+def _statement(**kw: object) -> t.RecordDepositaryStatement:
+    base: dict[str, object] = dict(
+        in_force_on=date(2010, 8, 1), threshold_deposited_on=date(2010, 2, 16), statement="UNTC"
+    )
+    base.update(kw)
+    return t.RecordDepositaryStatement(**base)  # type: ignore[arg-type]
+
+
+def _apply(s: t.TreatyState, command: t.TreatyCommand) -> t.TreatyState:
+    for e in t.decide(s, command, CCM, TODAY):
+        s = t.evolve(s, e)
+    return s
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        pytest.param(
+            _statement(in_force_on=date(9999, 12, 31), threshold_deposited_on=None),
+            "is impossible under CCM Art. 17(1)",
+            id="far-future",
+        ),
+        pytest.param(
+            _statement(in_force_on=date(1, 1, 1), threshold_deposited_on=None),
+            "is impossible under CCM Art. 17(1)",
+            id="year-one",
+        ),
+        pytest.param(
+            _statement(threshold_deposited_on=date(9999, 12, 31)),
+            "must lie between the opening for signature (2008-12-03) and today",
+            id="threshold-in-future",
+        ),
+        pytest.param(
+            _statement(threshold_deposited_on=date(1, 1, 1)),
+            "must lie between",
+            id="threshold-before-opening",
+        ),
+        pytest.param(_statement(statement="  "), "needs its words and source", id="no-words"),
+        pytest.param(_statement(correction=True), "no depositary's statement to correct", id="x"),
+    ],
+)
+def test_impossible_depositary_statements_are_refused(command, expected: str) -> None:
+    with pytest.raises(DomainError, match=expected.replace("(", r"\(").replace(")", r"\)")):
+        t.decide(t.initial_state("CCM"), command, CCM, TODAY)
+
+
+def test_depositary_statement_is_corrected_only_explicitly() -> None:
+    wrong = _statement(in_force_on=date(2010, 9, 1), threshold_deposited_on=date(2010, 3, 2))
+    s = _apply(t.initial_state("CCM"), wrong)
+    assert s.in_force_on == date(2010, 9, 1)
+    # the same statement again records nothing
+    assert t.decide(s, wrong, CCM, TODAY) == []
+    with pytest.raises(DomainError, match="as a correction"):
+        t.decide(s, _statement(), CCM, TODAY)
+    events = t.decide(s, _statement(correction=True), CCM, TODAY)
+    assert [e.type for e in events] == ["DepositaryStatementRecorded", "TreatyEntryIntoForceFixed"]
+    assert events[0].corrects == date(2010, 9, 1)
+    s = _apply(s, _statement(correction=True))
+    assert (s.in_force_on, s.basis) == (date(2010, 8, 1), "depositary")
+
+
+def test_no_discrepancy_before_the_record_reaches_the_threshold() -> None:
+    s = _apply(t.initial_state("CCM"), _statement())
+    for i in range(29):
+        s = _apply(s, t.CountDeposit(state=f"S{i:02d}", deposited_on=date(2009, 1, 1 + i)))
+    assert not s.discrepancy
+    s = _apply(s, t.CountDeposit(state="LATE", deposited_on=date(2010, 6, 1)))
+    assert s.discrepancy and s.discrepancy_computed_on == date(2010, 12, 1)
+    # the missing early deposit arrives: the record now agrees with the depositary
+    s = _apply(s, t.CountDeposit(state="EARLY", deposited_on=date(2010, 2, 16)))
+    assert not s.discrepancy
