@@ -47,18 +47,45 @@ class Settings:
         return self.database_url is None
 
 
-def _int_env(name: str, default: int) -> int:
+class SettingsError(SystemExit):
+    """A variable of the environment has a value that cannot be used; the message names
+    the variable, what it holds and what is accepted.
+
+    A :class:`SystemExit`, so that an entry point that does not catch it (``python -m
+    worker``) still ends with just the message (exit 1); the ``treaty`` command catches it
+    and exits 2.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _port_env(name: str, default: int) -> int:
+    """The TCP port in ``$name`` (1..65535), ``default`` when unset or empty."""
     raw = os.environ.get(name)
-    if not raw:
+    if raw is None or not raw.strip():
         return default
     try:
-        return int(raw)
+        port = int(raw.strip())
     except ValueError:
-        raise SystemExit(f"{name}={raw!r} is not a port number (expected e.g. {default})") from None
+        port = None
+    if port is None or not 1 <= port <= 65535:
+        raise SettingsError(
+            f"{name}={raw!r} is not a TCP port: expected a whole number from 1 to 65535 "
+            f"(default {default})"
+        )
+    return port
 
 
 def load() -> Settings:
-    """Read the settings from the environment (see the module docstring)."""
+    """Read the settings from the environment (see the module docstring).
+
+    Raises :class:`SettingsError` when a variable holds a value that cannot be used.
+    """
     home = os.environ.get("TREATYFLOW_HOME") or platformdirs.user_data_dir("treatyflow")
     return Settings(
         home=Path(home).expanduser().resolve(),
@@ -66,8 +93,8 @@ def load() -> Settings:
         temporal_namespace=os.environ.get("TEMPORAL_NAMESPACE") or "default",
         database_url=os.environ.get("DATABASE_URL") or None,
         task_queue=os.environ.get("TREATYFLOW_TASK_QUEUE") or "treatyflow",
-        temporal_port=_int_env("TREATYFLOW_TEMPORAL_PORT", 7233),
-        ui_port=_int_env("TREATYFLOW_UI_PORT", 8233),
+        temporal_port=_port_env("TREATYFLOW_TEMPORAL_PORT", 7233),
+        ui_port=_port_env("TREATYFLOW_UI_PORT", 8233),
         log_format=os.environ.get("TREATYFLOW_LOG_FORMAT") or None,
         log_level=os.environ.get("TREATYFLOW_LOG_LEVEL") or None,
     )
