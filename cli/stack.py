@@ -20,9 +20,11 @@ database file, the worker must have the recorded command line and start time, an
 PostgreSQL is identified by ``<home>/postgres/postmaster.pid``.
 
 Public API: :func:`stack_up`, :func:`stack_down`, :func:`stack_status`,
-:func:`ensure_servers`, :class:`StackStatus`, :class:`ComponentStatus`,
-:class:`StackError`. All functions are synchronous (they manage processes) and raise
-:class:`StackError` with a message saying what is wrong and what to do.
+:func:`ensure_servers`, :func:`start_servers`, :func:`stop_servers`, :func:`stack_worker`,
+:func:`redact`, :func:`describe`, :class:`StackStatus`, :class:`ComponentStatus`,
+:class:`Servers`, :class:`WorkerInfo`, :class:`StackError`. All functions are synchronous
+(they manage processes) and raise :class:`StackError` with a message saying what is wrong
+and what to do. A start that fails stops again what it had started.
 """
 
 from __future__ import annotations
@@ -169,13 +171,23 @@ def _stack_file(settings: Settings) -> Path:
 
 
 def _ensure_dirs(settings: Settings) -> None:
-    for d in (
-        settings.home,
-        _run_dir(settings),
-        _logs_dir(settings),
-        _temporal_db(settings).parent,
-    ):
-        d.mkdir(parents=True, exist_ok=True)
+    """Create the folders of the home; :class:`StackError` if one cannot be made (the home
+    is a file, a parent is not writable)."""
+    home = settings.home
+    if home.exists() and not home.is_dir():
+        raise StackError(
+            f"TREATYFLOW_HOME={str(home)!r} is a file, not a folder; set TREATYFLOW_HOME to "
+            "a folder (it is created if missing)"
+        )
+    for d in (home, _run_dir(settings), _logs_dir(settings), _temporal_db(settings).parent):
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise StackError(
+                f"cannot create the folder {d} of TREATYFLOW_HOME={str(home)!r} ({reason}); "
+                "set TREATYFLOW_HOME to a folder you can write to"
+            ) from None
 
 
 @contextmanager
@@ -730,7 +742,14 @@ def _start_worker(
         create_time = psutil.Process(pid).create_time()
     except psutil.Error:
         create_time = None
-    state["worker"] = {"pid": pid, "cmd": cmd, "create_time": create_time, "log": str(log_path)}
+    state["worker"] = {
+        "pid": pid,
+        "cmd": cmd,
+        "create_time": create_time,
+        "log": str(log_path),
+        "task_queue": settings.task_queue,
+        "temporal_address": temporal_address,
+    }
     if _wait_gone(pid, WORKER_SETTLE_SECONDS):
         raise StackError(
             f"the worker exited right after starting; {log_path} says:\n"
@@ -739,13 +758,67 @@ def _start_worker(
     return psutil.Process(pid), True
 
 
+def _worker_queue(proc: psutil.Process, state: dict[str, Any]) -> str | None:
+    """The task queue the stack worker ``proc`` polls: as recorded when it was started,
+    else from its environment; None if unknown."""
+    recorded = (state.get("worker") or {}).get("task_queue")
+    if recorded:
+        return str(recorded)
+    try:
+        return proc.environ().get("TREATYFLOW_TASK_QUEUE") or "treatyflow"
+    except psutil.Error:
+        return None
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    """The worker ``treaty up`` started last under a home.
+
+    ``running``: it is alive (and is that worker, not a process that got its pid);
+    ``identity``: what it calls itself to Temporal (the SDK's ``<pid>@<host>``), so that
+    its polls can be told apart from other workers'; ``task_queue`` and
+    ``temporal_address``: the queue it polls and where (None if unknown).
+    """
+
+    pid: int
+    running: bool
+    task_queue: str | None
+    temporal_address: str | None
+    identity: str
+
+
+def stack_worker(settings: Settings) -> WorkerInfo | None:
+    """The stack's worker, alive or not, or None when ``treaty up`` started none (or the
+    stack was brought down since)."""
+    pid = _read_pid(_pid_file(settings, "worker"))
+    if pid is None:
+        return None
+    state = _read_state(settings)
+    proc = _worker_proc(settings, state)
+    queue = _worker_queue(proc, state) if proc is not None else None
+    if queue is None:
+        queue = (state.get("worker") or {}).get("task_queue")
+    return WorkerInfo(
+        pid=pid,
+        running=proc is not None,
+        task_queue=queue,
+        temporal_address=(state.get("worker") or {}).get("temporal_address"),
+        identity=f"{pid}@{socket.gethostname()}",
+    )
+
+
 # ---------------------------------------------------------------------------- status
 
 
 def redact(url: str) -> str:
-    """``url`` without its password."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """``url`` with a non-empty password replaced by ``***`` (an empty one, as in the
+    embedded server's ``postgres:@``, is left as it is: there is nothing to hide)."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # not a URL we can take apart: hide whatever precedes the host
+        return "***@" + url.rsplit("@", 1)[-1] if "@" in url else url
+    if not password:
         return url
     netloc = parts.netloc.rsplit("@", 1)
     user = (parts.username or "") + ":***"
@@ -787,7 +860,7 @@ def _collect(settings: Settings, state: dict[str, Any]) -> StackStatus:
                 "postgres",
                 info is not None,
                 info.pid if info is not None else None,
-                database_url,
+                redact(database_url) if database_url else None,
                 f"embedded, data in {_pgdata(settings)}" if info else "not running",
             )
         )
@@ -859,7 +932,9 @@ def _collect(settings: Settings, state: dict[str, Any]) -> StackStatus:
             wproc is not None,
             wproc.pid if wproc is not None else None,
             None,
-            f"task queue {settings.task_queue}" if wproc is not None else "not running",
+            f"task queue {_worker_queue(wproc, state) or settings.task_queue}"
+            if wproc is not None
+            else "not running",
         )
     )
     return StackStatus(
@@ -933,28 +1008,149 @@ def stack_status(settings: Settings) -> StackStatus:
     return _collect(settings, _read_state(settings))
 
 
-def ensure_servers(settings: Settings) -> tuple[str, str]:
-    """Make sure PostgreSQL and Temporal are up; return ``(temporal_address, database_url)``.
+@dataclass(frozen=True)
+class Servers:
+    """The servers a command uses, from :func:`start_servers`.
 
-    Starts the embedded servers that are not running (never the worker); with
-    ``TEMPORAL_ADDRESS`` / ``DATABASE_URL`` set, returns those without checking them.
-    Raises :class:`StackError` when a server cannot be started.
+    ``temporal_address`` / ``database_url``: ``None`` for a server that was not asked
+    for. ``started``: the embedded servers this call started (``"postgres"``,
+    ``"temporal"``), so that the caller can say so, or stop them again when it is done.
     """
-    if not settings.embedded_temporal and not settings.embedded_postgres:
-        assert settings.temporal_address is not None and settings.database_url is not None
-        return settings.temporal_address, settings.database_url
+
+    temporal_address: str | None
+    database_url: str | None
+    started: tuple[str, ...] = ()
+
+
+def start_servers(settings: Settings, *, postgres: bool = True, temporal: bool = True) -> Servers:
+    """Make sure the asked-for servers run (PostgreSQL, Temporal; never the worker).
+
+    Embedded servers that do not run are started; with ``DATABASE_URL`` /
+    ``TEMPORAL_ADDRESS`` set, those are returned without being checked. If starting
+    fails, whatever this call started is stopped again before :class:`StackError` is
+    raised (also on ``KeyboardInterrupt``), so a failed start leaves nothing behind.
+    """
+    want_pg = postgres and settings.embedded_postgres
+    want_tp = temporal and settings.embedded_temporal
+    database_url = settings.database_url if postgres else None
+    temporal_address = settings.temporal_address if temporal else None
+    if not want_pg and not want_tp:
+        return Servers(temporal_address, database_url)
     with _stack_lock(settings):
         state = _read_state(settings)
-        if settings.embedded_temporal and _temporal_proc(settings) is None:
+        before = _running(settings, state)
+        if want_tp and "temporal" not in before:
             _temporal_binary()
             _check_ports(settings)
         try:
-            database_url = _up_postgres(settings)
-            temporal_address = _up_temporal(settings)
+            with _undo_on_failure(settings, state, before):
+                if want_pg:
+                    database_url = _up_postgres(settings)
+                if want_tp:
+                    temporal_address = _up_temporal(settings)
         finally:
             state.setdefault("started_at", datetime.now(UTC).isoformat())
             _save(settings, _collect(settings, state), state)
-    return temporal_address, database_url
+        started = tuple(sorted(_running(settings, state) - before, key=COMPONENTS.index))
+    return Servers(temporal_address, database_url, started)
+
+
+def ensure_servers(settings: Settings) -> tuple[str, str]:
+    """Make sure PostgreSQL and Temporal are up; return ``(temporal_address, database_url)``.
+
+    :func:`start_servers` for both servers. Raises :class:`StackError` when a server
+    cannot be started.
+    """
+    servers = start_servers(settings)
+    assert servers.temporal_address is not None and servers.database_url is not None
+    return servers.temporal_address, servers.database_url
+
+
+def stop_servers(settings: Settings, names: tuple[str, ...] | list[str]) -> list[str]:
+    """Stop the embedded servers in ``names`` (a :attr:`Servers.started`) again.
+
+    They are left running when a worker of the stack (``treaty up``) now runs, since it
+    relies on them. Returns the names of those stopped.
+    """
+    if not names:
+        return []
+    with _stack_lock(settings):
+        state = _read_state(settings)
+        if _worker_proc(settings, state) is not None:
+            log.info("stack.servers.kept", reason="a stack worker runs", servers=list(names))
+            return []
+        stopped = _stop_components(settings, state, set(names))
+        _save(settings, _collect(settings, state), state)
+    return stopped
+
+
+def _running(settings: Settings, state: dict[str, Any]) -> set[str]:
+    """Names of the components of ours (embedded servers, stack worker) that run now."""
+    names = set()
+    if settings.embedded_postgres and _postmaster(settings) is not None:
+        names.add("postgres")
+    if settings.embedded_temporal and _temporal_proc(settings) is not None:
+        names.add("temporal")
+    if _worker_proc(settings, state) is not None:
+        names.add("worker")
+    return names
+
+
+def _stop_components(settings: Settings, state: dict[str, Any], names: set[str]) -> list[str]:
+    """Stop those of ``names`` that run (worker first, PostgreSQL last); their names."""
+    stopped = []
+    if "worker" in names:
+        wproc = _worker_proc(settings, state)
+        if wproc is not None:
+            log.info("stack.worker.stopping", pid=wproc.pid)
+            _terminate(wproc.pid, "worker")
+            stopped.append("worker")
+    if "temporal" in names and settings.embedded_temporal:
+        tproc = _temporal_proc(settings)
+        if tproc is not None:
+            log.info("stack.temporal.stopping", pid=tproc.pid)
+            _terminate(tproc.pid, "temporal")
+            _pid_file(settings, "temporal").unlink(missing_ok=True)
+            stopped.append("temporal")
+    if "postgres" in names and settings.embedded_postgres and _stop_postgres(settings):
+        stopped.append("postgres")
+    return stopped
+
+
+_DESCRIPTIONS = {
+    "postgres": "the embedded PostgreSQL",
+    "temporal": "the Temporal dev server",
+    "worker": "the worker",
+}
+
+
+def describe(names: tuple[str, ...] | list[str]) -> str:
+    """``"the embedded PostgreSQL and the Temporal dev server"`` for ``names``."""
+    parts = [_DESCRIPTIONS[n] for n in COMPONENTS if n in names and n in _DESCRIPTIONS]
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+@contextmanager
+def _undo_on_failure(settings: Settings, state: dict[str, Any], before: set[str]) -> Iterator[None]:
+    """If the block fails, stop what runs now and did not run ``before`` (what the failed
+    call started), so that a failed start leaves nothing behind; the error says so."""
+    try:
+        yield
+    except BaseException as exc:
+        new = _running(settings, state) - before
+        stopped: list[str] = []
+        if new:
+            try:
+                stopped = _stop_components(settings, state, new)
+            except (StackError, OSError) as undo_exc:  # keep the original error
+                log.warning("stack.undo_failed", error=str(undo_exc))
+        if stopped and isinstance(exc, StackError):
+            raise StackError(
+                f"{exc}\n(stopped again what this call had started: {describe(stopped)})"
+            ) from exc
+        raise
 
 
 def _up_postgres(settings: Settings) -> str:
@@ -998,7 +1194,8 @@ def stack_up(
     and ``TREATYFLOW_TASK_QUEUE`` in its environment. Servers given by the environment
     are used, not started. Each component's ``detail`` says ``started`` or ``already
     running``. Raises :class:`StackError` (a port taken, the ``temporal`` binary
-    missing, a server not starting in time, the worker exiting at once).
+    missing, a server not starting in time, the worker exiting at once); what the failed
+    call had started is stopped again first, so a failed ``up`` leaves nothing behind.
     """
     cmd = list(worker_cmd) if worker_cmd is not None else [sys.executable, "-m", "worker"]
     with _stack_lock(settings):
@@ -1009,24 +1206,28 @@ def stack_up(
             _temporal_binary()
             _check_ports(settings)
 
+        before = _running(settings, state)
         try:
-            was_pg = settings.embedded_postgres and _postmaster(settings) is not None
-            database_url = _up_postgres(settings)
-            if settings.embedded_postgres:
-                details["postgres"] = "already running" if was_pg else "started"
+            with _undo_on_failure(settings, state, before):
+                database_url = _up_postgres(settings)
+                if settings.embedded_postgres:
+                    details["postgres"] = "already running" if "postgres" in before else "started"
 
-            was_tp = settings.embedded_temporal and _temporal_proc(settings) is not None
-            temporal_address = _up_temporal(settings)
-            if settings.embedded_temporal:
-                details["temporal"] = details["ui"] = "already running" if was_tp else "started"
+                temporal_address = _up_temporal(settings)
+                if settings.embedded_temporal:
+                    details["temporal"] = details["ui"] = (
+                        "already running" if "temporal" in before else "started"
+                    )
 
-            if with_worker:
-                proc, started = _start_worker(settings, cmd, temporal_address, database_url, state)
-                details["worker"] = "started" if started else "already running"
-                log.info(
-                    "stack.worker.started" if started else "stack.worker.already_running",
-                    pid=proc.pid,
-                )
+                if with_worker:
+                    proc, started = _start_worker(
+                        settings, cmd, temporal_address, database_url, state
+                    )
+                    details["worker"] = "started" if started else "already running"
+                    log.info(
+                        "stack.worker.started" if started else "stack.worker.already_running",
+                        pid=proc.pid,
+                    )
         finally:
             if "started" in details.values() or not state.get("started_at"):
                 state["started_at"] = datetime.now(UTC).isoformat()

@@ -25,6 +25,8 @@ from cli.stack import (
     stack_down,
     stack_status,
     stack_up,
+    start_servers,
+    stop_servers,
 )
 from settings import Settings
 
@@ -235,3 +237,57 @@ def test_external_servers_are_used_not_started(tmp_path: Path) -> None:
     assert not status["temporal"].running and "external" in status["temporal"].detail
     assert not (cfg.home / "postgres").exists()
     assert stack_down(cfg)["worker"].detail == "not running"
+
+
+def _running(cfg: Settings) -> dict[str, bool]:
+    return {c.name: c.running for c in stack_status(cfg).components}
+
+
+@pytest.mark.parametrize("start", ["stack_up", "start_servers"])
+def test_a_failed_start_stops_what_it_started(stack_settings: Settings, start: str) -> None:
+    """PostgreSQL starts, then the Temporal dev server exits at once (its database file
+    cannot be opened): PostgreSQL is stopped again, and the error says so."""
+    cfg = stack_settings
+    (cfg.home / "temporal" / "temporal.db").mkdir(parents=True)
+    worker = [sys.executable, "-c", "import time; time.sleep(600)"]
+    with pytest.raises(StackError) as excinfo:
+        if start == "stack_up":
+            stack_up(cfg, worker_cmd=worker)
+        else:
+            start_servers(cfg)
+    message = str(excinfo.value)
+    assert "the Temporal dev server exited while starting" in message
+    assert "stopped again what this call had started: the embedded PostgreSQL" in message
+    assert not any(_running(cfg).values())
+
+
+def test_start_servers_says_what_it_started_and_stop_servers_stops_it(
+    stack_settings: Settings,
+) -> None:
+    cfg = stack_settings
+    pg_only = start_servers(cfg, temporal=False)
+    assert pg_only.started == ("postgres",) and pg_only.temporal_address is None
+    assert pg_only.database_url is not None
+    both = start_servers(cfg)
+    assert both.started == ("temporal",)
+    assert both.database_url == pg_only.database_url
+    assert start_servers(cfg).started == ()
+    assert stop_servers(cfg, ["postgres", "temporal"]) == ["temporal", "postgres"]
+    assert not any(_running(cfg).values())
+
+    # what a stack worker (`treaty up`) relies on is not stopped under it
+    started = start_servers(cfg).started
+    stack_up(cfg, worker_cmd=[sys.executable, "-c", "import time; time.sleep(600)"])
+    assert stop_servers(cfg, started) == []
+    assert all(_running(cfg).values())
+
+
+def test_a_home_that_is_a_file_is_a_stack_error(tmp_path: Path) -> None:
+    home = tmp_path / "file"
+    home.write_text("")
+    cfg = dataclasses.replace(
+        settings_module.load(), home=home, temporal_address=None, database_url=None
+    )
+    for call in (stack_up, ensure_servers, stack_down):
+        with pytest.raises(StackError, match="is a file, not a folder; set TREATYFLOW_HOME"):
+            call(cfg)
