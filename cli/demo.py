@@ -81,8 +81,8 @@ async def _demo(csv_path: Path, as_json: bool) -> dict[str, Any]:
             log.print(f"refused line {e.line} ({e.name}): {e.reason}")
         raise Failure("the shipped status table did not import cleanly", EXIT_REFUSED)
     log.print(
-        f"imported {csv_path}: {len(report.changed)} processes advanced, "
-        f"{len(report.unchanged)} already up to date"
+        f"imported {csv_path}: {render.count(len(report.changed), 'process', 'processes')} "
+        f"advanced, {len(report.unchanged)} already up to date"
     )
     if not await service.wait_settled(client, TREATY, [r.state for r in rows]):
         log.print("[yellow]some entry-into-force dates are still being fixed[/yellow]")
@@ -146,8 +146,8 @@ def run_demo(csv_path: Path, as_json: bool) -> None:
         )
     for label, p in result["counts"]:
         o.print(
-            f"  {label}: {len(p.consented)} States consented to be bound (deposit), "
-            f"in force for {len(p.in_force)}"
+            f"  {label}: {render.count(len(p.consented), 'State')} consented to be bound "
+            f"(deposit), in force for {len(p.in_force)}"
         )
     o.print(
         "Note: the CMC counts a State Party from its deposit; the Convention is in force for "

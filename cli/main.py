@@ -1,31 +1,59 @@
 """The ``treaty`` command: staff and auditor commands for treatyflow.
 
 Exit codes: 0 done; 1 refused (a rule of the treaty or a bad row; nothing changed for the
-refused part); 2 bad usage (unknown option, malformed date); 3 the servers or the worker
-are not available.
+refused part); 2 bad usage (unknown option, malformed date, a bad value in the
+environment); 3 the servers or the worker are not available; 70 an internal error (a bug:
+the message asks to report it; ``TREATYFLOW_DEBUG=1`` shows the traceback); 130
+interrupted. Every failure is one line on stderr; with ``--json`` it is also a JSON
+object ``{"error": ..., "exit_code": N}`` on stdout.
 """
 
 from __future__ import annotations
 
 import asyncio
 import getpass
+import json
 import os
+import signal
+import socket
 import sys
+import traceback
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
+from importlib import metadata
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+from asyncpg import exceptions as asyncpg_errors
+from rich.text import Text
 from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 import settings as settings_mod
 from cli import importer, reads, render, service
-from cli.connect import NoWorkerError, connect_client, require_worker
+from cli.connect import (
+    NoWorkerError,
+    connect_cause,
+    connect_client,
+    is_no_poller,
+    no_worker_message,
+    require_worker,
+)
 from cli.logging import configure_logging
-from cli.stack import StackError, ensure_servers, redact, stack_down, stack_status, stack_up
+from cli.stack import (
+    Servers,
+    StackError,
+    describe,
+    redact,
+    stack_down,
+    stack_status,
+    stack_up,
+    stack_worker,
+    start_servers,
+    stop_servers,
+)
 from domain import ids
 from domain import ratification as r
 from domain import treaty as t
@@ -49,10 +77,40 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 ratification_app = typer.Typer(help="Record one State's signature, domestic procedure, deposit.")
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("treatyflow")
+    except metadata.PackageNotFoundError:  # running from a tree that was not installed
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        render.out.print(f"treaty (treatyflow) {_package_version()}", highlight=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
 app.add_typer(ratification_app, name="ratification")
 
 EXIT_REFUSED = 1
+EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
+EXIT_INTERNAL = 70  # EX_SOFTWARE
+EXIT_INTERRUPTED = 130
 
 
 class Failure(Exception):
@@ -113,53 +171,224 @@ def _state(name: str) -> str:
 
 # --- running async work with the right servers ------------------------------------------
 
+#: Seconds a command waits for a stack worker that runs but does not poll (it reconnects
+#: after the Temporal server restarted).
+WORKER_RECONNECT_SECONDS = 30.0
+
+
+def _note(message: str) -> None:
+    """One line on stderr that is not an error (what the command did on the side)."""
+    render.err.print(Text(message, style="dim"), highlight=False, soft_wrap=True)
+
+
+def _note_started(settings: settings_mod.Settings, started: tuple[str, ...]) -> None:
+    them = "them" if len(started) > 1 else "it"
+    _note(f"started {describe(started)} under {settings.home}; stop {them} with `treaty down`")
+
+
+def _pg_cause(err: BaseException) -> str:
+    """A short reason why PostgreSQL could not be reached, from asyncpg's error."""
+    if isinstance(err, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(err, socket.gaierror):
+        return "host not found"
+    if isinstance(err, TimeoutError):
+        return "timed out"
+    if isinstance(err, FileNotFoundError):
+        return "no server socket in that folder"
+    if isinstance(err, asyncpg_errors.ClientConfigurationError):
+        return str(err)
+    if isinstance(err, ValueError):
+        return f"not a valid database URL ({err})"
+    if isinstance(err, OSError):
+        return err.strerror or str(err)
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
+#: asyncpg's errors that mean "this server cannot be used with this URL".
+_PG_UNREACHABLE: tuple[type[BaseException], ...] = (
+    OSError,  # refused, unknown host, timeout, no socket
+    ValueError,  # malformed URL (asyncpg's ClientConfigurationError is one)
+    asyncpg_errors.PostgresConnectionError,
+    asyncpg_errors.InvalidAuthorizationSpecificationError,  # wrong user / password
+    asyncpg_errors.InvalidCatalogNameError,  # no such database
+    asyncpg_errors.CannotConnectNowError,  # starting up / shutting down
+    asyncpg_errors.TooManyConnectionsError,
+)
+
 
 class Runtime:
-    """Connections for one command: servers resolved once, closed at the end."""
+    """Connections for one command: servers resolved once (only those the command needs),
+    closed at the end."""
 
     def __init__(self) -> None:
         self.settings = settings_mod.load()
-        self._servers: tuple[str, str] | None = None
+        self._database_url: str | None = None
+        self._temporal_address: str | None = None
         self._store: EventStore | None = None
         self._client: Client | None = None
+        self._worker_checked = False
 
-    def servers(self) -> tuple[str, str]:
-        if self._servers is None:
-            try:
-                self._servers = ensure_servers(self.settings)
-            except StackError as err:
-                raise Failure(str(err), EXIT_UNAVAILABLE) from None
-        return self._servers
+    # servers
+
+    def _start(self, *, postgres: bool, temporal: bool) -> Servers:
+        try:
+            servers = start_servers(self.settings, postgres=postgres, temporal=temporal)
+        except StackError as err:
+            raise Failure(str(err), EXIT_UNAVAILABLE) from None
+        if servers.started:
+            _note_started(self.settings, servers.started)
+        return servers
+
+    def database_url(self) -> str:
+        """The event store's URL; the embedded PostgreSQL is started if it does not run."""
+        if self._database_url is None:
+            url = self._start(postgres=True, temporal=False).database_url
+            assert url is not None
+            self._database_url = url
+        return self._database_url
+
+    def temporal_address(self, *, need_worker: bool) -> str:
+        """The Temporal frontend's address. The embedded dev server is started if it does
+        not run, except for a command that needs a worker: no worker can poll a server
+        that was not running, so such a command fails at once and starts nothing."""
+        if self._temporal_address is None:
+            s = self.settings
+            if s.embedded_temporal and need_worker:
+                address = stack_status(s).temporal_address
+                if address is None:
+                    raise Failure(
+                        f"the embedded Temporal dev server under {s.home} is not running, so "
+                        "no worker can answer: the command was not sent. Start the stack "
+                        "with `treaty up`.",
+                        EXIT_UNAVAILABLE,
+                    )
+                self._temporal_address = address
+            else:
+                address = self._start(postgres=False, temporal=True).temporal_address
+                assert address is not None
+                self._temporal_address = address
+        return self._temporal_address
+
+    def temporal_unreachable(self, address: str, cause: str) -> Failure:
+        if self.settings.embedded_temporal:
+            hint = "see `treaty ps`, or restart the stack with `treaty down` and `treaty up`"
+            where = f"the embedded Temporal dev server at {address}"
+        else:
+            hint = "check TEMPORAL_ADDRESS or start the server with `treaty up`"
+            where = f"Temporal at {address}"
+        return Failure(f"cannot reach {where} ({cause}); {hint}", EXIT_UNAVAILABLE)
+
+    def postgres_unreachable(self, url: str, cause: str) -> Failure:
+        hint = (
+            "see `treaty ps`, or restart the stack with `treaty down` and `treaty up`"
+            if self.settings.embedded_postgres
+            else "check DATABASE_URL"
+        )
+        return Failure(
+            f"cannot reach PostgreSQL at {redact(url)}: {cause}; {hint}", EXIT_UNAVAILABLE
+        )
+
+    # connections
 
     async def client(self, *, need_worker: bool = True) -> Client:
-        address = self.servers()[0]
+        """The Temporal client; with ``need_worker``, a worker must be polling the task
+        queue (:func:`_require_worker`), else :class:`Failure` (exit 3)."""
         if self._client is None:
+            address = self.temporal_address(need_worker=need_worker)
             try:
                 self._client = await connect_client(address, self.settings.temporal_namespace)
-            except RuntimeError as err:
-                raise Failure(
-                    f"cannot reach Temporal at {address}: {err}", EXIT_UNAVAILABLE
-                ) from None
-        if need_worker:
-            try:
-                await require_worker(self._client, self.settings.task_queue)
-            except NoWorkerError as err:
-                raise Failure(str(err), EXIT_UNAVAILABLE) from None
+            except (RuntimeError, ValueError) as err:
+                raise self.temporal_unreachable(address, connect_cause(err)) from None
+        if need_worker and not self._worker_checked:
+            await self._require_worker(self._client)
+            self._worker_checked = True
         return self._client
+
+    async def _require_worker(self, client: Client) -> None:
+        """A worker polls the task queue, else :class:`Failure`.
+
+        The polls of a stack worker that died (``kill -9``) do not count: Temporal lists
+        them for a minute more, and a command would wait ~30 s for nothing. A stack worker
+        that is alive but not polling (the Temporal server restarted and it is
+        reconnecting) is waited for, up to :data:`WORKER_RECONNECT_SECONDS`.
+        """
+        queue = self.settings.task_queue
+        worker = stack_worker(self.settings)
+        dead = [worker.identity] if worker is not None and not worker.running else []
+        try:
+            await require_worker(client, queue, dead)
+            return
+        except NoWorkerError as err:
+            reconnecting = (
+                worker is not None
+                and worker.running
+                and worker.task_queue in (None, queue)
+                and worker.temporal_address in (None, self._temporal_address)
+            )
+            if not reconnecting:
+                raise Failure(str(err), EXIT_UNAVAILABLE) from None
+        assert worker is not None
+        _note("waiting for the worker to reconnect…")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WORKER_RECONNECT_SECONDS
+        while loop.time() < deadline:
+            await asyncio.sleep(0.5)
+            try:
+                await require_worker(client, queue)
+                return
+            except NoWorkerError:
+                pass
+            except RPCError as err:
+                if err.status != RPCStatusCode.UNAVAILABLE:
+                    raise
+            now = stack_worker(self.settings)
+            if now is None or not now.running:
+                raise Failure(no_worker_message(queue), EXIT_UNAVAILABLE)
+        raise Failure(
+            f"the worker (pid {worker.pid}) runs but has not polled task queue {queue!r} for "
+            f"{WORKER_RECONNECT_SECONDS:.0f} s: the command was not sent. See its log "
+            f"{self.settings.home / 'logs' / 'worker.log'}; restart the stack with "
+            "`treaty down` and `treaty up`.",
+            EXIT_UNAVAILABLE,
+        )
 
     async def store(self) -> EventStore:
         if self._store is None:
-            url = self.servers()[1]
+            url = self.database_url()
             try:
                 await migrate(url)
                 self._store = await EventStore.connect(url)
-            except (OSError, ConnectionError) as err:
-                raise Failure(f"cannot reach PostgreSQL: {err}", EXIT_UNAVAILABLE) from None
+            except _PG_UNREACHABLE as err:
+                raise self.postgres_unreachable(url, _pg_cause(err)) from None
+            except asyncpg_errors.PostgresError as err:
+                raise Failure(
+                    f"PostgreSQL at {redact(url)} refused to set up the event store: {err}; "
+                    "check DATABASE_URL (its user must own the database)",
+                    EXIT_UNAVAILABLE,
+                ) from None
         return self._store
 
     async def close(self) -> None:
         if self._store is not None:
             await self._store.close()
+
+
+def _rpc_failure(err: RPCError, runtime: Runtime) -> Failure:
+    """A Temporal error as the command's outcome (exit 3: the servers or the worker)."""
+    if is_no_poller(err):
+        # the worker died without a word; the query or update was not delivered
+        return Failure(no_worker_message(runtime.settings.task_queue), EXIT_UNAVAILABLE)
+    address = runtime._temporal_address or runtime.settings.temporal_address or "?"
+    if err.status == RPCStatusCode.UNAVAILABLE:
+        return runtime.temporal_unreachable(address, err.message or "unavailable")
+    if err.status == RPCStatusCode.NOT_FOUND and "namespace" in err.message.lower():
+        return Failure(
+            f"Temporal at {address} has no namespace "
+            f"{runtime.settings.temporal_namespace!r}; check TEMPORAL_NAMESPACE",
+            EXIT_UNAVAILABLE,
+        )
+    return Failure(f"Temporal answered with an error: {err.message or err}", EXIT_UNAVAILABLE)
 
 
 def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
@@ -176,7 +405,7 @@ def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
     except service.Refused as err:
         raise Failure(f"refused: {err}", EXIT_REFUSED) from None
     except RPCError as err:
-        raise Failure(f"Temporal answered with an error: {err}", EXIT_UNAVAILABLE) from None
+        raise _rpc_failure(err, runtime) from None
 
 
 # --- the embedded stack -------------------------------------------------------------------
@@ -235,18 +464,65 @@ def ps(as_json: JsonOpt = False) -> None:
     _print_stack(stack_status(settings_mod.load()), as_json)
 
 
+def _interrupt(signum: int, frame: Any) -> NoReturn:
+    raise KeyboardInterrupt
+
+
 @app.command()
 def worker() -> None:
-    """Run a worker in the foreground (all workflows and activities)."""
+    """Run a worker in the foreground (all workflows and activities) until Ctrl-C.
+
+    Starts the embedded servers that do not run, and stops them again when it ends
+    (unless the stack's own worker, from `treaty up`, now relies on them)."""
     import worker as worker_mod
 
-    worker_mod.main()
+    settings = settings_mod.load()
+    configure_logging(settings)  # the worker logs what it does (INFO)
+    signal.signal(signal.SIGTERM, _interrupt)  # clean up on SIGTERM as on Ctrl-C
+    try:
+        servers = start_servers(settings)
+    except StackError as err:
+        raise Failure(str(err), EXIT_UNAVAILABLE) from None
+    if servers.started:
+        _note(
+            f"started {describe(servers.started)} under {settings.home}; they stop with this worker"
+        )
+    assert servers.temporal_address is not None and servers.database_url is not None
+
+    async def reachable(rt: Runtime) -> None:  # one clear line if a server cannot be used
+        await rt.client(need_worker=False)
+        await rt.store()
+
+    try:
+        _run(reachable)
+        asyncio.run(
+            worker_mod.run_worker(
+                servers.temporal_address,
+                settings.temporal_namespace,
+                servers.database_url,
+                settings.task_queue,
+            )
+        )
+    finally:
+        if servers.started:
+            stopped = stop_servers(settings, servers.started)
+            if stopped:
+                _note(f"stopped {describe(stopped)} again")
+            elif (stack := stack_worker(settings)) is not None and stack.running:
+                _note(f"left {describe(servers.started)} running for the stack's worker")
 
 
 # --- ratification commands -----------------------------------------------------------------
 
 
 def _send(treaty: str, state: str, command: Any, meta: CommandMeta, as_json: bool) -> None:
+    # What can be refused without knowing the process (a date in the future or before the
+    # treaty was opened, a forbidden reservation) is refused here, with no server needed.
+    try:
+        r.check_command(command, get_profile(treaty), date.today())
+    except DomainError as err:
+        raise Failure(f"refused: {err}", EXIT_REFUSED) from None
+
     async def work(rt: Runtime) -> Any:
         client = await rt.client()
         handle = await service.prepare_ratification(
@@ -318,6 +594,7 @@ def ratification_deposit(
 ) -> None:
     """Record the deposit of an instrument; fixes the State's entry into force (CCM Art. 17)."""
     profile = get_profile(_treaty(treaty))
+    instrument = instrument.strip().lower()  # "Ratification" is "ratification"
     try:
         profile.check_instrument(instrument)
     except DomainError as err:
@@ -438,7 +715,8 @@ def _print_import(report: service.ImportReport, as_json: bool) -> None:
         return
     o = render.out
     o.print(
-        f"{len(report.changed)} row(s) recorded ({report.events} events), "
+        f"{render.count(len(report.changed), 'row')} recorded "
+        f"({render.count(report.events, 'event')}), "
         f"{len(report.unchanged)} already up to date, {len(report.refused)} refused"
     )
     if not report.changed and not report.refused:
@@ -520,23 +798,55 @@ def parties(
         )
         return
     render.out.print(
-        f"{code} on {day.isoformat()}: {len(p.consented)} States consented to be bound "
-        f"(deposit), in force for {len(p.in_force)}"
+        f"{code} on {day.isoformat()}: {render.count(len(p.consented), 'State')} consented "
+        f"to be bound (deposit), in force for {len(p.in_force)}"
     )
     pending = sorted(set(p.consented) - set(p.in_force))
     if pending:
         render.out.print(f"consented, not yet in force: {', '.join(pending)}")
 
 
+_STREAM_FORMS = (
+    "ratification-<TREATY>-<ISO3> (e.g. ratification-CCM-BGR) or treaty-<TREATY> "
+    "(e.g. treaty-CCM); the workflow ids ratification:CCM:BGR and treaty:CCM work too"
+)
+
+
+def _stream_id(text: str, treaty: str) -> str:
+    """The stream id named by ``text``: a stream or workflow id in any case
+    (``treaty-ccm`` is ``treaty-CCM``, ``ratification-ccm-bulgaria`` is
+    ``ratification-CCM-BGR``). A State instead of a stream is a usage error that names the
+    State's stream under ``treaty``."""
+    raw = text.strip()
+    kind, _, rest = raw.replace(":", "-").partition("-")
+    if kind.lower() == "treaty" and rest and "-" not in rest:
+        return ids.stream_id(ids.treaty_workflow_id(_treaty(rest)))
+    if kind.lower() == "ratification":
+        code, _, state = rest.partition("-")
+        if code and state:
+            return ids.stream_id(ids.ratification_workflow_id(_treaty(code), _state(state)))
+    try:
+        iso = resolve_state(raw).code
+    except DomainError:
+        raise typer.BadParameter(f"{raw!r} is not a stream: expected {_STREAM_FORMS}") from None
+    sid = ids.stream_id(ids.ratification_workflow_id(treaty, iso))
+    raise typer.BadParameter(
+        f"{raw!r} is a State, not a stream: its ratification events under the {treaty} are "
+        f"in the stream {sid} (`treaty events {sid}`; other treaties: --treaty)"
+    )
+
+
 @app.command()
 def events(
     stream: Annotated[
-        str, typer.Argument(help="Stream or workflow id: ratification-CCM-BGR, treaty:CCM.")
+        str,
+        typer.Argument(help="Stream or workflow id: ratification-CCM-BGR, treaty-CCM, treaty:CCM."),
     ],
+    treaty: TreatyOpt = "CCM",
     as_json: JsonOpt = False,
 ) -> None:
     """The events of one process, in order."""
-    sid = ids.stream_id(ids.workflow_id_of_stream(stream))
+    sid = _stream_id(stream, _treaty(treaty))
 
     async def work(rt: Runtime) -> list[Any]:
         return await (await rt.store()).read_stream(sid)
@@ -597,11 +907,67 @@ def _examples_dir() -> Path:
 def demo(
     as_json: JsonOpt = False,
 ) -> None:
-    """The main job: bring the embedded stack up, import the real CCM status table, record
-    the depositary's entry-into-force statement and show the result."""
+    """The main job: bring the embedded stack up, record the depositary's statement of the
+    CCM's entry into force, import the real CCM status table and show the result."""
     from cli.demo import run_demo
 
     run_demo(_examples_dir() / "ccm" / "status.csv", as_json)
+
+
+def _wants_json(args: list[str]) -> bool:
+    """``--json`` among the options (before a ``--``)."""
+    options = args[: args.index("--")] if "--" in args else args
+    return "--json" in options
+
+
+def _fail(message: str, code: int, as_json: bool) -> int:
+    """One line on stderr (and the JSON error object on stdout with ``--json``)."""
+    render.err.print(Text.assemble(("error: ", "red"), message), highlight=False, soft_wrap=True)
+    if as_json:
+        sys.stdout.write(json.dumps({"error": message, "exit_code": code}) + "\n")
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``treaty`` command with ``argv`` (default: the process's arguments); its
+    exit code. Every failure ends as one line saying what is wrong, never a traceback
+    (but for an internal error with ``TREATYFLOW_DEBUG=1``)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    as_json = _wants_json(args)
+    try:
+        configure_logging(settings_mod.load(), default_level="WARNING")
+        result = app(args=args, prog_name="treaty", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except settings_mod.SettingsError as err:
+        return _fail(str(err), EXIT_USAGE, as_json)
+    except Failure as err:
+        return _fail(str(err), err.code, as_json)
+    except typer.Exit as err:  # the command chose its exit code, after its own output
+        return err.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        return _fail("interrupted", EXIT_INTERRUPTED, as_json)
+    except typer.TyperException as err:  # usage errors: bad option, malformed date
+        show = getattr(err, "show", None)
+        if callable(show):
+            show()
+        code = int(getattr(err, "exit_code", EXIT_USAGE))
+        if as_json:
+            format_message = getattr(err, "format_message", None)
+            message = format_message() if callable(format_message) else str(err)
+            sys.stdout.write(json.dumps({"error": message, "exit_code": code}) + "\n")
+        return code
+    except Exception as err:  # noqa: BLE001 - the backstop: a bug, said in one line
+        if os.environ.get("TREATYFLOW_DEBUG"):
+            traceback.print_exc()
+            hint = ""
+        else:
+            hint = "; set TREATYFLOW_DEBUG=1 for the traceback"
+        text = " ".join(str(err).split())
+        return _fail(
+            f"internal error: {type(err).__name__}: {text} — please report it{hint}",
+            EXIT_INTERNAL,
+            as_json,
+        )
 
 
 def run() -> None:
@@ -610,26 +976,7 @@ def run() -> None:
     Flushes and leaves with ``os._exit`` so that a short-lived Temporal client cannot abort
     at interpreter shutdown (temporalio/sdk-python#300, exit 134 after the work is done).
     """
-    code = 0
-    configure_logging(settings_mod.load(), default_level="WARNING")
-    try:
-        result = app(standalone_mode=False)
-        code = result if isinstance(result, int) else 0
-    except Failure as err:
-        render.err.print(f"[red]error:[/red] {err}", highlight=False)
-        code = err.code
-    except typer.Exit as err:
-        code = err.exit_code
-    except typer.Abort:
-        render.err.print("aborted")
-        code = 130
-    except KeyboardInterrupt:
-        code = 130
-    except typer.TyperException as err:  # usage errors: bad option, malformed date
-        show = getattr(err, "show", None)
-        if callable(show):
-            show()
-        code = int(getattr(err, "exit_code", 2))
+    code = main()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -13,9 +13,17 @@ from rich.table import Table
 from domain import ratification as r
 from domain.states import resolve_state
 
-# a table piped to a file or another program keeps its columns whole
-out = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True)
+#: Width of output piped to a file or another program: tables keep their columns whole and
+#: messages are not broken at 80 columns.
+PIPED_WIDTH = 200
+
+out = Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else PIPED_WIDTH)
+
+
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    """``"1 State"``, ``"2 States"``; ``plural`` for irregular nouns (``"processes"``)."""
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
 def _default(value: object) -> str:

@@ -247,3 +247,25 @@ def test_client_command_exits_zero_thirty_times_in_a_row(stack: Stack, demo: dic
         assert result.returncode == 0, (i, result.returncode, result.stderr)
         assert "Fatal Python error" not in result.stderr
         assert json.loads(result.stdout)["state"]["in_force_on"] == "2011-10-01"
+
+
+def test_stream_ids_in_any_case_name_the_same_events(stack: Stack, demo: dict) -> None:
+    assert stack.json("events", "treaty-ccm") == stack.json("events", "treaty-CCM")
+    assert stack.json("events", "ratification-ccm-bgr") == stack.json(
+        "events", "ratification-CCM-BGR"
+    )
+    result = stack.treaty("events", "BGR")
+    assert result.returncode == 2
+    assert "treaty events ratification-CCM-BGR" in " ".join(result.stderr.split())
+
+
+def test_a_refusal_with_json_is_also_a_json_error(stack: Stack, demo: dict) -> None:
+    before = _snapshot(stack)
+    result = stack.treaty("ratification", "deposit", "Bulgaria", "--date", "2012-01-01", "--json")
+    assert result.returncode == 1
+    error = json.loads(result.stdout)
+    assert error["exit_code"] == 1
+    assert error["error"].startswith("refused: ")
+    assert "already deposited its instrument of ratification on 2011-04-06" in error["error"]
+    assert error["error"] in " ".join(result.stderr.split())
+    assert _snapshot(stack) == before
