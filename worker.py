@@ -63,11 +63,14 @@ async def run_worker(
 def main() -> None:
     """Entry point: resolve the servers (embedded or configured) and run the worker."""
     from cli.logging import configure_logging
-    from cli.stack import ensure_servers
+    from cli.stack import StackError, ensure_servers
 
     settings = settings_mod.load()
     configure_logging(settings)
-    temporal_address, database_url = ensure_servers(settings)
+    try:
+        temporal_address, database_url = ensure_servers(settings)
+    except StackError as err:
+        raise SystemExit(f"error: {err}") from None
     asyncio.run(
         run_worker(temporal_address, settings.temporal_namespace, database_url, settings.task_queue)
     )

@@ -1,0 +1,83 @@
+"""The process types, so that generic tools (audit, read models) need no code per type.
+
+Each :class:`ProcessType` says how a stream of that type is named and how its state is
+rebuilt from its events. A new process type plugs into the audit commands by adding one
+entry to :data:`PROCESS_TYPES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel
+
+from domain import ratification, treaty
+from domain.events import DomainEvent
+
+
+@dataclass(frozen=True)
+class ProcessType:
+    """One kind of process.
+
+    ``prefix``: the first part of its workflow id and stream id (``ratification``);
+    ``initial(parts)``: the state before any event, from the id's other parts
+    (``["CCM", "BGR"]``); ``evolve(state, event)``: the fold step.
+    """
+
+    prefix: str
+    initial: Callable[[list[str]], BaseModel]
+    evolve: Callable[[Any, DomainEvent], BaseModel]
+
+
+PROCESS_TYPES: dict[str, ProcessType] = {
+    "treaty": ProcessType(
+        prefix="treaty",
+        initial=lambda parts: treaty.initial_state(parts[0]),
+        evolve=treaty.evolve,
+    ),
+    "ratification": ProcessType(
+        prefix="ratification",
+        initial=lambda parts: ratification.initial_state(parts[0], parts[1]),
+        evolve=ratification.evolve,
+    ),
+}
+
+
+class UnknownProcessError(ValueError):
+    """A stream or workflow id whose first part names no known process type."""
+
+
+def process_type(stream_or_workflow_id: str) -> tuple[ProcessType, list[str]]:
+    """The type of ``ratification-CCM-BGR`` / ``ratification:CCM:BGR`` and its id parts."""
+    sep = ":" if ":" in stream_or_workflow_id else "-"
+    prefix, *parts = stream_or_workflow_id.split(sep)
+    kind = PROCESS_TYPES.get(prefix)
+    if kind is None:
+        raise UnknownProcessError(
+            f"{stream_or_workflow_id!r} is not a process id: expected one of "
+            + ", ".join(f"{p}-..." for p in PROCESS_TYPES)
+        )
+    return kind, parts
+
+
+def fold(
+    stream_or_workflow_id: str,
+    events: Iterable[tuple[DomainEvent, date | None]],
+    *,
+    as_of: date | None = None,
+) -> BaseModel:
+    """The state of a process folded from ``(event, business date)`` pairs in order.
+
+    With ``as_of``, only events whose business date is on or before it count (an event
+    whose date is unknown counts: the fact is known to have happened, at some time).
+    """
+    kind, parts = process_type(stream_or_workflow_id)
+    state = kind.initial(parts)
+    for event, occurred_on in events:
+        if as_of is not None and occurred_on is not None and occurred_on > as_of:
+            continue
+        state = kind.evolve(state, event)
+    return state
