@@ -39,7 +39,7 @@ async def _wait_for_worker(client: Any, task_queue: str, wait_seconds: float = 6
 
 
 async def _demo(csv_path: Path, as_json: bool) -> dict[str, Any]:
-    from cli.main import EXIT_REFUSED, EXIT_UNAVAILABLE, Failure
+    from cli.runtime import EXIT_REFUSED, EXIT_UNAVAILABLE, Failure
 
     settings = settings_mod.load()
     try:

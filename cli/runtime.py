@@ -1,0 +1,349 @@
+"""What every ``treaty`` command shares: exit codes, option types, and :class:`Runtime`,
+which resolves the servers a command needs (starting embedded ones where that makes
+sense) and turns their failures into one-line errors with an exit code."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, TypeVar
+
+import typer
+from asyncpg import exceptions as asyncpg_errors
+from rich.text import Text
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+import settings as settings_mod
+from cli import render, service
+from cli.connect import (
+    NoWorkerError,
+    connect_cause,
+    connect_client,
+    is_no_poller,
+    no_worker_message,
+    require_worker,
+)
+from cli.stack import (
+    Servers,
+    StackError,
+    describe,
+    redact,
+    stack_status,
+    stack_worker,
+    start_servers,
+)
+from domain.errors import DomainError
+from domain.states import resolve_state
+from domain.treaties import get_profile
+from eventstore.migrate import migrate
+from eventstore.store import EventStore
+from workflows.common import CommandMeta
+
+T = TypeVar("T")
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 3
+EXIT_INTERNAL = 70  # EX_SOFTWARE
+EXIT_INTERRUPTED = 130
+
+
+class Failure(Exception):
+    """Ends a command with ``message`` on stderr and exit ``code``."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# --- option types -------------------------------------------------------------------------
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as err:
+        raise typer.BadParameter(
+            f"{value!r} is not a valid date ({err}); expected YYYY-MM-DD, e.g. 2011-04-06"
+        ) from None
+
+
+TreatyOpt = Annotated[
+    str, typer.Option("--treaty", "-t", help="Treaty code: CCM, APMBC or ATT.", show_default=True)
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+SourceOpt = Annotated[
+    str | None, typer.Option("--source", help="Where the fact comes from (document, meeting).")
+]
+ActorOpt = Annotated[
+    str | None, typer.Option("--actor", help="Who records it (default: $TREATYFLOW_ACTOR or user).")
+]
+
+
+def _meta(actor: str | None, source: str | None) -> CommandMeta:
+    return CommandMeta(
+        actor=actor or os.environ.get("TREATYFLOW_ACTOR") or getpass.getuser(),
+        source=source,
+        correlation_id=str(uuid.uuid4()),
+    )
+
+
+def _treaty(code: str) -> str:
+    try:
+        return get_profile(code).code
+    except DomainError as err:
+        raise typer.BadParameter(str(err)) from None
+
+
+def _state(name: str) -> str:
+    try:
+        return resolve_state(name).code
+    except DomainError as err:
+        raise Failure(str(err), EXIT_REFUSED) from None
+
+
+# --- running async work with the right servers ------------------------------------------
+
+#: Seconds a command waits for a stack worker that runs but does not poll (it reconnects
+#: after the Temporal server restarted).
+WORKER_RECONNECT_SECONDS = 30.0
+
+
+def _note(message: str) -> None:
+    """One line on stderr that is not an error (what the command did on the side)."""
+    render.err.print(Text(message, style="dim"), highlight=False, soft_wrap=True)
+
+
+def _note_started(settings: settings_mod.Settings, started: tuple[str, ...]) -> None:
+    them = "them" if len(started) > 1 else "it"
+    _note(f"started {describe(started)} under {settings.home}; stop {them} with `treaty down`")
+
+
+def _pg_cause(err: BaseException) -> str:
+    """A short reason why PostgreSQL could not be reached, from asyncpg's error."""
+    if isinstance(err, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(err, socket.gaierror):
+        return "host not found"
+    if isinstance(err, TimeoutError):
+        return "timed out"
+    if isinstance(err, FileNotFoundError):
+        return "no server socket in that folder"
+    if isinstance(err, asyncpg_errors.ClientConfigurationError):
+        return str(err)
+    if isinstance(err, ValueError):
+        return f"not a valid database URL ({err})"
+    if isinstance(err, OSError):
+        return err.strerror or str(err)
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
+#: asyncpg's errors that mean "this server cannot be used with this URL".
+_PG_UNREACHABLE: tuple[type[BaseException], ...] = (
+    OSError,  # refused, unknown host, timeout, no socket
+    ValueError,  # malformed URL (asyncpg's ClientConfigurationError is one)
+    asyncpg_errors.PostgresConnectionError,
+    asyncpg_errors.InvalidAuthorizationSpecificationError,  # wrong user / password
+    asyncpg_errors.InvalidCatalogNameError,  # no such database
+    asyncpg_errors.CannotConnectNowError,  # starting up / shutting down
+    asyncpg_errors.TooManyConnectionsError,
+)
+
+
+class Runtime:
+    """Connections for one command: servers resolved once (only those the command needs),
+    closed at the end."""
+
+    def __init__(self) -> None:
+        self.settings = settings_mod.load()
+        self._database_url: str | None = None
+        self._temporal_address: str | None = None
+        self._store: EventStore | None = None
+        self._client: Client | None = None
+        self._worker_checked = False
+
+    # servers
+
+    def _start(self, *, postgres: bool, temporal: bool) -> Servers:
+        try:
+            servers = start_servers(self.settings, postgres=postgres, temporal=temporal)
+        except StackError as err:
+            raise Failure(str(err), EXIT_UNAVAILABLE) from None
+        if servers.started:
+            _note_started(self.settings, servers.started)
+        return servers
+
+    def database_url(self) -> str:
+        """The event store's URL; the embedded PostgreSQL is started if it does not run."""
+        if self._database_url is None:
+            url = self._start(postgres=True, temporal=False).database_url
+            assert url is not None
+            self._database_url = url
+        return self._database_url
+
+    def temporal_address(self, *, need_worker: bool) -> str:
+        """The Temporal frontend's address. The embedded dev server is started if it does
+        not run, except for a command that needs a worker: no worker can poll a server
+        that was not running, so such a command fails at once and starts nothing."""
+        if self._temporal_address is None:
+            s = self.settings
+            if s.embedded_temporal and need_worker:
+                address = stack_status(s).temporal_address
+                if address is None:
+                    raise Failure(
+                        f"the embedded Temporal dev server under {s.home} is not running, so "
+                        "no worker can answer: the command was not sent. Start the stack "
+                        "with `treaty up`.",
+                        EXIT_UNAVAILABLE,
+                    )
+                self._temporal_address = address
+            else:
+                address = self._start(postgres=False, temporal=True).temporal_address
+                assert address is not None
+                self._temporal_address = address
+        return self._temporal_address
+
+    def temporal_unreachable(self, address: str, cause: str) -> Failure:
+        if self.settings.embedded_temporal:
+            hint = "see `treaty ps`, or restart the stack with `treaty down` and `treaty up`"
+            where = f"the embedded Temporal dev server at {address}"
+        else:
+            hint = "check TEMPORAL_ADDRESS or start the server with `treaty up`"
+            where = f"Temporal at {address}"
+        return Failure(f"cannot reach {where} ({cause}); {hint}", EXIT_UNAVAILABLE)
+
+    def postgres_unreachable(self, url: str, cause: str) -> Failure:
+        hint = (
+            "see `treaty ps`, or restart the stack with `treaty down` and `treaty up`"
+            if self.settings.embedded_postgres
+            else "check DATABASE_URL"
+        )
+        return Failure(
+            f"cannot reach PostgreSQL at {redact(url)}: {cause}; {hint}", EXIT_UNAVAILABLE
+        )
+
+    # connections
+
+    async def client(self, *, need_worker: bool = True) -> Client:
+        """The Temporal client; with ``need_worker``, a worker must be polling the task
+        queue (:func:`_require_worker`), else :class:`Failure` (exit 3)."""
+        if self._client is None:
+            address = self.temporal_address(need_worker=need_worker)
+            try:
+                self._client = await connect_client(address, self.settings.temporal_namespace)
+            except (RuntimeError, ValueError) as err:
+                raise self.temporal_unreachable(address, connect_cause(err)) from None
+        if need_worker and not self._worker_checked:
+            await self._require_worker(self._client)
+            self._worker_checked = True
+        return self._client
+
+    async def _require_worker(self, client: Client) -> None:
+        """A worker polls the task queue, else :class:`Failure`.
+
+        The polls of a stack worker that died (``kill -9``) do not count: Temporal lists
+        them for a minute more, and a command would wait ~30 s for nothing. A stack worker
+        that is alive but not polling (the Temporal server restarted and it is
+        reconnecting) is waited for, up to :data:`WORKER_RECONNECT_SECONDS`.
+        """
+        queue = self.settings.task_queue
+        worker = stack_worker(self.settings)
+        dead = [worker.identity] if worker is not None and not worker.running else []
+        try:
+            await require_worker(client, queue, dead)
+            return
+        except NoWorkerError as err:
+            reconnecting = (
+                worker is not None
+                and worker.running
+                and worker.task_queue in (None, queue)
+                and worker.temporal_address in (None, self._temporal_address)
+            )
+            if not reconnecting:
+                raise Failure(str(err), EXIT_UNAVAILABLE) from None
+        assert worker is not None
+        _note("waiting for the worker to reconnect…")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WORKER_RECONNECT_SECONDS
+        while loop.time() < deadline:
+            await asyncio.sleep(0.5)
+            try:
+                await require_worker(client, queue)
+                return
+            except NoWorkerError:
+                pass
+            except RPCError as err:
+                if err.status != RPCStatusCode.UNAVAILABLE:
+                    raise
+            now = stack_worker(self.settings)
+            if now is None or not now.running:
+                raise Failure(no_worker_message(queue), EXIT_UNAVAILABLE)
+        raise Failure(
+            f"the worker (pid {worker.pid}) runs but has not polled task queue {queue!r} for "
+            f"{WORKER_RECONNECT_SECONDS:.0f} s: the command was not sent. See its log "
+            f"{self.settings.home / 'logs' / 'worker.log'}; restart the stack with "
+            "`treaty down` and `treaty up`.",
+            EXIT_UNAVAILABLE,
+        )
+
+    async def store(self) -> EventStore:
+        if self._store is None:
+            url = self.database_url()
+            try:
+                await migrate(url)
+                self._store = await EventStore.connect(url)
+            except _PG_UNREACHABLE as err:
+                raise self.postgres_unreachable(url, _pg_cause(err)) from None
+            except asyncpg_errors.PostgresError as err:
+                raise Failure(
+                    f"PostgreSQL at {redact(url)} refused to set up the event store: {err}; "
+                    "check DATABASE_URL (its user must own the database)",
+                    EXIT_UNAVAILABLE,
+                ) from None
+        return self._store
+
+    async def close(self) -> None:
+        if self._store is not None:
+            await self._store.close()
+
+
+def _rpc_failure(err: RPCError, runtime: Runtime) -> Failure:
+    """A Temporal error as the command's outcome (exit 3: the servers or the worker)."""
+    if is_no_poller(err):
+        # the worker died without a word; the query or update was not delivered
+        return Failure(no_worker_message(runtime.settings.task_queue), EXIT_UNAVAILABLE)
+    address = runtime._temporal_address or runtime.settings.temporal_address or "?"
+    if err.status == RPCStatusCode.UNAVAILABLE:
+        return runtime.temporal_unreachable(address, err.message or "unavailable")
+    if err.status == RPCStatusCode.NOT_FOUND and "namespace" in err.message.lower():
+        return Failure(
+            f"Temporal at {address} has no namespace "
+            f"{runtime.settings.temporal_namespace!r}; check TEMPORAL_NAMESPACE",
+            EXIT_UNAVAILABLE,
+        )
+    return Failure(f"Temporal answered with an error: {err.message or err}", EXIT_UNAVAILABLE)
+
+
+def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    runtime = Runtime()
+
+    async def main() -> T:
+        try:
+            return await work(runtime)
+        finally:
+            await runtime.close()
+
+    try:
+        return asyncio.run(main())
+    except service.Refused as err:
+        raise Failure(f"refused: {err}", EXIT_REFUSED) from None
+    except RPCError as err:
+        raise _rpc_failure(err, runtime) from None
