@@ -26,6 +26,7 @@ from rich.text import Text
 
 import settings as settings_mod
 from cli import importer, reads, render, service
+from cli.audit import register as register_audit
 from cli.logging import configure_logging
 from cli.runtime import (
     EXIT_INTERNAL,
@@ -106,6 +107,7 @@ def _options(
 
 
 app.add_typer(ratification_app, name="ratification")
+app.add_typer(register_audit(), name="audit")
 
 
 # --- the embedded stack -------------------------------------------------------------------
