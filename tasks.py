@@ -40,8 +40,8 @@ def ensure_venv(extras: str) -> None:
     if not PY.exists():
         print(f"creating virtual environment in {VENV}", flush=True)
         _run(sys.executable, "-m", "venv", VENV)
-    print("installing treatyflow and its pinned dependencies", flush=True)
-    _run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", f".[{extras}]")
+    print("installing treatyflow and its pinned dependencies (a minute or two)", flush=True)
+    _run(PY, "-m", "pip", "install", "-qq", "--disable-pip-version-check", "-e", f".[{extras}]")
     stamp.write_text(key)
 
 
