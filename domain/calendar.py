@@ -27,6 +27,17 @@ def first_day_of_nth_month_after(day: date, months: int) -> date:
     return day.replace(day=1) + relativedelta(months=months)
 
 
+ONE_DAY = timedelta(days=1)
+
+
+def months_after(day: date, months: int) -> date:
+    """The same day ``months`` months later (clamped to the month's end: 31 Aug + 6 months
+    is 28/29 Feb), as "six months after" is read (CCM Art. 20(3))."""
+    if months < 0:
+        raise ValueError(f"months must be >= 0, got {months}")
+    return day + relativedelta(months=months)
+
+
 def days_after(day: date, days: int) -> date:
     """``day`` plus ``days`` calendar days ("90 days after", ATT Art. 22)."""
     if days < 0:

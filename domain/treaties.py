@@ -22,24 +22,111 @@ Instrument = Literal["ratification", "acceptance", "approval", "accession"]
 SIGNATORY_INSTRUMENTS: frozenset[str] = frozenset({"ratification", "acceptance", "approval"})
 
 
-class EntryIntoForceRule(BaseModel):
-    """How an entry-into-force date follows from a deposit date.
+class DateRule(BaseModel):
+    """How one date follows from another under a treaty rule.
 
-    ``kind`` is ``first_day_of_nth_month_after`` (``amount`` months) or ``days_after``
-    (``amount`` days); ``article`` cites the rule.
+    ``kind``: ``first_day_of_nth_month_after`` (``amount`` months), ``days_after``,
+    ``months_after``, ``years_after`` (``amount`` of them), or ``within_years`` (the last
+    day of the first ``amount`` years: "within the first year after", ATT Art. 13(1));
+    ``article`` cites the rule.
     """
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["first_day_of_nth_month_after", "days_after"]
+    kind: Literal[
+        "first_day_of_nth_month_after", "days_after", "months_after", "years_after", "within_years"
+    ]
     amount: int
     article: str
 
-    def apply(self, deposited_on: date) -> date:
-        """The entry-into-force date for an instrument deposited on ``deposited_on``."""
-        if self.kind == "first_day_of_nth_month_after":
-            return calendar.first_day_of_nth_month_after(deposited_on, self.amount)
-        return calendar.days_after(deposited_on, self.amount)
+    def apply(self, start: date) -> date:
+        """The date the rule gives from ``start`` (e.g. a deposit or entry-into-force date)."""
+        match self.kind:
+            case "first_day_of_nth_month_after":
+                return calendar.first_day_of_nth_month_after(start, self.amount)
+            case "days_after":
+                return calendar.days_after(start, self.amount)
+            case "months_after":
+                return calendar.months_after(start, self.amount)
+            case "years_after":
+                return calendar.months_after(start, 12 * self.amount)
+            case "within_years":
+                return calendar.months_after(start, 12 * self.amount) - calendar.ONE_DAY
+        raise ValueError(self.kind)  # pragma: no cover
+
+
+EntryIntoForceRule = DateRule
+"""Kept for readability where the rule is an entry-into-force rule (CCM Art. 17)."""
+
+
+class ExtensionRule(BaseModel):
+    """Extensions of a deadline granted by a Meeting of States Parties or Review Conference.
+
+    ``max_years``: the longest one extension may be; ``further_only_exceptional``: after
+    the first, further ones only "in exceptional circumstances" (CCM Art. 3(3));
+    ``filing_months_before_meeting``: the request must reach the Meeting at least this many
+    months before it opens (CCM Art. 3(5), 4(6); None: no such rule);
+    ``before_deadline``: it must also be filed before the deadline expires (CCM Art. 4(6)).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    max_years: int
+    further_only_exceptional: bool
+    filing_months_before_meeting: int | None
+    before_deadline: bool
+    article: str
+
+
+class ObligationRule(BaseModel):
+    """A deadline that runs from the State's entry into force (``due``), with the way it
+    may be extended (``extension``: None where the treaty allows none)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    due: DateRule
+    extension: ExtensionRule | None = None
+
+
+class MeetingRules(BaseModel):
+    """The Meetings a treaty requires, counted from its own entry into force.
+
+    ``first_meeting_within_years``: the first Meeting of States Parties (or Conference)
+    within this many years (CCM Art. 11(2)); ``annual_until_review``: then one a year until
+    the first Review Conference; ``first_review_after_years``: the first Review Conference
+    this many years after entry into force (CCM Art. 12(1); None: no such rule).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    first_meeting_within_years: int
+    annual_until_review: bool
+    first_review_after_years: int | None
+    article: str
+
+
+class ObligationRules(BaseModel):
+    """The obligations a treaty puts on each State Party, as data.
+
+    ``initial_report``: from the State's entry into force; ``annual_report_month`` /
+    ``annual_report_day``: the yearly deadline, covering the previous calendar year
+    (``annual_report_article``); ``stockpile_destruction`` / ``clearance``: deadlines when
+    the State declares stockpiles / contaminated areas (None: no such obligation);
+    ``withdrawal``: from the depositary's receipt of the instrument of withdrawal;
+    ``withdrawal_waits_for_armed_conflict``: not effective before the end of an armed
+    conflict the State is engaged in at that time (CCM Art. 20(3)).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    initial_report: DateRule
+    annual_report_month: int
+    annual_report_day: int
+    annual_report_article: str
+    stockpile_destruction: ObligationRule | None
+    clearance: ObligationRule | None
+    withdrawal: DateRule
+    withdrawal_waits_for_armed_conflict: bool
 
 
 class TreatyProfile(BaseModel):
@@ -57,6 +144,8 @@ class TreatyProfile(BaseModel):
     - ``provisional_application``: the articles a State may declare it applies
       provisionally at deposit (``None``: no such clause).
     - ``reservations_allowed``: whether reservations may be made.
+    - ``obligations``: the deadlines each State Party owes (:class:`ObligationRules`).
+    - ``meetings``: the Meetings the treaty requires (:class:`MeetingRules`).
     Each ``*_article`` field cites the source.
     """
 
@@ -77,6 +166,8 @@ class TreatyProfile(BaseModel):
     provisional_application_article: str
     reservations_allowed: bool
     reservations_article: str
+    obligations: ObligationRules
+    meetings: MeetingRules
 
     def state_entry_into_force(
         self, deposited_on: date, treaty_in_force_on: date, threshold_deposited_on: date | None
@@ -131,6 +222,40 @@ CCM = TreatyProfile(
     provisional_application_article="CCM Art. 18",
     reservations_allowed=False,
     reservations_article="CCM Art. 19",
+    obligations=ObligationRules(
+        initial_report=DateRule(kind="days_after", amount=180, article="CCM Art. 7(1)"),
+        annual_report_month=4,
+        annual_report_day=30,
+        annual_report_article="CCM Art. 7(2)",
+        stockpile_destruction=ObligationRule(
+            due=DateRule(kind="years_after", amount=8, article="CCM Art. 3(2)"),
+            extension=ExtensionRule(
+                max_years=4,
+                further_only_exceptional=True,
+                filing_months_before_meeting=9,
+                before_deadline=False,
+                article="CCM Art. 3(3)-(5)",
+            ),
+        ),
+        clearance=ObligationRule(
+            due=DateRule(kind="years_after", amount=10, article="CCM Art. 4(1)(a)"),
+            extension=ExtensionRule(
+                max_years=5,
+                further_only_exceptional=False,
+                filing_months_before_meeting=9,
+                before_deadline=True,
+                article="CCM Art. 4(5)-(8)",
+            ),
+        ),
+        withdrawal=DateRule(kind="months_after", amount=6, article="CCM Art. 20(3)"),
+        withdrawal_waits_for_armed_conflict=True,
+    ),
+    meetings=MeetingRules(
+        first_meeting_within_years=1,
+        annual_until_review=True,
+        first_review_after_years=5,
+        article="CCM Arts. 11(2), 12(1)",
+    ),
 )
 
 APMBC = TreatyProfile(
@@ -153,6 +278,34 @@ APMBC = TreatyProfile(
     provisional_application_article="APMBC Art. 18",
     reservations_allowed=False,
     reservations_article="APMBC Art. 19",
+    obligations=ObligationRules(
+        initial_report=DateRule(kind="days_after", amount=180, article="APMBC Art. 7(1)"),
+        annual_report_month=4,
+        annual_report_day=30,
+        annual_report_article="APMBC Art. 7(2)",
+        stockpile_destruction=ObligationRule(
+            due=DateRule(kind="years_after", amount=4, article="APMBC Art. 4"),
+            extension=None,
+        ),
+        clearance=ObligationRule(
+            due=DateRule(kind="years_after", amount=10, article="APMBC Art. 5(1)"),
+            extension=ExtensionRule(
+                max_years=10,
+                further_only_exceptional=False,
+                filing_months_before_meeting=None,
+                before_deadline=False,
+                article="APMBC Art. 5(3)-(6)",
+            ),
+        ),
+        withdrawal=DateRule(kind="months_after", amount=6, article="APMBC Art. 20(3)"),
+        withdrawal_waits_for_armed_conflict=True,
+    ),
+    meetings=MeetingRules(
+        first_meeting_within_years=1,
+        annual_until_review=True,
+        first_review_after_years=5,
+        article="APMBC Arts. 11(2), 12(1)",
+    ),
 )
 
 ATT = TreatyProfile(
@@ -171,6 +324,22 @@ ATT = TreatyProfile(
     provisional_application_article="ATT Art. 23",
     reservations_allowed=True,
     reservations_article="ATT Art. 25",
+    obligations=ObligationRules(
+        initial_report=DateRule(kind="within_years", amount=1, article="ATT Art. 13(1)"),
+        annual_report_month=5,
+        annual_report_day=31,
+        annual_report_article="ATT Art. 13(3)",
+        stockpile_destruction=None,
+        clearance=None,
+        withdrawal=DateRule(kind="days_after", amount=90, article="ATT Art. 24(2)"),
+        withdrawal_waits_for_armed_conflict=False,
+    ),
+    meetings=MeetingRules(
+        first_meeting_within_years=1,
+        annual_until_review=False,
+        first_review_after_years=None,
+        article="ATT Art. 17(1)",
+    ),
 )
 
 PROFILES: dict[str, TreatyProfile] = {p.code: p for p in (CCM, APMBC, ATT)}
