@@ -25,11 +25,17 @@ class ProcessType:
     ``prefix``: the first part of its workflow id and stream id (``ratification``);
     ``initial(parts)``: the state before any event, from the id's other parts
     (``["CCM", "BGR"]``); ``evolve(state, event)``: the fold step.
+
+    ``query``: the name of the workflow query that reports the running process's state,
+    and ``view_state(result)`` takes that state (as JSON) out of the query's result (JSON),
+    so that an auditor can compare it with the state folded from the event store.
     """
 
     prefix: str
     initial: Callable[[list[str]], BaseModel]
     evolve: Callable[[Any, DomainEvent], BaseModel]
+    query: str = "view"
+    view_state: Callable[[Any], Any] = lambda view: view["state"]
 
 
 PROCESS_TYPES: dict[str, ProcessType] = {
@@ -81,3 +87,16 @@ def fold(
             continue
         state = kind.evolve(state, event)
     return state
+
+
+def workflow_state(stream_or_workflow_id: str, view: Any) -> BaseModel:
+    """The state a process's workflow reports, from the JSON result of its
+    :attr:`ProcessType.query`, as the same model its fold builds.
+
+    Raises:
+        UnknownProcessError: not a process id.
+        pydantic.ValidationError, KeyError, TypeError: the result holds no such state.
+    """
+    kind, parts = process_type(stream_or_workflow_id)
+    model = type(kind.initial(parts))
+    return model.model_validate(kind.view_state(view))
