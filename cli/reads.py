@@ -1,50 +1,56 @@
 """Read models for the CLI, folded from the event store with the domain's own ``evolve``.
 
-Nothing here asks Temporal: staff tables and counts are rebuilt from the record.
+Nothing here asks Temporal: staff tables and counts are rebuilt from the record. Every
+fold is :func:`domain.processes.fold` (through :func:`audit.folding.fold_stored`), the
+same one ``treaty audit state`` uses, so a count "as of" a date is the count of the
+states as of that date.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
+from audit.folding import fold_stored
 from domain import ids
 from domain import ratification as r
 from domain import treaty as t
-from domain.events import event_from_record
 from eventstore.store import EventStore, StoredEvent
 
 
-def fold_ratification(treaty: str, state: str, events: list[StoredEvent]) -> r.RatificationState:
-    """The ratification state folded from its stored events (in stream order)."""
-    s = r.initial_state(treaty, state)
-    for e in events:
-        s = r.evolve(s, event_from_record(e.event_type, e.data))
-    return s
+def fold_ratification(
+    treaty: str, state: str, events: list[StoredEvent], as_of: date | None = None
+) -> r.RatificationState:
+    """The ratification state folded from its stored events (in stream order); with
+    ``as_of``, from those whose business date is on or before it (or unknown)."""
+    stream = ids.stream_id(ids.ratification_workflow_id(treaty, state))
+    return cast(r.RatificationState, fold_stored(stream, events, as_of=as_of))
 
 
-def fold_treaty(treaty: str, events: list[StoredEvent]) -> t.TreatyState:
-    """The treaty process state folded from its stored events."""
-    s = t.initial_state(treaty)
-    for e in events:
-        s = t.evolve(s, event_from_record(e.event_type, e.data))
-    return s
+def fold_treaty(treaty: str, events: list[StoredEvent], as_of: date | None = None) -> t.TreatyState:
+    """The treaty process state folded from its stored events (``as_of`` as above)."""
+    stream = ids.stream_id(ids.treaty_workflow_id(treaty))
+    return cast(t.TreatyState, fold_stored(stream, events, as_of=as_of))
 
 
-async def ratifications(store: EventStore, treaty: str) -> list[r.RatificationState]:
-    """Every ratification process of ``treaty`` recorded in the store, sorted by ISO3."""
+async def ratifications(
+    store: EventStore, treaty: str, as_of: date | None = None
+) -> list[r.RatificationState]:
+    """Every ratification process of ``treaty`` recorded in the store, sorted by ISO3;
+    with ``as_of``, each as it stood on that date (:func:`fold_ratification`)."""
     prefix = ids.stream_id(ids.ratification_workflow_id(treaty, ""))
     states = []
     for stream, _version in await store.list_streams(prefix=prefix):
         code = stream[len(prefix) :]
-        states.append(fold_ratification(treaty, code, await store.read_stream(stream)))
+        states.append(fold_ratification(treaty, code, await store.read_stream(stream), as_of))
     return sorted(states, key=lambda s: s.state)
 
 
-async def treaty_state(store: EventStore, treaty: str) -> t.TreatyState:
-    """The treaty process state of ``treaty`` from the store."""
+async def treaty_state(store: EventStore, treaty: str, as_of: date | None = None) -> t.TreatyState:
+    """The treaty process state of ``treaty`` from the store (``as_of`` as above)."""
     stream = ids.stream_id(ids.treaty_workflow_id(treaty))
-    return fold_treaty(treaty, await store.read_stream(stream))
+    return fold_treaty(treaty, await store.read_stream(stream), as_of)
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,17 @@ class Parties:
 
 
 def parties_as_of(states: list[r.RatificationState], as_of: date) -> Parties:
-    """Count consented vs. in force on ``as_of`` (both sorted ISO3 lists)."""
+    """Count consented vs. in force on ``as_of`` (both sorted ISO3 lists): consented if
+    the deposit is dated on or before it, in force if the entry-into-force date is.
+
+    ``states`` should be folded as of ``as_of`` (:func:`parties` does that), so that an
+    entry-into-force date fixed or corrected by a later fact does not count yet; states
+    folded from the whole record give the count by today's knowledge of each date."""
     consented = [s.state for s in states if s.consented_on is not None and s.consented_on <= as_of]
     in_force = [s.state for s in states if s.in_force_on is not None and s.in_force_on <= as_of]
     return Parties(as_of=as_of, consented=sorted(consented), in_force=sorted(in_force))
+
+
+async def parties(store: EventStore, treaty: str, as_of: date) -> Parties:
+    """:func:`parties_as_of` on every ratification process folded as of ``as_of``."""
+    return parties_as_of(await ratifications(store, treaty, as_of), as_of)
