@@ -304,6 +304,14 @@ def test_verify_store_only_passes_an_intact_stream(
     assert "verified 1 process, 4 events: no discrepancy (chain, fold checked)" in one_line(out)
 
 
+def test_verify_against_temporal_needs_the_server(
+    cli_env: Lithuania, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "audit", "verify", LTU_STREAM)
+    assert code == 3
+    assert "cannot reach Temporal" in one_line(err)
+
+
 def test_verify_names_the_stream_and_version_of_an_altered_event(
     cli_env: Lithuania, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -651,6 +659,23 @@ def _count_events(stack: Stack) -> int:
     return asyncio.run(count())
 
 
+async def _statuses_as_of(stack: Stack, days: list[str]) -> dict[str, dict[str, str | None]]:
+    """day -> ISO3 -> the status of each ratification process folded as of that day."""
+    store = await EventStore.connect(stack.database_url, app_role=audit_record.AUDIT_ROLE)
+    try:
+        streams = [s for s, _ in await store.list_streams("ratification-CCM-")]
+        events = {s: await store.read_stream(s) for s in streams}
+    finally:
+        await store.close()
+    return {
+        day: {
+            s.rsplit("-", 1)[1]: timeline_mod.state_as_of(s, e, date.fromisoformat(day)).status
+            for s, e in events.items()
+        }
+        for day in days
+    }
+
+
 def _stack_json(stack: Stack, *args: str, code: int = 0) -> Any:
     result = stack.treaty(*args, "--json")
     assert result.returncode == code, result.stdout + result.stderr
@@ -674,6 +699,16 @@ def test_demo_record_audits_clean(demo_stack: Stack) -> None:
         assert ("LTU" in parties["in_force_states"]) is in_force
         # Bulgaria: deposit 6 Apr 2011, in force 1 Oct 2011 (Art. 17(2))
         assert "BGR" in parties["consented_states"] and "BGR" not in parties["in_force_states"]
+
+    # every State: `treaty parties --as-of` counts what the audit fold says on that date
+    folded = asyncio.run(_statuses_as_of(stack, ["2010-08-01", "2011-03-30", "2011-09-02"]))
+    for day, statuses in folded.items():
+        parties = _stack_json(stack, "parties", "--as-of", day)
+        in_force = sorted(s for s, status in statuses.items() if status == "in force")
+        consented = sorted(
+            s for s, status in statuses.items() if status in ("in force", "consented")
+        )
+        assert (parties["consented_states"], parties["in_force_states"]) == (consented, in_force)
 
     treaty_steps = _stack_json(stack, "audit", "timeline", "treaty-ccm")["events"]
     ltu = next(
@@ -743,6 +778,13 @@ def test_verify_names_tampering_and_a_lost_event_against_temporal(demo_stack: St
     )
     gone = [n["detail"] for n in report["notes"] if n["stream"] == LTU_STREAM]
     assert gone and "no longer on the Temporal server" in gone[0]
+    [ltu_checks] = [s["checks"] for s in report["streams"] if s["stream"] == LTU_STREAM]
+    assert ltu_checks == {
+        "chain": "ok",
+        "fold": "ok",
+        "history": "not checked",
+        "state": "not checked",
+    }
 
     one = stack.treaty("audit", "verify", "ratification-CCM-CHE")
     assert one.returncode == 1
