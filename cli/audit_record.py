@@ -292,7 +292,13 @@ def verify(
     sid = _one_or_all(stream, all_, _treaty(treaty))
 
     async def work(rt: Runtime) -> verify_mod.VerifyReport:
-        client = None if store_only else await rt.client(need_worker=True)
+        try:
+            client = None if store_only else await rt.client(need_worker=True)
+        except Failure as err:
+            raise Failure(
+                f"{err}; `treaty audit verify --store-only` checks the event store alone",
+                err.code,
+            ) from None
         async with audit_store(rt) as store:
             notes: list[verify_mod.Note] = []
             if sid is None:

@@ -310,6 +310,7 @@ def test_verify_against_temporal_needs_the_server(
     code, _, err = run(capsys, "audit", "verify", LTU_STREAM)
     assert code == 3
     assert "cannot reach Temporal" in one_line(err)
+    assert "`treaty audit verify --store-only` checks the event store alone" in one_line(err)
 
 
 def test_verify_names_the_stream_and_version_of_an_altered_event(
