@@ -14,7 +14,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from eventstore.hashing import GENESIS_HASH, canonical_json, chain_hash, event_record
-from eventstore.migrate import migrate
+from eventstore.migrate import migrate, migration_files
 from eventstore.store import (
     STREAM_LOCK_NAMESPACE,
     AppendResult,
@@ -545,13 +545,15 @@ async def test_deleted_event_shows_as_version_gap(
 
 
 async def test_migrate_twice_is_a_noop(empty_db_url: str) -> None:
-    assert await migrate(empty_db_url) == ["001_events"]
+    versions = [version for version, _ in migration_files()]
+    assert versions[:2] == ["001_events", "002_audit_role"]
+    assert await migrate(empty_db_url) == versions
     assert await migrate(empty_db_url) == []
 
     conn = await asyncpg.connect(empty_db_url)
     try:
         rows = await conn.fetch("SELECT version FROM schema_migrations")
-        assert [r["version"] for r in rows] == ["001_events"]
+        assert sorted(r["version"] for r in rows) == versions
         assert await conn.fetchval("SELECT count(*) FROM events") == 0
     finally:
         await conn.close()
@@ -560,5 +562,6 @@ async def test_migrate_twice_is_a_noop(empty_db_url: str) -> None:
 async def test_concurrent_migrations_apply_once(empty_db_url: str) -> None:
     results = await asyncio.gather(*(migrate(empty_db_url) for _ in range(3)))
 
-    assert sorted(results) == [[], [], ["001_events"]]
+    versions = [version for version, _ in migration_files()]
+    assert sorted(results) == [[], [], versions]
     assert await migrate(empty_db_url) == []
