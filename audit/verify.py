@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -380,7 +380,11 @@ def _differences(stored: StoredEvent, appended: Any, metadata: dict[str, Any]) -
 
 
 def match_history(
-    stream_id: str, events: Sequence[StoredEvent], appends: Sequence[RecordedAppend]
+    stream_id: str,
+    events: Sequence[StoredEvent],
+    appends: Sequence[RecordedAppend],
+    *,
+    runs: Collection[str] | None = None,
 ) -> tuple[list[Discrepancy], list[Note]]:
     """Compare the stream's stored events with the appends its workflow's history records
     (of all its runs): nothing lost, nothing added, nothing changed.
@@ -392,6 +396,10 @@ def match_history(
     - a stored event whose type, business date, data or metadata differ from its append:
       changed (even if its hash chain was recomputed);
     - an append still pending whose events are stored: a note (it is in progress).
+
+    ``runs``: the run ids whose histories ``appends`` come from, when some runs of the
+    workflow are not available; a stored event whose metadata names another run is then
+    not looked for in them (the caller says so). None: all runs are available.
     """
     by_version = {e.stream_version: e for e in events}
     found: list[Discrepancy] = []
@@ -464,6 +472,9 @@ def match_history(
     for stored in events:
         if stored.stream_version in recorded:
             continue
+        run_id = stored.metadata.get("run_id")
+        if runs is not None and run_id and run_id not in runs:
+            continue
         pending = unfinished.get(stored.event_id)
         if pending is not None and pending.outcome == "pending":
             notes.append(
@@ -500,9 +511,10 @@ def match_history(
 
 # --- putting it together ---------------------------------------------------------------------
 
-HistorySource = Callable[[str], Awaitable[list[WorkflowHistory]]]
-"""Histories of a workflow id kept elsewhere (e.g. an archive), for a workflow that is no
-longer on the Temporal server; ``[]`` when none."""
+HistorySource = Callable[[str], Awaitable[tuple[list[WorkflowHistory], list[str]]]]
+"""``(histories, problems)`` of a workflow id kept elsewhere (the history archive), for runs
+no longer on the Temporal server: the histories that can be trusted, and what is wrong
+with those that cannot (e.g. altered since they were archived)."""
 
 QUERY_TIMEOUT = timedelta(seconds=15)
 
@@ -611,7 +623,11 @@ async def _check_history(
     client: Client,
     archived: HistorySource | None,
 ) -> bool:
-    """Check 4 into ``report``; False when the workflow is not on the server any more."""
+    """Check 4 into ``report``; False when the workflow is not on the server any more.
+
+    Runs no longer on the server are taken from ``archived``; stored events of a run found
+    in neither are named in a note and not compared.
+    """
     stream_id = report.stream_id
     workflow_id = ids.workflow_id_of_stream(stream_id)
     run_ids = sorted({str(e.metadata["run_id"]) for e in events if e.metadata.get("run_id")})
@@ -619,15 +635,20 @@ async def _check_history(
     try:
         histories, missing = await fetch_histories(client, workflow_id, run_ids)
     except WorkflowGoneError:
-        on_server, missing = False, []
-        histories = await archived(workflow_id) if archived is not None else []
-        if not histories:
-            report.skip(
-                "history",
-                f"workflow {workflow_id} is no longer on the Temporal server (and has no"
-                " archived history): its state and history were not compared with the store",
-            )
-            return on_server
+        on_server, histories, missing = False, [], run_ids
+    problems: list[str] = []
+    if (missing or not on_server) and archived is not None:
+        kept, problems = await archived(workflow_id)
+        have = {h.run_id for h in histories}
+        histories += [h for h in kept if h.run_id not in have]
+    if not on_server and not histories and not problems:
+        report.skip(
+            "history",
+            f"workflow {workflow_id} is no longer on the Temporal server (and has no archived"
+            " history): its state and history were not compared with the store",
+        )
+        return on_server
+    if not on_server and histories:
         report.notes.append(
             Note(
                 stream_id,
@@ -635,19 +656,34 @@ async def _check_history(
                 " compared with its archived history; its state was not queried",
             )
         )
+    runs = {h.run_id for h in histories}
     appends = [a for h in histories for a in await appends_in_history(h, client.data_converter)]
-    found, notes = match_history(stream_id, events, appends)
+    found, notes = match_history(stream_id, events, appends, runs=runs)
+    found += [Discrepancy(stream_id, None, None, "history", p) for p in problems]
     report.record("history", found)
     report.notes.extend(notes)
-    for run_id in missing:
+    for run_id in sorted(set(run_ids) - runs):
+        versions = [e.stream_version for e in events if e.metadata.get("run_id") == run_id]
         report.notes.append(
             Note(
                 stream_id,
-                f"run {run_id} of {workflow_id}, named by stored events, is no longer on the"
-                " Temporal server: the appends of that run were not compared",
+                f"run {run_id} of {workflow_id} (versions {_ranges(versions)}) is neither on"
+                " the Temporal server nor intact in the archive: those events were not"
+                " compared",
             )
         )
     return on_server
+
+
+def _ranges(versions: Sequence[int]) -> str:
+    """``[1, 2, 3, 5]`` -> ``"1-3, 5"``."""
+    parts: list[str] = []
+    for v in sorted(versions):
+        if parts and int(parts[-1].split("-")[-1]) == v - 1:
+            parts[-1] = f"{parts[-1].split('-')[0]}-{v}"
+        else:
+            parts.append(str(v))
+    return ", ".join(parts)
 
 
 async def _check_state(report: StreamReport, folded: BaseModel, client: Client) -> None:

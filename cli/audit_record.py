@@ -22,10 +22,12 @@ from asyncpg import exceptions as asyncpg_errors
 from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
+from temporalio.client import WorkflowHistory
 
 from audit import export as export_mod
 from audit import timeline as timeline_mod
 from audit import verify as verify_mod
+from audit.archive import ArchivedHistory, HistoryArchive, TamperedHistory
 from audit.folding import UnreadableEventError, show
 from cli import render
 from cli.audit import audit_app
@@ -310,7 +312,11 @@ def verify(
             ) as bar:
                 task = bar.add_task("verifying", total=len(streams))
                 report = await verify_mod.verify(
-                    store, client, streams, progress=lambda: bar.advance(task)
+                    store,
+                    client,
+                    streams,
+                    archived=_archive_of(store),
+                    progress=lambda: bar.advance(task),
                 )
         report.notes[:0] = notes
         if store_only:
@@ -328,6 +334,21 @@ def verify(
         _print_verify(report)
     if not report.ok:
         raise typer.Exit(EXIT_REFUSED)
+
+
+def _archive_of(store: EventStore) -> verify_mod.HistorySource:
+    """The history archive (migration 003) as verify's source of runs no longer on the
+    Temporal server; an archived history altered since it was archived is a problem."""
+    archive = HistoryArchive(store)
+
+    async def archived(workflow_id: str) -> tuple[list[WorkflowHistory], list[str]]:
+        entries = await archive.get(workflow_id)
+        return (
+            [e.history for e in entries if isinstance(e, ArchivedHistory)],
+            [e.message for e in entries if isinstance(e, TamperedHistory)],
+        )
+
+    return archived
 
 
 def _nothing_there(report: verify_mod.StreamReport, asked_temporal: bool) -> bool:

@@ -464,6 +464,18 @@ def test_history_match_names_what_was_lost_added_or_changed() -> None:
     ] == [True]
 
 
+def test_history_match_leaves_out_the_events_of_runs_it_does_not_have() -> None:
+    second_run = StoredEvent(**{**_stored(2).__dict__, "metadata": {"run_id": "run-2"}})
+    assert verify_mod.match_history(
+        LTU_STREAM, [_stored(1), second_run], [_append("completed", 1)], runs={"run-1"}
+    ) == ([], [])
+    # all runs at hand: the same event is one no append carried
+    [added], _ = verify_mod.match_history(
+        LTU_STREAM, [_stored(1), second_run], [_append("completed", 1)]
+    )
+    assert added.version == 2
+
+
 def test_compare_state_names_every_differing_field() -> None:
     store = r.initial_state("CCM", "LTU").model_copy(update={"version": 3})
     workflow = store.model_copy(update={"version": 4, "entered_into_force": True})
@@ -787,6 +799,30 @@ def test_verify_names_tampering_and_a_lost_event_against_temporal(demo_stack: St
         "state": "not checked",
     }
 
+    # a workflow removed from the server whose history is in the archive: the archived
+    # history still vouches for the store, until the archive itself is altered
+    mda = "ratification:CCM:MDA"
+    asyncio.run(_archive_and_delete(stack, mda))
+    archived = _stack_json(stack, "audit", "verify", mda)
+    assert archived["streams"][0]["checks"] == {
+        "chain": "ok",
+        "fold": "ok",
+        "history": "ok",
+        "state": "not checked",
+    }
+    assert "compared with its archived history" in archived["notes"][0]["detail"]
+    asyncio.run(
+        _tamper_archive(
+            url,
+            "UPDATE workflow_history_archive SET history = history || ' '"
+            " WHERE workflow_id = 'ratification:CCM:MDA'",
+        )
+    )
+    altered = _stack_json(stack, "audit", "verify", mda, code=1)
+    [bad] = altered["discrepancies"]
+    assert (bad["stream"], bad["check"]) == ("ratification-CCM-MDA", "history")
+    assert "was altered after it was archived" in bad["detail"]
+
     one = stack.treaty("audit", "verify", "ratification-CCM-CHE")
     assert one.returncode == 1
     assert "ratification-CCM-CHE version 4 (event" in one_line(one.stdout)
@@ -814,3 +850,39 @@ async def _delete_workflow(stack: Stack, workflow_id: str) -> None:
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"{workflow_id} was not deleted")
+
+
+async def _archive_and_delete(stack: Stack, workflow_id: str) -> None:
+    """Put ``workflow_id``'s history into the history archive, then delete the workflow.
+
+    The worker archives closed runs; here the running run's history is put there directly
+    (``HistoryArchive.put``, what ``archive_closed`` calls), because the dev server takes
+    about 30 s to delete a closed workflow and deletes a running one at once.
+    """
+    from temporalio.client import Client
+
+    from audit.archive import HistoryArchive
+
+    client = await Client.connect(_stack_json(stack, "ps")["temporal_address"])
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    store = await EventStore.connect(stack.database_url)  # the application role may archive
+    try:
+        stored = await HistoryArchive(store).put(
+            history, workflow_type="Ratification", status="running", closed_at=None
+        )
+        assert stored
+    finally:
+        await store.close()
+    await _delete_workflow(stack, workflow_id)
+
+
+async def _tamper_archive(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        async with conn.transaction():
+            trigger = "workflow_history_archive_append_only"
+            await conn.execute(f"ALTER TABLE workflow_history_archive DISABLE TRIGGER {trigger}")
+            await conn.execute(sql)
+            await conn.execute(f"ALTER TABLE workflow_history_archive ENABLE TRIGGER {trigger}")
+    finally:
+        await conn.close()
