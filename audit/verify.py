@@ -12,7 +12,9 @@ For each process (one event-store stream, one workflow), generic over
 4. **history**: every event in the store was appended by an ``append_events`` activity
    that completed in the workflow's Temporal history, with the same event id, version,
    type, business date, data and metadata, and every event such a completed activity
-   appended is in the store (:func:`appends_in_history`, :func:`match_history`).
+   appended is in the store (:func:`appends_in_history`, :func:`match_history`). All the
+   workflow's runs count; runs no longer on the server are taken from the history archive
+   when the caller gives one (``archived``).
 
 A :class:`Discrepancy` is a fault of the record (it names the stream, the version, the
 event id and what is wrong); a :class:`Note` says what could not be checked and why (a
