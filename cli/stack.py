@@ -12,6 +12,11 @@ own servers under the data folder ``settings.home`` (``TREATYFLOW_HOME``)::
     <home>/run/worker.pid       pid of the worker
     <home>/run/stack.json       what runs where (pids, addresses, started_at)
 
+The dev server's namespace keeps closed workflows for :data:`NAMESPACE_RETENTION` (ten
+years, set each time the server starts; the dev server's own default is one day), so
+that their histories can still be replayed by auditors; the history archive in
+PostgreSQL (``treaty audit archive``) keeps them beyond that.
+
 Every server is started detached (its own session), so it keeps running after the
 process that started it exits; :func:`stack_down` stops them. Starting what already
 runs is harmless. A pid is only trusted when the process behind it is the expected
@@ -66,6 +71,9 @@ log = structlog.get_logger()
 EMBEDDED_DATABASE = "treatyflow"
 #: Seconds to wait for the Temporal frontend to answer after starting it.
 TEMPORAL_START_TIMEOUT = 60.0
+#: How long the embedded dev server's namespace keeps closed workflows (``temporal
+#: operator namespace update --retention``).
+NAMESPACE_RETENTION = "3650d"
 #: Seconds to wait after SIGTERM before SIGKILL.
 STOP_TIMEOUT = 15.0
 #: Seconds a freshly started worker must stay alive for `up` to report success.
@@ -624,6 +632,41 @@ def _temporal_ready(binary: Path, address: str, namespace: str) -> bool:
     return result.returncode == 0
 
 
+def _set_retention(binary: Path, address: str, namespace: str) -> None:
+    """Keep closed workflows of ``namespace`` for :data:`NAMESPACE_RETENTION`; raises
+    :class:`StackError` if the server refuses."""
+    cmd = [
+        str(binary),
+        "operator",
+        "namespace",
+        "update",
+        "--address",
+        address,
+        "--namespace",
+        namespace,
+        "--retention",
+        NAMESPACE_RETENTION,
+        "--command-timeout",
+        "10s",
+    ]
+    try:
+        result = subprocess.run(
+            cmd, capture_output=True, text=True, env=_temporal_env(), timeout=20
+        )
+    except (subprocess.TimeoutExpired, OSError) as exc:
+        raise StackError(
+            f"could not set the retention of namespace {namespace!r} on {address}: {exc}"
+        ) from exc
+    if result.returncode != 0:
+        reason = (result.stderr or result.stdout).strip().splitlines()
+        raise StackError(
+            f"the Temporal dev server at {address} refused to keep closed workflows of "
+            f"namespace {namespace!r} for {NAMESPACE_RETENTION}: "
+            f"{reason[-1] if reason else f'exit {result.returncode}'}"
+        )
+    log.info("stack.temporal.retention", namespace=namespace, retention=NAMESPACE_RETENTION)
+
+
 def _start_temporal(settings: Settings) -> tuple[psutil.Process, bool]:
     """Start the Temporal dev server if needed; (process, started_now)."""
     proc = _temporal_proc(settings)
@@ -673,6 +716,7 @@ def _start_temporal(settings: Settings) -> tuple[psutil.Process, bool]:
                 f"{TEMPORAL_START_TIMEOUT:.0f} s; {log_path} says:\n{_log_tail(log_path, offset)}"
             )
         time.sleep(0.2)
+    _set_retention(binary, address, settings.temporal_namespace)
     proc = _temporal_proc(settings)
     if proc is None:  # pragma: no cover - it answered a moment ago
         raise StackError(f"the Temporal dev server (pid {pid}) vanished; see {log_path}")
