@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Record golden workflow histories from a real run of the demo flow.
 
-    .venv/bin/python scripts/record_histories.py tests/histories/v2
+    .venv/bin/python scripts/record_histories.py --out tests/histories/v2
 
 On the embedded stack in a fresh temporary home (free ports; stopped and removed at the
 end), it drives the ``treaty`` command as a user would:
@@ -14,14 +14,20 @@ end), it drives the ``treaty`` command as a user would:
    real status table ``examples/ccm/status.csv`` (Bulgaria's deposit of 6 Apr 2011 among
    its rows);
 
-and writes the history of each process of :data:`WORKFLOWS` to ``OUT/<stream id>.json``,
+and writes the history of each process of :data:`WORKFLOWS` to ``--out``/``<stream id>.json``,
 exactly as ``WorkflowHistory.to_json()`` writes it (``tests/test_audit_replay.py``
 replays every file under ``tests/histories``).
 
-``--home DIR`` uses (and keeps) the stack under ``DIR`` instead; with ``--export-only`` the
-flow is not run, only the named workflows (default :data:`WORKFLOWS`) are exported, e.g. to
-record the history of a process that started under older code and went on under newer code
-(see docs/workflow-changes.md).
+Options for a history that crosses a code change (a process started under the old code
+and continued under the new one; see docs/workflow-changes.md):
+
+- ``--home DIR``: the stack under ``DIR`` (kept; stopped at the end with ``treaty down``,
+  so that the next run starts the worker again, from the code it is given);
+- ``--code DIR``: run ``treaty`` and the worker from the source tree ``DIR`` (e.g. the old
+  code, ``git archive <commit> | tar -x -C DIR``) instead of this repository;
+- ``--steps SLICE``: only these steps of :data:`FLOW` (a Python slice: ``:2`` Bulgaria's
+  signature and domestic procedure, ``2:`` the demo);
+- ``--out`` is optional: without it, nothing is exported.
 """
 
 from __future__ import annotations
@@ -75,9 +81,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _treaty(env: dict[str, str], *args: str) -> str:
+def _treaty(env: dict[str, str], cwd: Path, *args: str) -> str:
     result = subprocess.run(
-        [str(TREATY), *args], env=env, capture_output=True, text=True, cwd=ROOT, timeout=900
+        [str(TREATY), *args], env=env, capture_output=True, text=True, cwd=cwd, timeout=900
     )
     if result.returncode != 0:
         raise SystemExit(
@@ -85,6 +91,14 @@ def _treaty(env: dict[str, str], *args: str) -> str:
             f"{result.stdout}{result.stderr}"
         )
     return result.stdout
+
+
+def _slice(text: str) -> slice:
+    try:
+        parts = [int(p) if p.strip() else None for p in text.split(":")]
+        return slice(*parts) if len(parts) in (2, 3) else slice(parts[0], parts[0] + 1)
+    except (ValueError, TypeError):
+        raise argparse.ArgumentTypeError(f"not a slice of the steps: {text!r}") from None
 
 
 async def _fetch(address: str, namespace: str, workflow_ids: list[str]) -> list[Any]:
@@ -106,22 +120,22 @@ def _export(histories: list[Any], out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("out", type=Path, help="folder for the histories, e.g. tests/histories/v2")
-    parser.add_argument("--home", type=Path, help="use (and keep) the stack under this home")
-    parser.add_argument(
-        "--export-only", action="store_true", help="do not run the flow, only export"
-    )
     parser.add_argument("workflows", nargs="*", help=f"workflow ids (default: {list(WORKFLOWS)})")
+    parser.add_argument("--out", type=Path, help="folder for the histories (tests/histories/vN)")
+    parser.add_argument("--home", type=Path, help="use (and keep) the stack under this home")
+    parser.add_argument("--code", type=Path, help="run treaty and the worker from this tree")
+    parser.add_argument("--steps", type=_slice, default=slice(None), help="e.g. :2 or 2:")
     args = parser.parse_args(argv)
-    if args.export_only and args.home is None:
-        parser.error("--export-only needs --home (the stack to export from)")
 
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("TEMPORAL_ADDRESS", "DATABASE_URL", "TEMPORAL_NAMESPACE")
+        if k not in ("TEMPORAL_ADDRESS", "DATABASE_URL", "TEMPORAL_NAMESPACE", "PYTHONPATH")
     }
     env["TREATYFLOW_ACTOR"] = "record_histories"
+    code = args.code.resolve() if args.code else ROOT
+    if args.code:
+        env["PYTHONPATH"] = str(code)  # its cli/, worker.py and workflows/ come first
     fresh = args.home is None
     home = Path(tempfile.mkdtemp(prefix="treatyflow-record-")) if fresh else args.home.resolve()
     env["TREATYFLOW_HOME"] = str(home)
@@ -129,17 +143,18 @@ def main(argv: list[str] | None = None) -> None:
         env["TREATYFLOW_TEMPORAL_PORT"] = str(_free_port())
         env["TREATYFLOW_UI_PORT"] = str(_free_port())
     try:
-        _treaty(env, "up")
-        if not args.export_only:
-            for step in FLOW:
-                print(f"treaty {' '.join(step)}", flush=True)
-                _treaty(env, *step)
-        status = json.loads(_treaty(env, "ps", "--json"))
-        workflow_ids = args.workflows or list(WORKFLOWS)
-        _export(asyncio.run(_fetch(status["temporal_address"], "default", workflow_ids)), args.out)
+        _treaty(env, code, "up")
+        for step in FLOW[args.steps]:
+            print(f"treaty {' '.join(step)}", flush=True)
+            _treaty(env, code, *step)
+        if args.out is not None:
+            status = json.loads(_treaty(env, code, "ps", "--json"))
+            workflow_ids = args.workflows or list(WORKFLOWS)
+            histories = asyncio.run(_fetch(status["temporal_address"], "default", workflow_ids))
+            _export(histories, args.out)
     finally:
+        _treaty(env, code, "down")
         if fresh:
-            _treaty(env, "down")
             shutil.rmtree(home, ignore_errors=True)
 
 

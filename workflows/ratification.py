@@ -30,6 +30,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.treaty import DepositNotice, TreatyWorkflow
 
 
+#: ``workflow.patched`` id of the change "an entry-into-force date already reached is
+#: recorded as reached in the same append as the event that fixed it" (before it, the run
+#: loop recorded EnteredIntoForce in a second append); see docs/workflow-changes.md.
+RECORD_REACHED_EIF = "record-reached-eif-with-its-date"
+
+
 class RatificationInput(BaseModel):
     """Start input: the treaty code, the State (ISO3) and what is known of the treaty."""
 
@@ -82,11 +88,26 @@ class RatificationWorkflow:
                 events = self._decide(command)
             except DomainError as err:
                 raise refusal(err) from err
+            events += self._reached(events)
             recorded = await append(self._id, self._state.version, events, meta, cause)
             self._state = r.fold(self._state, events)
             if events:
                 self._wake = True
             return recorded
+
+    def _reached(self, events: list) -> list:
+        """``[EnteredIntoForce]`` when ``events`` fix an entry-into-force date that is
+        already reached (a historical deposit): recorded with them, in one append, so the
+        record never shows a past date as not yet reached."""
+        if not events:
+            return []
+        after = r.fold(self._state, events)
+        reached = r.decide(
+            after, r.MarkEnteredIntoForce(), self._profile, self._context, today().date()
+        )
+        if reached and workflow.patched(RECORD_REACHED_EIF):
+            return reached
+        return []
 
     def _validate(self, command: r.Command) -> None:
         try:
