@@ -25,7 +25,7 @@ from audit import archive as archive_mod
 from audit import replay as replay_mod
 from cli import render
 from cli.audit import audit_app
-from cli.runtime import EXIT_REFUSED, JsonOpt, Runtime, _run
+from cli.runtime import EXIT_REFUSED, Failure, JsonOpt, Runtime, _run
 from domain import ids as ids_mod
 
 #: Histories at which the progress bar appears (fewer are done before it would be seen).
@@ -184,7 +184,7 @@ def _workflow_id(text: str) -> str:
 
     try:
         return ids_mod.workflow_id_of_stream(resolve_stream(text, "CCM"))
-    except typer.BadParameter:
+    except (typer.BadParameter, Failure):  # not a process's name: a workflow id as given
         return text.strip()
 
 

@@ -27,6 +27,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     import asyncio
     import base64
+    import io
     import json
     import signal
     import subprocess
@@ -37,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
 
     import asyncpg
     import pytest
+    from rich.console import Console
     from temporalio.api.common.v1 import WorkflowExecution
     from temporalio.api.workflowservice.v1 import (
         DeleteWorkflowExecutionRequest,
@@ -434,6 +436,22 @@ def test_cli_replay_usage_errors(no_servers: Path, capsys: pytest.CaptureFixture
     assert run(capsys, "audit", "replay", "--from-file")[0] == 2
 
 
+def test_cli_shows_a_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cli import audit_replay, render
+
+    screen = io.StringIO()
+    monkeypatch.setattr(render, "err", Console(file=screen, force_terminal=True, width=100))
+    targets = [replay_mod.from_file(p) for p in sorted(V2.glob("*.json"))]
+    results = asyncio.run(audit_replay._replay(targets, worker.WORKFLOWS, show_progress=True))
+    assert [x.status for x in results] == ["clean"] * 4
+    assert "replaying" in screen.getvalue() and "4/4" in screen.getvalue()
+
+    screen.seek(0)
+    screen.truncate(0)
+    asyncio.run(audit_replay._replay(targets, worker.WORKFLOWS, show_progress=False))
+    assert screen.getvalue() == ""
+
+
 # --- the archive (PostgreSQL) -----------------------------------------------------------------
 
 
@@ -663,7 +681,7 @@ def test_embedded_dev_server_keeps_closed_workflows_ten_years(stack: Stack) -> N
 
 @pytest.mark.e2e
 def test_a_closed_workflow_deleted_from_the_server_replays_from_the_archive(
-    stack: Stack,
+    stack: Stack, tmp_path: Path
 ) -> None:
     address = stack.json("ps")["temporal_address"]
     everything = stack.treaty("audit", "replay", "--all", "--json")
@@ -675,6 +693,22 @@ def test_a_closed_workflow_deleted_from_the_server_replays_from_the_archive(
         CYP,
     }
 
+    treaty_only = stack.json("audit", "replay", "--query", 'WorkflowType = "Treaty"')
+    assert [x["workflow_id"] for x in treaty_only["results"]] == ["treaty:CCM"]
+    # what the Temporal CLI writes is read too
+    shown = tmp_path / "treaty.json"
+    with open(shown, "wb") as out:
+        subprocess.run(
+            [str(TREATY.parent / "temporal"), "workflow", "show", "--address", address]
+            + ["-w", "treaty:CCM", "-o", "json"],
+            stdout=out,
+            check=True,
+        )
+    from_cli = stack.json("audit", "replay", "--from-file", str(shown))
+    assert [(x["workflow_id"], x["status"]) for x in from_cli["results"]] == [
+        ("treaty:CCM", "clean")
+    ]
+
     run_id = asyncio.run(_terminate(address, AGO))
     first = stack.json("audit", "archive")
     assert first["archived"] == [{"workflow_id": AGO, "run_id": run_id}]
@@ -683,10 +717,16 @@ def test_a_closed_workflow_deleted_from_the_server_replays_from_the_archive(
     assert asyncio.run(_count(stack.database_url, AGO)) == 1
 
     asyncio.run(_delete(address, AGO, run_id))
-    replayed = stack.treaty("audit", "replay", AGO, "--json")
+    # named as its stream, in any case, as `treaty events` takes it
+    replayed = stack.treaty("audit", "replay", "ratification-ccm-ago", "--json")
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     [result] = json.loads(replayed.stdout)["results"]
-    assert (result["source"], result["run_id"], result["status"]) == ("archive", run_id, "clean")
+    assert (result["workflow_id"], result["source"], result["run_id"], result["status"]) == (
+        AGO,
+        "archive",
+        run_id,
+        "clean",
+    )
     # the last event is the termination: the whole closed history was archived
     assert result["events"] >= 5
 
