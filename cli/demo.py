@@ -91,13 +91,13 @@ async def _demo(csv_path: Path, as_json: bool) -> dict[str, Any]:
         await migrate(status.database_url)
         states = await reads.ratifications(store, TREATY)
         treaty_state = await reads.treaty_state(store, TREATY)
+        today = date.today()
+        counts = [
+            (label, await reads.parties(store, TREATY, day))
+            for label, day in (*DATES, (f"today ({today.isoformat()})", today))
+        ]
     finally:
         await store.close()
-    today = date.today()
-    counts = [
-        (label, reads.parties_as_of(states, day))
-        for label, day in (*DATES, (f"today ({today.isoformat()})", today))
-    ]
     return {
         "states": states,
         "treaty": treaty_state,

@@ -484,10 +484,10 @@ def parties(
     code = _treaty(treaty)
     day = _parse_date(as_of) or date.today()
 
-    async def work(rt: Runtime) -> list[r.RatificationState]:
-        return await reads.ratifications(await rt.store(), code)
+    async def work(rt: Runtime) -> reads.Parties:
+        return await reads.parties(await rt.store(), code, day)
 
-    p = reads.parties_as_of(_run(work), day)
+    p = _run(work)
     if as_json:
         render.print_json(
             {
