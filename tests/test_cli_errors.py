@@ -21,7 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 import settings as settings_mod
 from cli import main as cli
-from cli import render, service
+from cli import reads, render, service
 from cli.stack import redact
 from domain import ratification as r
 from tests.e2e import ROOT, TREATY, free_port
@@ -398,7 +398,7 @@ def test_counts_are_singular_for_one(
     bulgaria = r.initial_state("CCM", "BGR").model_copy(
         update={"consented_on": date(2011, 4, 6), "in_force_on": date(2011, 10, 1)}
     )
-    monkeypatch.setattr(cli, "_run", lambda work: [bulgaria])
+    monkeypatch.setattr(cli, "_run", lambda work: reads.parties_as_of([bulgaria], date(2011, 5, 1)))
     code, out, _ = run(capsys, "parties", "--as-of", "2011-05-01")
     assert code == 0
     assert "1 State consented to be bound (deposit), in force for 0" in one_line(out)
