@@ -13,6 +13,8 @@ Variables (all optional):
   (default 7233 / 8233).
 - ``TREATYFLOW_LOG_FORMAT``: ``console`` or ``json`` (default: console on a terminal).
 - ``TREATYFLOW_LOG_LEVEL``: e.g. ``INFO`` (default: WARNING for the CLI, INFO for workers).
+- ``TREATYFLOW_ARCHIVE_MINUTES``: minutes between the worker's archiving passes (read by
+  :mod:`worker`; default 10, 0 turns archiving off).
 """
 
 from __future__ import annotations

@@ -172,3 +172,33 @@ async def test_refused_command_changes_nothing(env: WorkflowEnvironment, store: 
                 RatificationWorkflow.sign,
                 service.SignRequest(command=r.Sign(signed_on=date(2013, 6, 4)), meta=META),
             )
+
+
+async def test_treaty_goes_on_when_a_registered_process_has_closed(store: EventStore) -> None:
+    # a server of its own: the module's server already has a treaty:CCM on another queue
+    own = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
+    )
+    queue = f"q-{uuid.uuid4().hex}"
+    client = own.client
+    async with own, build_worker(client, store, queue):
+        gone = await service.ensure_ratification(client, "CCM", "SWE", queue)
+        await service.send(gone, r.Sign(signed_on=date(2008, 12, 3)), META)
+        await service.send(
+            gone, r.Deposit(instrument="ratification", deposited_on=date(2012, 4, 23)), META
+        )
+        await gone.terminate("closed by an administrator")
+        recorded = await service.record_statement(
+            client,
+            "CCM",
+            t.RecordDepositaryStatement(
+                in_force_on=date(2010, 8, 1),
+                threshold_deposited_on=date(2010, 2, 16),
+                statement="UNTC XXVI-6",
+            ),
+            META,
+            queue,
+        )
+        assert recorded.events[:2] == ["DepositaryStatementRecorded", "TreatyEntryIntoForceFixed"]
+        treaty_view = await service.treaty_view(client, "CCM")
+        assert treaty_view is not None and treaty_view.state.in_force_on == date(2010, 8, 1)

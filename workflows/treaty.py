@@ -79,15 +79,21 @@ class TreatyWorkflow:
             return recorded
 
     async def _tell(self, workflow_ids: list[str]) -> None:
+        """Signal the context to each process; one that has closed (or was terminated) is
+        skipped with a warning, so it cannot stop the treaty process."""
         context = self._state.context()
         if context.in_force_on is None:
             return
-        await asyncio.gather(
+        results = await asyncio.gather(
             *(
                 workflow.get_external_workflow_handle(wid).signal("treaty_context", context)
                 for wid in workflow_ids
-            )
+            ),
+            return_exceptions=True,
         )
+        for wid, result in zip(workflow_ids, results, strict=True):
+            if isinstance(result, Exception):
+                workflow.logger.warning("could not tell %s the treaty's context: %s", wid, result)
 
     @workflow.run
     async def run(self, input: TreatyInput) -> None:
