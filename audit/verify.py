@@ -41,7 +41,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.eventstore import AppendRequest
 from audit.folding import UnreadableEventError, changes, decode, fold_stored, show
 from domain import ids, processes
-from eventstore.hashing import GENESIS_HASH, canonical_json, chain_hash, event_record
+from eventstore.hashing import GENESIS_HASH, canonical_json
 from eventstore.store import EventStore, StoredEvent
 
 APPEND_ACTIVITY = "append_events"
@@ -202,19 +202,7 @@ def check_chain(stream_id: str, events: Sequence[StoredEvent]) -> list[Discrepan
                 )
             )
         if len(event.prev_hash) == len(GENESIS_HASH):
-            recomputed = chain_hash(
-                event.prev_hash,
-                event_record(
-                    stream_id=event.stream_id,
-                    stream_version=version,
-                    event_id=event.event_id,
-                    event_type=event.event_type,
-                    data=event.data,
-                    metadata=event.metadata,
-                    occurred_on=event.occurred_on,
-                    recorded_at=event.recorded_at,
-                ),
-            )
+            recomputed = event.recomputed_hash()
             if recomputed != event.hash:
                 found.append(
                     Discrepancy(

@@ -77,6 +77,23 @@ class StoredEvent:
     prev_hash: bytes
     hash: bytes
 
+    def recomputed_hash(self) -> bytes:
+        """``sha256(prev_hash || canonical_json(record))`` of this event as stored: equal to
+        :attr:`hash` unless the row was altered after it was recorded."""
+        return chain_hash(
+            self.prev_hash,
+            event_record(
+                stream_id=self.stream_id,
+                stream_version=self.stream_version,
+                event_id=self.event_id,
+                event_type=self.event_type,
+                data=self.data,
+                metadata=self.metadata,
+                occurred_on=self.occurred_on,
+                recorded_at=self.recorded_at,
+            ),
+        )
+
 
 @dataclass
 class AppendResult:
@@ -497,19 +514,7 @@ class EventStore:
                 prev_hash = event.hash
                 expected_version = version + 1
                 continue
-            recomputed = chain_hash(
-                event.prev_hash,
-                event_record(
-                    stream_id=event.stream_id,
-                    stream_version=version,
-                    event_id=event.event_id,
-                    event_type=event.event_type,
-                    data=event.data,
-                    metadata=event.metadata,
-                    occurred_on=event.occurred_on,
-                    recorded_at=event.recorded_at,
-                ),
-            )
+            recomputed = event.recomputed_hash()
             if recomputed != event.hash:
                 problems.append(
                     f"hash mismatch at version {version}: stored {event.hash.hex()},"
