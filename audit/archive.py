@@ -150,6 +150,34 @@ class HistoryArchive:
         return [_checked(r) for r in rows]
 
 
+@dataclass(frozen=True)
+class UnreadableHistory(TamperedHistory):
+    """An archived run whose text matches its sha256 but is not a history that can be
+    replayed (``reason`` says why); only an altered archive holds one."""
+
+    reason: str = ""
+
+    @property
+    def message(self) -> str:
+        return (
+            f"the archived history of {self.workflow_id} (run {self.run_id}) cannot be read: "
+            f"{self.reason}"
+        )
+
+
+def history_problem(history: WorkflowHistory) -> str | None:
+    """Why ``history`` cannot be replayed (None: it can be tried). The SDK's replayer does
+    not return on some malformed histories, so they are refused before it sees them."""
+    if not history.events:
+        return "it has no events"
+    first = history.events[0]
+    if not first.HasField("workflow_execution_started_event_attributes"):
+        return "it does not begin with WorkflowExecutionStarted"
+    if not first.workflow_execution_started_event_attributes.workflow_type.name:
+        return "its WorkflowExecutionStarted event names no workflow type"
+    return None
+
+
 def _checked(row: asyncpg.Record) -> ArchivedHistory | TamperedHistory:
     text: str = row["history"]
     stored = bytes(row["sha256"])
@@ -163,6 +191,21 @@ def _checked(row: asyncpg.Record) -> ArchivedHistory | TamperedHistory:
             stored_sha256=stored.hex(),
             actual_sha256=actual.hex(),
         )
+    try:
+        history = WorkflowHistory.from_json(row["workflow_id"], text)
+        problem = history_problem(history)
+    except Exception as err:  # noqa: BLE001 - any parse failure means "cannot be read"
+        problem = f"not a workflow history in JSON ({str(err).splitlines()[0][:160]})"
+    if problem is not None:
+        return UnreadableHistory(
+            workflow_id=row["workflow_id"],
+            run_id=row["run_id"],
+            workflow_type=row["workflow_type"],
+            archived_at=row["archived_at"],
+            stored_sha256=stored.hex(),
+            actual_sha256=actual.hex(),
+            reason=problem,
+        )
     return ArchivedHistory(
         workflow_id=row["workflow_id"],
         run_id=row["run_id"],
@@ -170,7 +213,7 @@ def _checked(row: asyncpg.Record) -> ArchivedHistory | TamperedHistory:
         status=row["status"],
         closed_at=row["closed_at"],
         archived_at=row["archived_at"],
-        history=WorkflowHistory.from_json(row["workflow_id"], text),
+        history=history,
     )
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, TextIO
 
-from audit.folding import counts
+from audit.folding import counts, metadata_of
 from eventstore.hashing import canonical_json, format_recorded_at
 from eventstore.store import EventStore, StoredEvent
 
@@ -56,8 +56,8 @@ def row(event: StoredEvent) -> dict[str, Any]:
         "event_type": event.event_type,
         "occurred_on": event.occurred_on.isoformat() if event.occurred_on else None,
         "recorded_at": format_recorded_at(event.recorded_at),
-        "actor": event.metadata.get("actor"),
-        "source": event.metadata.get("source"),
+        "actor": metadata_of(event).get("actor"),
+        "source": metadata_of(event).get("source"),
         "data": event.data,
         "metadata": event.metadata,
         "prev_hash": event.prev_hash.hex(),

@@ -46,6 +46,10 @@ def decode(stored: StoredEvent) -> DomainEvent:
     Raises:
         UnreadableEventError: the stored type or data is not a known event.
     """
+    if not isinstance(stored.data, dict):
+        raise UnreadableEventError(stored, "its data is not a JSON object")
+    if not isinstance(stored.metadata, dict):
+        raise UnreadableEventError(stored, "its metadata is not a JSON object")
     try:
         return event_from_record(stored.event_type, stored.data)
     except ValidationError as err:
@@ -55,6 +59,12 @@ def decode(stored: StoredEvent) -> DomainEvent:
             f"{'.'.join(str(p) for p in e['loc'][1:]) or 'data'}: {e['msg']}" for e in err.errors()
         )
         raise UnreadableEventError(stored, problems) from None
+
+
+def metadata_of(stored: StoredEvent) -> dict[str, Any]:
+    """The event's metadata, or ``{}`` if the stored value is not a JSON object (an altered
+    record: :func:`decode` names it)."""
+    return stored.metadata if isinstance(stored.metadata, dict) else {}
 
 
 def counts(stored: StoredEvent, as_of: date | None, recorded_before: datetime | None) -> bool:

@@ -36,7 +36,13 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 
-from audit.archive import ArchivedHistory, HistoryArchive, TamperedHistory
+from audit.archive import (
+    ArchivedHistory,
+    HistoryArchive,
+    TamperedHistory,
+    UnreadableHistory,
+    history_problem,
+)
 
 Status = Literal["clean", "nondeterministic", "failed", "not_found", "unreadable", "tampered"]
 
@@ -126,10 +132,9 @@ def from_file(path: Path) -> Target:
         except (ValueError, ParseError, KeyError, TypeError) as err:
             reason = f"not a workflow history in JSON ({str(err).splitlines()[0][:160]})"
             return [Loaded(path.stem, "file", str(path), problem=("unreadable", reason))]
-        if not history.events or not history.events[0].HasField(
-            "workflow_execution_started_event_attributes"
-        ):
-            reason = "not a workflow history: it does not begin with WorkflowExecutionStarted"
+        problem = history_problem(history)
+        if problem is not None:
+            reason = f"not a workflow history: {problem}"
             return [Loaded(path.stem, "file", str(path), problem=("unreadable", reason))]
         workflow_id = _workflow_id_in(history) or _id_from_stem(path.stem)
         history = WorkflowHistory(workflow_id, history.events)
@@ -164,6 +169,14 @@ def from_archive(
 
 def _from_record(record: ArchivedHistory | TamperedHistory) -> Loaded:
     where = f"archive, run {record.run_id}, archived {record.archived_at:%Y-%m-%d %H:%M:%S}"
+    if isinstance(record, UnreadableHistory):
+        return Loaded(
+            record.workflow_id,
+            "archive",
+            where,
+            problem=("unreadable", record.message),
+            run_id=record.run_id,
+        )
     if isinstance(record, TamperedHistory):
         return Loaded(
             record.workflow_id,

@@ -17,7 +17,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from audit.folding import Change, UnreadableEventError, changes, decode, fold_stored, select
+from audit.folding import (
+    Change,
+    UnreadableEventError,
+    changes,
+    decode,
+    fold_stored,
+    metadata_of,
+    select,
+)
 from domain import processes
 from eventstore.store import StoredEvent
 
@@ -41,8 +49,8 @@ class Step:
             "event_type": e.event_type,
             "occurred_on": e.occurred_on.isoformat() if e.occurred_on else None,
             "recorded_at": e.recorded_at.isoformat(),
-            "actor": e.metadata.get("actor"),
-            "source": e.metadata.get("source"),
+            "actor": metadata_of(e).get("actor"),
+            "source": metadata_of(e).get("source"),
             "data": e.data,
             "changes": [
                 {"field": c.field, "before": c.before, "after": c.after} for c in self.changes

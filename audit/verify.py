@@ -39,7 +39,7 @@ from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.eventstore import AppendRequest
-from audit.folding import UnreadableEventError, changes, decode, fold_stored, show
+from audit.folding import UnreadableEventError, changes, decode, fold_stored, metadata_of, show
 from domain import ids, processes
 from eventstore.hashing import GENESIS_HASH, canonical_json
 from eventstore.store import EventStore, StoredEvent
@@ -462,7 +462,7 @@ def match_history(
     for stored in events:
         if stored.stream_version in recorded:
             continue
-        run_id = stored.metadata.get("run_id")
+        run_id = metadata_of(stored).get("run_id")
         if runs is not None and run_id and run_id not in runs:
             continue
         pending = unfinished.get(stored.event_id)
@@ -620,7 +620,9 @@ async def _check_history(
     """
     stream_id = report.stream_id
     workflow_id = ids.workflow_id_of_stream(stream_id)
-    run_ids = sorted({str(e.metadata["run_id"]) for e in events if e.metadata.get("run_id")})
+    run_ids = sorted(
+        {str(metadata_of(e)["run_id"]) for e in events if metadata_of(e).get("run_id")}
+    )
     on_server = True
     try:
         histories, missing = await fetch_histories(client, workflow_id, run_ids)
@@ -653,7 +655,7 @@ async def _check_history(
     report.record("history", found)
     report.notes.extend(notes)
     for run_id in sorted(set(run_ids) - runs):
-        versions = [e.stream_version for e in events if e.metadata.get("run_id") == run_id]
+        versions = [e.stream_version for e in events if metadata_of(e).get("run_id") == run_id]
         report.notes.append(
             Note(
                 stream_id,

@@ -28,7 +28,7 @@ from audit import export as export_mod
 from audit import timeline as timeline_mod
 from audit import verify as verify_mod
 from audit.archive import ArchivedHistory, HistoryArchive, TamperedHistory
-from audit.folding import UnreadableEventError, show
+from audit.folding import UnreadableEventError, metadata_of, show
 from cli import render
 from cli.audit import audit_app
 from cli.runtime import (
@@ -188,8 +188,8 @@ def timeline(stream: StreamArg, treaty: TreatyOpt = "CCM", as_json: JsonOpt = Fa
             _date_cell(e.occurred_on),
             e.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
             e.event_type,
-            str(e.metadata.get("actor") or ""),
-            str(e.metadata.get("source") or ""),
+            str(metadata_of(e).get("actor") or ""),
+            str(metadata_of(e).get("source") or ""),
             change,
         )
     render.out.print(table)

@@ -886,3 +886,25 @@ async def _tamper_archive(url: str, sql: str) -> None:
             await conn.execute(f"ALTER TABLE workflow_history_archive ENABLE TRIGGER {trigger}")
     finally:
         await conn.close()
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("data", '"x"'), ("data", "[1]"), ("data", "null"), ("metadata", '"x"'), ("metadata", "[]")],
+)
+def test_an_event_whose_json_is_not_an_object_is_named_not_a_crash(
+    cli_env: Lithuania, capsys: pytest.CaptureFixture[str], column: str, value: str
+) -> None:
+    tamper(
+        cli_env.url,
+        f"UPDATE events SET {column} = $2::jsonb WHERE stream_id = $1 AND stream_version = 1",
+        LTU_STREAM,
+        value,
+    )
+    report = run_json(capsys, "audit", "verify", LTU_STREAM, "--store-only", code=1)
+    assert {(d["check"], d["version"]) for d in report["discrepancies"]} >= {("chain", 1)}
+    assert run(capsys, "audit", "verify", "--all", "--store-only")[0] == 1
+    assert run(capsys, "audit", "timeline", LTU_STREAM)[0] in (0, 1)
+    assert run(capsys, "audit", "state", LTU_STREAM, "--as-of", "2011-09-02")[0] in (0, 1)
+    assert run(capsys, "audit", "export", LTU_STREAM, "--format", "jsonl")[0] == 0
+    assert run(capsys, "audit", "export", LTU_STREAM, "--format", "csv")[0] == 0

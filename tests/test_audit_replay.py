@@ -354,7 +354,7 @@ def test_unreadable_files_are_reported(tmp_path: Path) -> None:
     results = replay_files([not_json, not_history, missing], worker.WORKFLOWS)
     assert [x.status for x in results] == ["unreadable"] * 3
     assert "not a workflow history in JSON" in results[0].message
-    assert "does not begin with WorkflowExecutionStarted" in results[1].message
+    assert "it has no events" in results[1].message
     assert "cannot read the file" in results[2].message
 
 
@@ -788,3 +788,43 @@ def _wait_archived(url: str, workflow_id: str, seconds: float = 60) -> bool:
             return True
         time.sleep(0.5)
     return False
+
+
+def test_a_history_the_replayer_would_hang_on_is_refused_before_it(tmp_path: Path) -> None:
+    # the SDK's replayer panics and never returns on a start event without attributes
+    data = json.loads((V2 / "ratification-CCM-AGO.json").read_text(encoding="utf-8"))
+    data["events"][0]["workflowExecutionStartedEventAttributes"] = {}
+    emptied = tmp_path / "ratification-CCM-AGO.json"
+    emptied.write_text(json.dumps(data), encoding="utf-8")
+    [result] = replay_files([emptied], worker.WORKFLOWS)
+    assert result.status == "unreadable"
+    assert "names no workflow type" in result.message or "WorkflowExecutionStarted" in (
+        result.message
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("not json", "not a workflow history in JSON"),
+        ('{"events": []}', "it has no events"),
+    ],
+)
+def test_an_unreadable_archived_history_is_named_not_a_crash(text: str, reason: str) -> None:
+    from datetime import UTC, datetime
+
+    row = {
+        "workflow_id": "ratification:CCM:AGO",
+        "run_id": "r1",
+        "workflow_type": "Ratification",
+        "status": "TERMINATED",
+        "closed_at": None,
+        "archived_at": datetime(2026, 11, 29, tzinfo=UTC),
+        "history": text,
+        "sha256": archive_mod.digest(text),
+    }
+    record = archive_mod._checked(row)  # type: ignore[arg-type]
+    assert isinstance(record, archive_mod.UnreadableHistory)
+    assert reason in record.message
+    [loaded] = [replay_mod._from_record(record)]
+    assert loaded.problem is not None and loaded.problem[0] == "unreadable"
