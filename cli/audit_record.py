@@ -419,22 +419,27 @@ def export(
             streams = [s for s, _ in await store.list_streams()] if sid is None else [sid]
             if sid is not None and not await store.stream_version(sid):
                 raise Failure(f"no events in stream {sid!r}", EXIT_REFUSED)
-            if output is None:
-                return await export_mod.export(store, streams, fmt.value, sys.stdout, as_of=day)
+            where = "standard output" if output is None else str(output)
             try:
+                if output is None:
+                    done = await export_mod.export(store, streams, fmt.value, sys.stdout, as_of=day)
+                    sys.stdout.flush()
+                    return done
                 handle = output.open("w", encoding="utf-8", newline="")
-            except OSError as err:
-                raise Failure(f"cannot write {output}: {err.strerror}", EXIT_REFUSED) from None
-            with handle, Progress(console=render.err, transient=True) as bar:
-                task = bar.add_task(f"exporting to {output.name}", total=len(streams))
-                return await export_mod.export(
-                    store,
-                    streams,
-                    fmt.value,
-                    handle,
-                    as_of=day,
-                    progress=lambda: bar.advance(task),
-                )
+                with handle, Progress(console=render.err, transient=True) as bar:
+                    task = bar.add_task(f"exporting to {output.name}", total=len(streams))
+                    return await export_mod.export(
+                        store,
+                        streams,
+                        fmt.value,
+                        handle,
+                        as_of=day,
+                        progress=lambda: bar.advance(task),
+                    )
+            except OSError as err:  # disk full, read-only file, closed pipe
+                raise Failure(
+                    f"cannot write {where}: {err.strerror or err}", EXIT_REFUSED
+                ) from None
 
     done = _run(work)
     if output is not None:

@@ -908,3 +908,11 @@ def test_an_event_whose_json_is_not_an_object_is_named_not_a_crash(
     assert run(capsys, "audit", "state", LTU_STREAM, "--as-of", "2011-09-02")[0] in (0, 1)
     assert run(capsys, "audit", "export", LTU_STREAM, "--format", "jsonl")[0] == 0
     assert run(capsys, "audit", "export", LTU_STREAM, "--format", "csv")[0] == 0
+
+
+def test_export_to_a_full_disk_says_it_cannot_write(
+    cli_env: Lithuania, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "audit", "export", LTU_STREAM, "--format", "csv", "-o", "/dev/full")
+    assert code == 1
+    assert "cannot write /dev/full" in one_line(err)
