@@ -10,6 +10,7 @@ from typing import Any
 import settings as settings_mod
 from cli import importer, reads, render, service
 from cli.connect import NoWorkerError, connect_client, require_worker
+from cli.runtime import EXIT_REFUSED, EXIT_UNAVAILABLE, Failure
 from cli.stack import StackError, stack_up
 from domain import treaty as t
 from eventstore.migrate import migrate
@@ -39,8 +40,6 @@ async def _wait_for_worker(client: Any, task_queue: str, wait_seconds: float = 6
 
 
 async def _demo(csv_path: Path, as_json: bool) -> dict[str, Any]:
-    from cli.runtime import EXIT_REFUSED, EXIT_UNAVAILABLE, Failure
-
     settings = settings_mod.load()
     try:
         status = await asyncio.to_thread(stack_up, settings)

@@ -84,10 +84,10 @@ async def snapshot(database_url: str) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in rows]
 
 
-@contextmanager
-def embedded_stack(**extra_env: str) -> Iterator[Stack]:
-    """`treaty up` in a fresh temporary home on free ports; `treaty down` at the end."""
-    home = Path(tempfile.mkdtemp(prefix="treatyflow-e2e-"))
+def fresh_stack(prefix: str, actor: str, **extra_env: str) -> Stack:
+    """A new temporary home on free ports with nothing running, and the environment the CLI
+    needs to use it (configured servers removed, so the embedded ones are used)."""
+    home = Path(tempfile.mkdtemp(prefix=prefix))
     env = {
         k: v
         for k, v in os.environ.items()
@@ -97,10 +97,17 @@ def embedded_stack(**extra_env: str) -> Iterator[Stack]:
         TREATYFLOW_HOME=str(home),
         TREATYFLOW_TEMPORAL_PORT=str(free_port()),
         TREATYFLOW_UI_PORT=str(free_port()),
-        TREATYFLOW_ACTOR="e2e-test",
+        TREATYFLOW_ACTOR=actor,
         **extra_env,
     )
-    stack = Stack(home=home, env=env)
+    return Stack(home=home, env=env)
+
+
+@contextmanager
+def embedded_stack(**extra_env: str) -> Iterator[Stack]:
+    """`treaty up` in a fresh temporary home on free ports; `treaty down` at the end."""
+    stack = fresh_stack("treatyflow-e2e-", "e2e-test", **extra_env)
+    home = stack.home
     try:
         up = stack.treaty("up")
         assert up.returncode == 0, up.stdout + up.stderr

@@ -4,17 +4,14 @@ started when it fails or ends: the real executable in fresh homes, on free ports
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.e2e import Stack, free_port
+from tests.e2e import Stack, fresh_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -22,19 +19,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def home() -> Iterator[Stack]:
     """A fresh home with nothing running (no `treaty up`); `treaty down` at the end."""
-    path = Path(tempfile.mkdtemp(prefix="treatyflow-cli-"))
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("TEMPORAL_ADDRESS", "DATABASE_URL", "TEMPORAL_NAMESPACE")
-    }
-    env.update(
-        TREATYFLOW_HOME=str(path),
-        TREATYFLOW_TEMPORAL_PORT=str(free_port()),
-        TREATYFLOW_UI_PORT=str(free_port()),
-        TREATYFLOW_ACTOR="cli-test",
-    )
-    stack = Stack(home=path, env=env)
+    stack = fresh_stack("treatyflow-cli-", "cli-test")
+    path = stack.home
     try:
         yield stack
     finally:
