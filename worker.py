@@ -25,10 +25,12 @@ from activities.eventstore import EventStoreActivities
 from audit.archive import archive_closed
 from eventstore.migrate import migrate
 from eventstore.store import EventStore
+from workflows.decision import DecisionWorkflow
+from workflows.hca import AgreementWorkflow
 from workflows.ratification import RatificationWorkflow
 from workflows.treaty import TreatyWorkflow
 
-WORKFLOWS = [TreatyWorkflow, RatificationWorkflow]
+WORKFLOWS = [TreatyWorkflow, RatificationWorkflow, DecisionWorkflow, AgreementWorkflow]
 
 #: Minutes between two archiving passes unless ``TREATYFLOW_ARCHIVE_MINUTES`` says otherwise.
 DEFAULT_ARCHIVE_MINUTES = 10.0

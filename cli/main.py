@@ -27,6 +27,8 @@ from rich.text import Text
 import settings as settings_mod
 from cli import importer, reads, render, service
 from cli.audit import register as register_audit
+from cli.decision import decision_app
+from cli.hca import hca_app
 from cli.logging import configure_logging
 from cli.runtime import (
     EXIT_INTERNAL,
@@ -108,6 +110,8 @@ def _options(
 
 app.add_typer(ratification_app, name="ratification")
 app.add_typer(register_audit(), name="audit")
+app.add_typer(decision_app, name="decision")
+app.add_typer(hca_app, name="hca")
 
 
 # --- the embedded stack -------------------------------------------------------------------

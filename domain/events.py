@@ -162,6 +162,206 @@ class TreatyEnteredIntoForce(DomainEvent):
     historical: bool
 
 
+# --- decision:<CODE>:<slug> (decisions of the States Parties) ---------------------------
+
+
+class DecisionOpened(DomainEvent):
+    """A decision process is opened: the ``question`` the States Parties are to decide."""
+
+    type: Literal["DecisionOpened"] = "DecisionOpened"
+    question: str
+
+
+class DecisionOptionAdded(DomainEvent):
+    """An option was put forward (``occurred_on``: when), by ``proposed_by`` (a State's
+    ISO3 code or an observer's acronym; ``proposed_by_kind``), with its ``source``."""
+
+    type: Literal["DecisionOptionAdded"] = "DecisionOptionAdded"
+    option: str
+    title: str
+    proposed_by: str
+    proposed_by_kind: Literal["state", "observer"]
+    source: str
+
+
+class DecisionDocumentRecorded(DomainEvent):
+    """A version of a document of the process (a discussion paper), ``version`` 1, 2 ...
+    per ``document``, with its ``label`` (e.g. "updated"), ``authors`` and ``source``
+    (``occurred_on``: the version's date, None if the record gives none)."""
+
+    type: Literal["DecisionDocumentRecorded"] = "DecisionDocumentRecorded"
+    document: str
+    version: int
+    title: str
+    label: str | None = None
+    authors: tuple[str, ...] = ()
+    source: str
+
+
+class ConsultationRoundOpened(DomainEvent):
+    """A round of consultation opened (``occurred_on``), asking for written comments by
+    ``comments_due`` (None: no deadline given). ``remind_on``: the day a reminder is due
+    (None: none, e.g. the day was already past when the round was recorded);
+    ``historical``: the deadline was already past when it was recorded."""
+
+    type: Literal["ConsultationRoundOpened"] = "ConsultationRoundOpened"
+    round: str
+    title: str
+    requested_by: str | None = None
+    comments_due: date | None = None
+    remind_on: date | None = None
+    historical: bool = False
+
+
+class CommentDeadlineReminded(DomainEvent):
+    """The reminder that the written comments of ``round`` are due on ``comments_due``
+    went out (``occurred_on``: the day it went; a recorded event, delivery is elsewhere)."""
+
+    type: Literal["CommentDeadlineReminded"] = "CommentDeadlineReminded"
+    round: str
+    comments_due: date
+
+
+class ConsultationRoundClosed(DomainEvent):
+    """The round closed: ``reason`` ``deadline`` (by itself, the day after the comments
+    were due) or ``closed`` (by staff)."""
+
+    type: Literal["ConsultationRoundClosed"] = "ConsultationRoundClosed"
+    round: str
+    reason: Literal["deadline", "closed"]
+    historical: bool = False
+
+
+class PositionStated(DomainEvent):
+    """A participant's position (``occurred_on``: when stated).
+
+    ``option``: the option it is on, None for the process as a whole (e.g. when to
+    decide); ``stance``: support, oppose, prefer, undecided or condition (``condition``:
+    its words); ``meeting`` / ``document``: where it was stated (at least one). A later
+    position of the same participant on the same option replaces the earlier one; both
+    stay in the history.
+    """
+
+    type: Literal["PositionStated"] = "PositionStated"
+    participant: str
+    participant_kind: Literal["state", "observer"]
+    option: str | None
+    stance: Literal["support", "oppose", "prefer", "undecided", "condition"]
+    condition: str | None = None
+    meeting: str | None = None
+    document: str | None = None
+
+
+class DecisionMilestoneSet(DomainEvent):
+    """A meeting the process runs to (``meeting`` e.g. ``2MSP``, its ``kind``, dates);
+    ``decision_point``: the outcome is to be taken there; ``purpose``: what happens there."""
+
+    type: Literal["DecisionMilestoneSet"] = "DecisionMilestoneSet"
+    meeting: str
+    kind: str
+    opens_on: date
+    closes_on: date
+    decision_point: bool
+    purpose: str | None = None
+
+
+class DecisionAdopted(DomainEvent):
+    """The States Parties adopted ``option`` at ``meeting`` (``occurred_on``), by
+    ``consensus`` or by ``vote`` (figures: States Parties present, in favour, against,
+    abstaining; present and voting = in favour + against)."""
+
+    type: Literal["DecisionAdopted"] = "DecisionAdopted"
+    meeting: str
+    option: str
+    method: Literal["consensus", "vote"]
+    present: int | None = None
+    in_favour: int | None = None
+    against: int | None = None
+    abstaining: int | None = None
+
+
+class DecisionDeferred(DomainEvent):
+    """The decision was deferred at ``meeting`` to ``to_meeting``; the process goes on."""
+
+    type: Literal["DecisionDeferred"] = "DecisionDeferred"
+    meeting: str
+    to_meeting: str
+
+
+# --- hca:<CODE>:<meeting> (host-country agreements) -------------------------------------
+
+
+class HcaMilestoneDue(BaseModel):
+    """One milestone's due date as an event carries it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    milestone: str
+    due_on: date
+    historical: bool = False
+
+
+class HostCountryAgreementOpened(DomainEvent):
+    """The host-country agreement for ``meeting`` (dates, city, venue) between the host
+    State (ISO3) and the ``counterpart`` (UNODA); ``margins``: days before the opening
+    each milestone is due; ``due``: the due dates they give (``historical``: already past
+    when recorded, never escalated)."""
+
+    type: Literal["HostCountryAgreementOpened"] = "HostCountryAgreementOpened"
+    meeting: str
+    opens_on: date
+    closes_on: date
+    city: str | None = None
+    venue: str | None = None
+    host: str
+    counterpart: str
+    presidency: str
+    margins: dict[str, int]
+    due: tuple[HcaMilestoneDue, ...]
+
+
+class HcaMilestoneReached(DomainEvent):
+    """A milestone was reached (``occurred_on``): draft received, a negotiation round
+    (``round`` number), text agreed, signed, in force."""
+
+    type: Literal["HcaMilestoneReached"] = "HcaMilestoneReached"
+    milestone: str
+    round: int | None = None
+    note: str | None = None
+
+
+class HcaMeetingMoved(DomainEvent):
+    """The meeting's dates changed (``occurred_on``: when the change was decided); every
+    due date moves with the opening (``due``)."""
+
+    type: Literal["HcaMeetingMoved"] = "HcaMeetingMoved"
+    opens_on: date
+    closes_on: date
+    due: tuple[HcaMilestoneDue, ...]
+
+
+class HcaMilestoneEscalated(DomainEvent):
+    """A milestone not reached by its due date was escalated to the Presidency
+    (``occurred_on``: the day of the escalation; a recorded notice)."""
+
+    type: Literal["HcaMilestoneEscalated"] = "HcaMilestoneEscalated"
+    milestone: str
+    due_on: date
+    escalated_to: str
+
+
+class HcaPreparationRecorded(DomainEvent):
+    """A preparation for the meeting: ``item`` venue, focal point, task force, funding
+    need or funding pledge (``donor``, ``amount`` in ``currency``, ISO 4217)."""
+
+    type: Literal["HcaPreparationRecorded"] = "HcaPreparationRecorded"
+    item: Literal["venue", "focal_point", "task_force", "funding_need", "funding_pledge"]
+    detail: str
+    donor: str | None = None
+    amount: str | None = None
+    currency: str | None = None
+
+
 Event = Annotated[
     SignatureRecorded
     | DomesticProcedureCompleted
@@ -173,7 +373,22 @@ Event = Annotated[
     | TreatyEntryIntoForceFixed
     | EntryIntoForceDiscrepancyNoted
     | EntryIntoForceDiscrepancyResolved
-    | TreatyEnteredIntoForce,
+    | TreatyEnteredIntoForce
+    | DecisionOpened
+    | DecisionOptionAdded
+    | DecisionDocumentRecorded
+    | ConsultationRoundOpened
+    | CommentDeadlineReminded
+    | ConsultationRoundClosed
+    | PositionStated
+    | DecisionMilestoneSet
+    | DecisionAdopted
+    | DecisionDeferred
+    | HostCountryAgreementOpened
+    | HcaMilestoneReached
+    | HcaMeetingMoved
+    | HcaMilestoneEscalated
+    | HcaPreparationRecorded,
     Field(discriminator="type"),
 ]
 

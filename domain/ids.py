@@ -23,6 +23,21 @@ def ratification_workflow_id(treaty: str, state: str) -> str:
     return f"ratification:{treaty}:{state}"
 
 
+def decision_workflow_id(treaty: str, slug: str) -> str:
+    """``decision:<CODE>:<slug>`` (the slug may hold ``-``: ``isu-hosting``)."""
+    return f"decision:{treaty}:{slug}"
+
+
+def hca_workflow_id(treaty: str, meeting: str) -> str:
+    """``hca:<CODE>:<meeting>`` (``hca:CCM:2MSP``)."""
+    return f"hca:{treaty}:{meeting}"
+
+
+#: Process types whose last id part may hold ``-``: a stream id has at most this many
+#: ``-`` that stand for ``:`` (``decision-CCM-isu-hosting`` is ``decision:CCM:isu-hosting``).
+_LAST_PART_MAY_HOLD_DASH = {"decision": 2, "hca": 2}
+
+
 def stream_id(workflow_id: str) -> str:
     """The event-store stream of a process: ``ratification:CCM:BGR`` -> ``ratification-CCM-BGR``."""
     return workflow_id.replace(":", "-")
@@ -30,7 +45,10 @@ def stream_id(workflow_id: str) -> str:
 
 def workflow_id_of_stream(stream: str) -> str:
     """Inverse of :func:`stream_id` (accepts either form)."""
-    return stream.replace("-", ":") if ":" not in stream else stream
+    if ":" in stream:
+        return stream
+    limit = _LAST_PART_MAY_HOLD_DASH.get(stream.partition("-")[0])
+    return stream.replace("-", ":", limit) if limit else stream.replace("-", ":")
 
 
 def event_id(workflow_id: str, stream_version: int) -> uuid.UUID:

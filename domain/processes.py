@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from domain import ratification, treaty
+from domain import decision, hca, ratification, treaty
 from domain.events import DomainEvent
 
 
@@ -48,6 +48,18 @@ PROCESS_TYPES: dict[str, ProcessType] = {
         prefix="ratification",
         initial=lambda parts: ratification.initial_state(parts[0], parts[1]),
         evolve=ratification.evolve,
+    ),
+    # decision:<CODE>:<slug>; a slug may hold "-" (isu-hosting), so a stream's parts after
+    # the code are joined again
+    "decision": ProcessType(
+        prefix="decision",
+        initial=lambda parts: decision.initial_state(parts[0], "-".join(parts[1:])),
+        evolve=decision.evolve,
+    ),
+    "hca": ProcessType(
+        prefix="hca",
+        initial=lambda parts: hca.initial_state(parts[0], "-".join(parts[1:])),
+        evolve=hca.evolve,
     ),
 }
 

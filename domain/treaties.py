@@ -129,6 +129,39 @@ class ObligationRules(BaseModel):
     withdrawal_waits_for_armed_conflict: bool
 
 
+class DecisionRules(BaseModel):
+    """Who takes the decisions of the States Parties, and how a vote counts.
+
+    ``meeting_kinds``: the kinds of meeting that may decide (CCM Art. 11(1): the States
+    Parties meet "to consider and, where necessary, take decisions"; Art. 12: the Review
+    Conference), by the names of ``ccm_meetings.csv`` (``MSP``, ``Review Conference``);
+    ``deciders``: only States Parties decide; observers (CCM Art. 11(3): States not party,
+    the UN, the ICRC, the CMC and other organisations "may be invited to attend ... as
+    observers") have their positions recorded but not counted; ``majority``: the share of
+    the States Parties *present and voting* (those voting in favour or against; abstentions
+    do not count) an option needs to carry a vote: ``simple`` (more in favour than
+    against, as CCM Art. 3(5) and 4(7) say for extension requests) or ``two_thirds`` (as
+    Art. 13(4) says for amendments). ``article`` cites the source.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    meeting_kinds: tuple[str, ...]
+    observers_count: bool = False
+    majority: Literal["simple", "two_thirds"] = "simple"
+    article: str
+
+    def carries(self, in_favour: int, against: int) -> bool:
+        """Whether ``in_favour`` votes against ``against`` carry an option (abstentions are
+        not "present and voting")."""
+        voting = in_favour + against
+        if voting == 0:
+            return False
+        if self.majority == "two_thirds":
+            return 3 * in_favour >= 2 * voting
+        return in_favour > against
+
+
 class TreatyProfile(BaseModel):
     """The rules of one treaty that drive its processes.
 
@@ -146,6 +179,7 @@ class TreatyProfile(BaseModel):
     - ``reservations_allowed``: whether reservations may be made.
     - ``obligations``: the deadlines each State Party owes (:class:`ObligationRules`).
     - ``meetings``: the Meetings the treaty requires (:class:`MeetingRules`).
+    - ``decisions``: who decides and how a vote counts (:class:`DecisionRules`).
     Each ``*_article`` field cites the source.
     """
 
@@ -168,6 +202,9 @@ class TreatyProfile(BaseModel):
     reservations_article: str
     obligations: ObligationRules
     meetings: MeetingRules
+    decisions: DecisionRules = DecisionRules(
+        meeting_kinds=("MSP", "Review Conference"), article="CCM Arts. 11(1), 11(3), 12"
+    )
 
     def state_entry_into_force(
         self, deposited_on: date, treaty_in_force_on: date, threshold_deposited_on: date | None
@@ -256,6 +293,13 @@ CCM = TreatyProfile(
         first_review_after_years=5,
         article="CCM Arts. 11(2), 12(1)",
     ),
+    decisions=DecisionRules(
+        meeting_kinds=("MSP", "Review Conference"),
+        observers_count=False,
+        majority="simple",
+        article="CCM Arts. 11(1), 11(3), 12; majority of States Parties present and voting "
+        "as in Arts. 3(5), 4(7)",
+    ),
 )
 
 APMBC = TreatyProfile(
@@ -306,6 +350,12 @@ APMBC = TreatyProfile(
         first_review_after_years=5,
         article="APMBC Arts. 11(2), 12(1)",
     ),
+    decisions=DecisionRules(
+        meeting_kinds=("MSP", "Review Conference"),
+        observers_count=False,
+        majority="simple",
+        article="APMBC Arts. 11, 12; majority present and voting as in Art. 5(6)",
+    ),
 )
 
 ATT = TreatyProfile(
@@ -339,6 +389,12 @@ ATT = TreatyProfile(
         annual_until_review=False,
         first_review_after_years=None,
         article="ATT Art. 17(1)",
+    ),
+    decisions=DecisionRules(
+        meeting_kinds=("CSP",),
+        observers_count=False,
+        majority="simple",
+        article="ATT Art. 17",
     ),
 )
 

@@ -1,0 +1,587 @@
+"""``treaty decision``: decisions of the States Parties (``decision:<CODE>:<slug>``).
+
+Commands go to the process as Updates (checked first, here and by the workflow's
+validator: a refused one records nothing, exit 1); ``show`` folds the process from the
+event store (no worker needed). ``import`` records a scenario file (JSON Lines, see
+``examples/ccm/isu-hosting-2011.jsonl``) after checking every line.
+
+This module imports no temporalio at load time (``treaty --help`` stays fast).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Group
+from rich.table import Table
+
+from cli import render
+from cli.runtime import (
+    EXIT_REFUSED,
+    ActorOpt,
+    Failure,
+    JsonOpt,
+    Runtime,
+    SourceOpt,
+    TreatyOpt,
+    _meta,
+    _parse_date,
+    _run,
+    _treaty,
+)
+from domain import decision as d
+from domain import ids
+from domain.errors import DomainError
+from domain.states import resolve_participant
+from domain.treaties import get_profile
+
+decision_app = typer.Typer(
+    help=(
+        "Decisions of the States Parties (decision:<CODE>:<slug>): options, documents, "
+        "consultation rounds, positions, milestones and the outcome."
+    ),
+    no_args_is_help=True,
+)
+
+SlugArg = Annotated[str, typer.Argument(help="The decision's key, e.g. isu-hosting.")]
+MEETINGS_CSV = Path(__file__).resolve().parent.parent / "examples" / "ccm" / "meetings.csv"
+
+
+def _today() -> date:
+    return date.today()
+
+
+def _slug(text: str) -> str:
+    slug = text.strip().lower()
+    if not d._KEY.match(slug):
+        raise typer.BadParameter(
+            f"{text!r} is not a decision key: lower-case letters, digits and '-' (e.g. isu-hosting)"
+        )
+    return slug
+
+
+def _send(treaty: str, slug: str, command: BaseModel, meta: Any, as_json: bool) -> None:
+    try:
+        d.check_command(command, get_profile(treaty), _today())
+    except DomainError as err:
+        raise Failure(f"refused: {err}", EXIT_REFUSED) from None
+
+    async def work(rt: Runtime) -> Any:
+        from cli import process_ops
+
+        client = await rt.client()
+        return await process_ops.send(
+            client, "decision", treaty, slug, command, meta, rt.settings.task_queue
+        )
+
+    recorded = _run(work)
+    if as_json:
+        render.print_json(recorded.model_dump(mode="json"))
+    else:
+        render.out.print(
+            f"{ids.decision_workflow_id(treaty, slug)}: recorded "
+            f"{', '.join(recorded.events) or 'nothing new'} (version {recorded.version})"
+        )
+
+
+def _required_date(value: str | None, name: str) -> date:
+    day = _parse_date(value)
+    if day is None:
+        raise typer.BadParameter(f"give {name} YYYY-MM-DD")
+    return day
+
+
+@decision_app.command("open")
+def open_decision(
+    slug: SlugArg,
+    question: Annotated[str, typer.Option(help="What the States Parties are to decide.")],
+    on: Annotated[str | None, typer.Option("--on", help="Opening date (default: today).")] = None,
+    treaty: TreatyOpt = "CCM",
+    source: SourceOpt = None,
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Open a decision process with its question."""
+    command = d.OpenDecision(question=question, opened_on=_parse_date(on) or _today())
+    _send(_treaty(treaty), _slug(slug), command, _meta(actor, source), as_json)
+
+
+@decision_app.command("option")
+def option(
+    slug: SlugArg,
+    key: Annotated[str, typer.Argument(help="The option's key, e.g. gichd.")],
+    title: Annotated[str, typer.Option(help="What the option is.")],
+    proposed_by: Annotated[str, typer.Option(help="State or observer, e.g. Ireland or GICHD.")],
+    on: Annotated[str, typer.Option("--on", help="When it was put forward, YYYY-MM-DD.")],
+    source: Annotated[str, typer.Option(help="Meeting or document it comes from.")],
+    treaty: TreatyOpt = "CCM",
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Put forward an option (who proposed it, when, where)."""
+    command = d.AddOption(
+        option=key,
+        title=title,
+        proposed_by=proposed_by,
+        proposed_on=_required_date(on, "--on"),
+        source=source,
+    )
+    _send(_treaty(treaty), _slug(slug), command, _meta(actor, source), as_json)
+
+
+@decision_app.command("document")
+def document(
+    slug: SlugArg,
+    key: Annotated[str, typer.Argument(help="The document's key, e.g. discussion-paper.")],
+    title: Annotated[str, typer.Option(help="The document's title.")],
+    source: Annotated[str, typer.Option(help="Where it was presented or published.")],
+    dated: Annotated[str | None, typer.Option(help="The version's date (if known).")] = None,
+    label: Annotated[str | None, typer.Option(help="The version's label, e.g. revised.")] = None,
+    author: Annotated[
+        list[str] | None, typer.Option("--author", help="An author (repeat for several).")
+    ] = None,
+    treaty: TreatyOpt = "CCM",
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a new version of a document (versions are numbered 1, 2, ...)."""
+    command = d.RecordDocument(
+        document=key,
+        title=title,
+        dated=_parse_date(dated),
+        label=label,
+        authors=tuple(author or ()),
+        source=source,
+    )
+    _send(_treaty(treaty), _slug(slug), command, _meta(actor, source), as_json)
+
+
+@decision_app.command("round")
+def round_(
+    slug: SlugArg,
+    key: Annotated[str, typer.Argument(help="The round's key, e.g. tor-comments.")],
+    title: Annotated[str, typer.Option(help="What comments are asked for.")],
+    opened_on: Annotated[str | None, typer.Option(help="Opening date (default: today).")] = None,
+    comments_due: Annotated[
+        str | None, typer.Option(help="Deadline for written comments (the round closes after).")
+    ] = None,
+    requested_by: Annotated[str | None, typer.Option(help="Who asked for comments.")] = None,
+    remind_days: Annotated[
+        int, typer.Option(help="Days before the deadline the reminder goes.")
+    ] = d.DEFAULT_REMIND_DAYS,
+    close: Annotated[
+        bool, typer.Option("--close", help="Close this round now instead of opening it.")
+    ] = False,
+    treaty: TreatyOpt = "CCM",
+    source: SourceOpt = None,
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Open a consultation round with a deadline for written comments (a reminder goes
+    before it; the round closes by itself the day after), or --close one."""
+    command: BaseModel
+    if close:
+        command = d.CloseRound(round=key, closed_on=_parse_date(opened_on) or _today())
+    else:
+        command = d.OpenRound(
+            round=key,
+            title=title,
+            opened_on=_parse_date(opened_on) or _today(),
+            comments_due=_parse_date(comments_due),
+            requested_by=requested_by,
+            remind_days=remind_days,
+        )
+    _send(_treaty(treaty), _slug(slug), command, _meta(actor, source), as_json)
+
+
+def meeting_facts(name: str, treaty: str) -> tuple[str, date, date] | None:
+    """(kind, opens_on, closes_on) of a CCM meeting from ``examples/ccm/meetings.csv``."""
+    if treaty != "CCM" or not MEETINGS_CSV.exists():
+        return None
+    from cli.meetings import read_meetings
+
+    for m in read_meetings(MEETINGS_CSV):
+        if m.name.lower() == name.strip().lower():
+            return m.kind, m.opens_on, m.closes_on
+    return None
+
+
+def _meeting(
+    name: str, kind: str | None, opens_on: str | None, closes_on: str | None, treaty: str
+) -> tuple[str, date, date]:
+    known = meeting_facts(name, treaty)
+    if kind and opens_on and closes_on:
+        return (
+            kind,
+            _required_date(opens_on, "--opens-on"),
+            _required_date(closes_on, "--closes-on"),
+        )
+    if known is None:
+        raise typer.BadParameter(
+            f"{name!r} is not in examples/ccm/meetings.csv: give --kind, --opens-on and --closes-on"
+        )
+    return (
+        kind or known[0],
+        _parse_date(opens_on) or known[1],
+        _parse_date(closes_on) or known[2],
+    )
+
+
+@decision_app.command("milestone")
+def milestone(
+    slug: SlugArg,
+    meeting: Annotated[str, typer.Argument(help="The meeting, e.g. 2MSP.")],
+    kind: Annotated[
+        str | None, typer.Option(help="MSP, Review Conference, intersessional ...")
+    ] = None,
+    opens_on: Annotated[
+        str | None, typer.Option(help="Opening date (known MSPs: the table).")
+    ] = None,
+    closes_on: Annotated[str | None, typer.Option(help="Closing date.")] = None,
+    decision_point: Annotated[
+        bool, typer.Option("--decision-point", help="The outcome is to be taken there.")
+    ] = False,
+    purpose: Annotated[str | None, typer.Option(help="What happens there.")] = None,
+    treaty: TreatyOpt = "CCM",
+    source: SourceOpt = None,
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Tie the process to a meeting (the CCM's MSPs: dates from examples/ccm/meetings.csv)."""
+    code = _treaty(treaty)
+    mkind, opens, closes = _meeting(meeting, kind, opens_on, closes_on, code)
+    command = d.SetMilestone(
+        meeting=meeting,
+        meeting_kind=mkind,
+        opens_on=opens,
+        closes_on=closes,
+        decision_point=decision_point,
+        purpose=purpose,
+    )
+    _send(code, _slug(slug), command, _meta(actor, source), as_json)
+
+
+@decision_app.command("position")
+def position(
+    slug: SlugArg,
+    participant: Annotated[
+        str, typer.Argument(help="A State (name or ISO code) or observer (CMC).")
+    ],
+    stance: Annotated[str, typer.Option(help="support, oppose, prefer, undecided or condition.")],
+    on: Annotated[str, typer.Option("--on", help="When it was stated, YYYY-MM-DD.")],
+    option_key: Annotated[
+        str | None, typer.Option("--option", help="The option (none: the process as a whole).")
+    ] = None,
+    condition: Annotated[
+        str | None, typer.Option(help="The condition or reasons, in words.")
+    ] = None,
+    meeting: Annotated[str | None, typer.Option(help="The meeting it was stated at.")] = None,
+    document: Annotated[
+        str | None, typer.Option(help="The document it comes from (key or key@version).")
+    ] = None,
+    treaty: TreatyOpt = "CCM",
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a participant's position; a later one on the same option replaces it (the
+    history keeps both)."""
+    stance = stance.strip().lower()
+    if stance not in d.STANCES:
+        raise typer.BadParameter(
+            f"unknown stance {stance!r}: expected one of {', '.join(d.STANCES)}"
+        )
+    command = d.StatePosition(
+        participant=participant,
+        option=option_key,
+        stance=stance,  # type: ignore[arg-type]
+        condition=condition,
+        stated_on=_required_date(on, "--on"),
+        meeting=meeting,
+        document=document,
+    )
+    _send(_treaty(treaty), _slug(slug), command, _meta(actor, meeting or document), as_json)
+
+
+@decision_app.command("outcome")
+def outcome(
+    slug: SlugArg,
+    meeting: Annotated[str, typer.Option(help="The decision point, e.g. 2MSP.")],
+    on: Annotated[str, typer.Option("--on", help="Date of the decision.")],
+    adopted: Annotated[str | None, typer.Option(help="The option adopted.")] = None,
+    consensus: Annotated[bool, typer.Option("--consensus", help="Adopted by consensus.")] = False,
+    vote: Annotated[
+        str | None,
+        typer.Option(help="Adopted by vote: IN_FAVOUR,AGAINST,ABSTAINING (States Parties)."),
+    ] = None,
+    present: Annotated[int | None, typer.Option(help="States Parties present (a vote).")] = None,
+    deferred_to: Annotated[str | None, typer.Option(help="Deferred to this later meeting.")] = None,
+    to_kind: Annotated[str | None, typer.Option(help="Its kind, if not in the table.")] = None,
+    to_opens_on: Annotated[str | None, typer.Option(help="Its opening date.")] = None,
+    to_closes_on: Annotated[str | None, typer.Option(help="Its closing date.")] = None,
+    treaty: TreatyOpt = "CCM",
+    source: SourceOpt = None,
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the outcome at a decision point: --adopted OPTION (--consensus, or --vote
+    with --present), or --deferred-to a later meeting (the process goes on)."""
+    code = _treaty(treaty)
+    day = _required_date(on, "--on")
+    if (adopted is None) == (deferred_to is None):
+        raise typer.BadParameter("give --adopted OPTION or --deferred-to MEETING")
+    if adopted is not None:
+        if consensus == (vote is not None):
+            raise typer.BadParameter("say how it was adopted: --consensus or --vote Y,N,A")
+        figures: list[int | None] = [None, None, None]
+        if vote is not None:
+            try:
+                figures = [int(x) for x in vote.split(",")]  # type: ignore[misc]
+            except ValueError:
+                figures = []
+            if len(figures) != 3:
+                raise typer.BadParameter(
+                    f"--vote {vote!r}: expected three numbers IN_FAVOUR,AGAINST,ABSTAINING"
+                )
+        command = d.RecordOutcome(
+            meeting=meeting,
+            decided_on=day,
+            result="adopted",
+            option=adopted,
+            method="consensus" if consensus else "vote",
+            present=present,
+            in_favour=figures[0],
+            against=figures[1],
+            abstaining=figures[2],
+        )
+    else:
+        assert deferred_to is not None
+        known = meeting_facts(deferred_to, code)
+        later = d.LaterMeeting(
+            meeting=deferred_to,
+            meeting_kind=to_kind or (known[0] if known else None),
+            opens_on=_parse_date(to_opens_on) or (known[1] if known else None),
+            closes_on=_parse_date(to_closes_on) or (known[2] if known else None),
+        )
+        command = d.RecordOutcome(
+            meeting=meeting, decided_on=day, result="deferred", deferred_to=later
+        )
+    _send(code, _slug(slug), command, _meta(actor, source or meeting), as_json)
+
+
+# --- show --------------------------------------------------------------------------------------
+
+
+def _name(code: str) -> str:
+    try:
+        return resolve_participant(code).name
+    except DomainError:
+        return code
+
+
+def decision_json(s: d.DecisionState, today: date) -> dict[str, Any]:
+    """The JSON of ``treaty decision show --json``: the state, the positions in force with
+    names, the tally, what is open, what is due next."""
+    return {
+        "workflow_id": ids.decision_workflow_id(s.treaty, s.slug),
+        "status": s.status,
+        "state": s.model_dump(mode="json"),
+        "current_positions": [
+            {**p.model_dump(mode="json"), "name": _name(p.participant), "source": p.source}
+            for p in s.current_positions()
+        ],
+        "tally": [t.model_dump(mode="json") for t in d.tally(s)],
+        "open": d.open_items(s),
+        "due_next": [i.model_dump(mode="json") for i in d.due_next(s, today)],
+    }
+
+
+def _cell(p: d.Position, sources: dict[str, int]) -> str:
+    ref = sources.setdefault(f"{p.source} ({p.stated_on})", len(sources) + 1)
+    text = f"[bold]{p.stance}[/bold] [{ref}]"
+    if p.condition:
+        text += f"\n[dim]{p.condition}[/dim]"
+    return text
+
+
+def decision_table(s: d.DecisionState) -> Group:
+    """Options × participants: each position in force with its source (numbered notes)."""
+    columns: list[str | None] = [*s.options, None]
+    table = Table(
+        title=f"{s.question} — decision:{s.treaty}:{s.slug} ({s.status})",
+        header_style="bold",
+        show_lines=True,
+    )
+    table.add_column("Participant")
+    for key in columns:
+        title = s.options[key].title if key else "the process as a whole"
+        table.add_column(f"{key or '(general)'}\n[dim]{title}[/dim]")
+    sources: dict[str, int] = {}
+    rows: dict[str, dict[str | None, str]] = {}
+    kinds: dict[str, str] = {}
+    for p in s.current_positions():
+        rows.setdefault(p.participant, {})[p.option] = _cell(p, sources)
+        kinds[p.participant] = p.participant_kind
+    order = sorted(rows, key=lambda c: (kinds[c] == "observer", _name(c)))
+    for code in order:
+        label = _name(code) + (
+            " [dim](observer: not counted)[/dim]" if kinds[code] == "observer" else ""
+        )
+        table.add_row(label, *(rows[code].get(k, "") for k in columns))
+    notes = Table.grid(padding=(0, 1))
+    for text, n in sources.items():
+        notes.add_row(f"[{n}]", text)
+    tallies = Table(title="Tally of the positions in force", header_style="bold")
+    for col in (
+        "Option",
+        "States: support / prefer",
+        "oppose",
+        "undecided",
+        "condition",
+        "Observers",
+    ):
+        tallies.add_column(col)
+    for t in d.tally(s):
+        observers = "; ".join(
+            f"{st} {', '.join(codes)}" for st, codes in t.observers.items() if codes
+        )
+        tallies.add_row(
+            t.option or "(general)",
+            f"{len(t.states['support'])} {', '.join(t.states['support'])}"
+            + (f" / prefer {', '.join(t.states['prefer'])}" if t.states["prefer"] else ""),
+            ", ".join(t.states["oppose"]),
+            ", ".join(t.states["undecided"]),
+            ", ".join(t.states["condition"]),
+            observers,
+        )
+    return Group(table, "Sources:", notes, tallies)
+
+
+def _summary(s: d.DecisionState, today: date) -> Group:
+    lines: list[Any] = []
+    for o in s.options.values():
+        lines.append(
+            f"option {o.option}: {o.title} — put forward by {_name(o.proposed_by)} on "
+            f"{o.proposed_on} ({o.source})"
+        )
+    for doc in s.documents:
+        lines.append(
+            f"document {doc.document} v{doc.version}: {doc.title}"
+            + (f", {doc.label}" if doc.label else "")
+            + f" — {doc.dated or 'date not given'}; by {', '.join(doc.authors) or '?'}"
+        )
+    for r in s.rounds.values():
+        due = f"comments due {r.comments_due}" if r.comments_due else "no deadline given"
+        state = f"closed {r.closed_on} ({r.close_reason})" if r.closed_on else "open"
+        reminded = f", reminder {r.reminded_on}" if r.reminded_on else ""
+        lines.append(f"round {r.round}: {r.title} — {due}{reminded}; {state}")
+    for m in s.milestones.values():
+        point = "decision point" if m.decision_point else "milestone"
+        done = (
+            f" → {m.outcome}" + (f" to the {m.deferred_to}" if m.deferred_to else "")
+            if m.outcome
+            else ""
+        )
+        lines.append(f"{point} {m.meeting} ({m.kind}, {m.opens_on} to {m.closes_on}){done}")
+    if s.adopted:
+        a = s.adopted
+        figures = (
+            f": {a.in_favour} in favour, {a.against} against, {a.abstaining} abstaining, "
+            f"{a.present} States Parties present"
+            if a.method == "vote"
+            else ""
+        )
+        lines.append(
+            f"[bold]adopted[/bold] at the {a.meeting} on {a.decided_on}: {a.option} "
+            f"by {a.method}{figures}"
+        )
+    due = d.due_next(s, today)
+    lines.append(
+        "due next: " + ("; ".join(f"{i.on} {i.what} ({i.ref})" for i in due[:3]) or "nothing dated")
+    )
+    return Group(*lines)
+
+
+def _fold(stream: str, events: list[Any]) -> d.DecisionState:
+    from audit.folding import fold_stored
+
+    state = fold_stored(stream, events)
+    assert isinstance(state, d.DecisionState)
+    return state
+
+
+async def load(rt: Runtime, treaty: str, slug: str) -> d.DecisionState | None:
+    """The decision folded from the event store, None if nothing is recorded."""
+    stream = ids.stream_id(ids.decision_workflow_id(treaty, slug))
+    events = await (await rt.store()).read_stream(stream)
+    return _fold(stream, events) if events else None
+
+
+@decision_app.command("show")
+def show(slug: SlugArg, treaty: TreatyOpt = "CCM", as_json: JsonOpt = False) -> None:
+    """The decision: options × participants with each position in force and its source,
+    the tally (States and observers apart), documents, rounds, milestones, what is due."""
+    code, key = _treaty(treaty), _slug(slug)
+
+    async def work(rt: Runtime) -> d.DecisionState | None:
+        return await load(rt, code, key)
+
+    s = _run(work)
+    if s is None:
+        raise Failure(f"nothing recorded for decision:{code}:{key}", EXIT_REFUSED)
+    if as_json:
+        render.print_json(decision_json(s, _today()))
+        return
+    render.out.print(decision_table(s))
+    render.out.print(_summary(s, _today()))
+
+
+@decision_app.command("import")
+def import_scenario(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Scenario file (JSON Lines), e.g. examples/ccm/isu-hosting-2011.jsonl."
+        ),
+    ],
+    treaty: TreatyOpt = "CCM",
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a scenario file: one command per line into decision and host-country
+    agreement processes. Every line is checked first; one bad line and nothing is
+    recorded (the error names the line). Running it again records nothing new."""
+    from domain import scenario
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise Failure(f"cannot read {path} as UTF-8 text: {err}", EXIT_REFUSED) from None
+    try:
+        steps = scenario.parse(text, _treaty(treaty))
+    except scenario.ScenarioError as err:
+        raise Failure(f"refused: nothing recorded from {path}: {err}", EXIT_REFUSED) from None
+
+    async def work(rt: Runtime) -> dict[str, int]:
+        from cli import process_ops
+
+        client = await rt.client()
+        return await process_ops.run_scenario(
+            client, steps, _meta(actor, path.name), rt.settings.task_queue
+        )
+
+    recorded = _run(work)
+    if as_json:
+        render.print_json({"lines": len(steps), "events_recorded": recorded})
+        return
+    total = sum(recorded.values())
+    render.out.print(
+        f"{path}: {render.count(len(steps), 'command')} checked, "
+        f"{render.count(total, 'event')} recorded"
+        + ("" if total else " (nothing new: the record already says what this file says)")
+    )
+    for wid, n in recorded.items():
+        render.out.print(f"  {wid}: {render.count(n, 'event')}")

@@ -1,0 +1,137 @@
+"""Staff operations on the decision and host-country agreement processes (Temporal).
+
+Imported by :mod:`cli.decision` and :mod:`cli.hca` inside their commands (it imports
+temporalio). Every command is checked locally on the process's current state first, so a
+refused one starts nothing; the workflow's validator checks it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
+
+from cli import service
+from cli.service import Refused
+from domain import ids, scenario
+from domain.errors import DomainError
+from workflows.common import CommandMeta, Recorded
+from workflows.decision import DecisionInput, DecisionRequest, DecisionView, DecisionWorkflow
+from workflows.hca import AgreementInput, AgreementRequest, AgreementView, AgreementWorkflow
+
+
+def _today() -> Any:
+    return datetime.now(UTC).date()
+
+
+def workflow_id(kind: scenario.ProcessKind, treaty: str, key: str) -> str:
+    """``decision:<CODE>:<slug>`` or ``hca:<CODE>:<meeting>``."""
+    if kind == "decision":
+        return ids.decision_workflow_id(treaty, key)
+    return ids.hca_workflow_id(treaty, key)
+
+
+async def view(
+    client: Client, kind: scenario.ProcessKind, treaty: str, key: str
+) -> DecisionView | AgreementView | None:
+    """The process's state by query, or None if it was never started."""
+    handle = client.get_workflow_handle(workflow_id(kind, treaty, key))
+    query = DecisionWorkflow.view if kind == "decision" else AgreementWorkflow.view
+    return await service._query_or_none(handle, query)
+
+
+async def _start(
+    client: Client, kind: scenario.ProcessKind, treaty: str, key: str, task_queue: str
+) -> WorkflowHandle:
+    wid = workflow_id(kind, treaty, key)
+    if kind == "decision":
+        return await client.start_workflow(
+            DecisionWorkflow.run,
+            DecisionInput(treaty=treaty, slug=key),
+            id=wid,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+    return await client.start_workflow(
+        AgreementWorkflow.run,
+        AgreementInput(treaty=treaty, meeting=key),
+        id=wid,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
+async def _update(
+    handle: WorkflowHandle, kind: scenario.ProcessKind, command: BaseModel, meta: CommandMeta
+) -> Recorded:
+    if kind == "decision":
+        return await service._update(
+            handle, DecisionWorkflow.command, DecisionRequest(command=command, meta=meta)
+        )
+    return await service._update(
+        handle, AgreementWorkflow.command, AgreementRequest(command=command, meta=meta)
+    )
+
+
+async def send(
+    client: Client,
+    kind: scenario.ProcessKind,
+    treaty: str,
+    key: str,
+    command: BaseModel,
+    meta: CommandMeta,
+    task_queue: str,
+) -> Recorded:
+    """Check ``command`` on the process's current state, start the process if needed and
+    send it; :class:`Refused` (nothing recorded, nothing started) if refused."""
+    step = scenario.Step(line=0, kind=kind, treaty=treaty, key=key, command=command)
+    current = await view(client, kind, treaty, key)
+    try:
+        scenario.decide(step, current.state if current else scenario.initial(step), _today())
+    except DomainError as err:
+        raise Refused(str(err)) from None
+    handle = await _start(client, kind, treaty, key, task_queue)
+    return await _update(handle, kind, command, meta)
+
+
+async def run_scenario(
+    client: Client,
+    steps: list[scenario.Step],
+    meta: CommandMeta,
+    task_queue: str,
+    progress: Callable[[], None] = lambda: None,
+) -> dict[str, int]:
+    """Record every step of a scenario, in order, after checking them all on the
+    processes' current states (:func:`domain.scenario.check_all`): one line that would be
+    refused and nothing is recorded (:class:`Refused` naming the line). Returns the events
+    recorded per process (workflow id)."""
+    states: dict[str, Any] = {}
+    for step in steps:
+        if step.workflow_id not in states:
+            found = await view(client, step.kind, step.treaty, step.key)
+            states[step.workflow_id] = found.state if found else None
+    try:
+        scenario.check_all(steps, lambda s: states[s.workflow_id], _today())
+    except scenario.ScenarioError as err:
+        raise Refused(f"nothing recorded from the file: {err}") from None
+    handles: dict[str, WorkflowHandle] = {}
+    recorded: dict[str, int] = {wid: 0 for wid in states}
+    for step in steps:
+        wid = step.workflow_id
+        if wid not in handles:
+            handles[wid] = await _start(client, step.kind, step.treaty, step.key, task_queue)
+        where = f"{meta.source} line {step.line}" if meta.source else f"line {step.line}"
+        line_meta = meta.model_copy(update={"source": where})
+        try:
+            result = await _update(handles[wid], step.kind, step.command, line_meta)
+        except Refused as err:  # the record changed meanwhile: say where it stopped
+            raise Refused(
+                f"line {step.line}: {wid}: {err} (the lines before it were recorded)"
+            ) from None
+        recorded[wid] += len(result.events)
+        progress()
+    return recorded
