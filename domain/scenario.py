@@ -78,8 +78,7 @@ class Step:
 
 def _problems(err: ValidationError) -> str:
     return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc'] if p not in ('kind',)) or 'line'}: {e['msg']}"
-        for e in err.errors()
+        f"{'.'.join(str(p) for p in e['loc'][1:]) or 'line'}: {e['msg']}" for e in err.errors()
     )
 
 
