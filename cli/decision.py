@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel
 from rich.console import Group
+from rich.markup import escape
 from rich.table import Table
 
 from cli import render
@@ -401,9 +402,9 @@ def decision_json(s: d.DecisionState, today: date) -> dict[str, Any]:
 
 def _cell(p: d.Position, sources: dict[str, int]) -> str:
     ref = sources.setdefault(f"{p.source} ({p.stated_on})", len(sources) + 1)
-    text = f"[bold]{p.stance}[/bold] [{ref}]"
+    text = f"[bold]{p.stance}[/bold] \\[{ref}]"
     if p.condition:
-        text += f"\n[dim]{p.condition}[/dim]"
+        text += f"\n[dim]{escape(p.condition)}[/dim]"
     return text
 
 
@@ -414,6 +415,10 @@ def decision_table(s: d.DecisionState) -> Group:
         title=f"{s.question} — decision:{s.treaty}:{s.slug} ({s.status})",
         header_style="bold",
         show_lines=True,
+        caption=(
+            "Observers' positions are recorded, not counted: only States Parties decide "
+            f"({get_profile(s.treaty).decisions.article})."
+        ),
     )
     table.add_column("Participant")
     for key in columns:
@@ -427,13 +432,13 @@ def decision_table(s: d.DecisionState) -> Group:
         kinds[p.participant] = p.participant_kind
     order = sorted(rows, key=lambda c: (kinds[c] == "observer", _name(c)))
     for code in order:
-        label = _name(code) + (
-            " [dim](observer: not counted)[/dim]" if kinds[code] == "observer" else ""
+        label = escape(_name(code)) + (
+            " [dim](observer)[/dim]" if kinds[code] == "observer" else ""
         )
         table.add_row(label, *(rows[code].get(k, "") for k in columns))
     notes = Table.grid(padding=(0, 1))
     for text, n in sources.items():
-        notes.add_row(f"[{n}]", text)
+        notes.add_row(f"\\[{n}]", escape(text))
     tallies = Table(title="Tally of the positions in force", header_style="bold")
     for col in (
         "Option",
@@ -450,8 +455,8 @@ def decision_table(s: d.DecisionState) -> Group:
         )
         tallies.add_row(
             t.option or "(general)",
-            f"{len(t.states['support'])} {', '.join(t.states['support'])}"
-            + (f" / prefer {', '.join(t.states['prefer'])}" if t.states["prefer"] else ""),
+            f"{len(t.states['support'])} {', '.join(t.states['support'])}",
+            ", ".join(t.states["prefer"]),
             ", ".join(t.states["oppose"]),
             ", ".join(t.states["undecided"]),
             ", ".join(t.states["condition"]),

@@ -10,6 +10,7 @@ from typing import Any
 import settings as settings_mod
 from cli import importer, reads, render, service
 from cli.connect import NoWorkerError, connect_client, require_worker
+from cli.decision import decision_json, decision_table
 from cli.runtime import EXIT_REFUSED, EXIT_UNAVAILABLE, Failure
 from cli.stack import StackError, stack_up
 from domain import treaty as t
@@ -85,9 +86,11 @@ async def _demo(csv_path: Path, as_json: bool) -> dict[str, Any]:
     )
     if not await service.wait_settled(client, TREATY, [r.state for r in rows]):
         log.print("[yellow]some entry-into-force dates are still being fixed[/yellow]")
+    isu_events = await _isu_scenario(client, meta, settings.task_queue)
     store = await EventStore.connect(status.database_url)
     try:
         await migrate(status.database_url)
+        isu = await _isu_state(store)
         states = await reads.ratifications(store, TREATY)
         treaty_state = await reads.treaty_state(store, TREATY)
         today = date.today()
@@ -103,7 +106,36 @@ async def _demo(csv_path: Path, as_json: bool) -> dict[str, Any]:
         "counts": counts,
         "ui_url": status.ui_url,
         "signature_unknown": report.signature_unknown,
+        "isu": isu,
+        "isu_events": isu_events,
     }
+
+
+ISU_SCENARIO = (
+    Path(__file__).resolve().parent.parent / "examples" / "ccm" / "isu-hosting-2011.jsonl"
+)
+
+
+async def _isu_scenario(client: Any, meta: CommandMeta, task_queue: str) -> int:
+    """Record the 24 Feb 2011 consultation (the ISU decision, the 2MSP's host-country
+    agreement) from the shipped scenario file; the number of events recorded."""
+    from cli import process_ops
+    from domain import scenario
+
+    steps = scenario.parse(ISU_SCENARIO.read_text(encoding="utf-8"))
+    where = meta.model_copy(update={"source": ISU_SCENARIO.name})
+    try:
+        recorded = await process_ops.run_scenario(client, steps, where, task_queue)
+    except service.Refused as err:
+        raise Failure(f"the shipped scenario {ISU_SCENARIO.name}: {err}", EXIT_REFUSED) from None
+    return sum(recorded.values())
+
+
+async def _isu_state(store: EventStore) -> Any:
+    from audit.folding import fold_stored
+
+    stream = "decision-CCM-isu-hosting"
+    return fold_stored(stream, await store.read_stream(stream))
 
 
 def run_demo(csv_path: Path, as_json: bool) -> None:
@@ -125,6 +157,7 @@ def run_demo(csv_path: Path, as_json: bool) -> None:
                     for label, p in result["counts"]
                 ],
                 "ui_url": result["ui_url"],
+                "isu_decision": decision_json(result["isu"], date.today()),
             }
         )
         return
@@ -153,9 +186,18 @@ def run_demo(csv_path: Path, as_json: bool) -> None:
         "it from the first day of the sixth month after (Art. 17(2)). Withdrawals are not "
         "recorded yet: Lithuania's (effective 6 Mar 2025) is not deducted from today's count."
     )
+    o.print(
+        f"\nThe ISU hosting decision as the record of 24 Feb 2011 gives it "
+        f"({ISU_SCENARIO.name}, {render.count(result['isu_events'], 'event')} recorded now):"
+    )
+    o.print(decision_table(result["isu"]))
     o.print("Next:")
     o.print(f"  Temporal Web UI  {result['ui_url']}")
     o.print("  treaty events ratification-CCM-BGR    # Bulgaria's events, with sources")
     o.print("  treaty events treaty-CCM              # the treaty's own process")
     o.print("  treaty parties --as-of 2011-09-01     # counts on any date")
+    o.print(
+        "  treaty decision show isu-hosting      # the ISU decision: options, rounds, what is due"
+    )
+    o.print("  treaty hca show 2MSP                  # the Beirut host-country agreement")
     o.print("  treaty down                            # stop the embedded stack")

@@ -164,7 +164,8 @@ class Preparation(BaseModel):
 
 
 class AgreementState(BaseModel):
-    """The state of one host-country agreement process."""
+    """The state of one host-country agreement process (``opened_with``: the meeting's
+    dates when the process was opened; ``moves``: the dates it was moved to, in order)."""
 
     treaty: str
     meeting: str
@@ -181,6 +182,7 @@ class AgreementState(BaseModel):
     milestones: dict[str, Milestone] = {}
     preparations: list[Preparation] = []
     moves: list[tuple[date, date]] = []
+    opened_with: tuple[date, date] | None = None
 
 
 def initial_state(treaty: str, meeting: str) -> AgreementState:
@@ -303,13 +305,12 @@ def decide(s: AgreementState, command: BaseModel, today: date) -> list[DomainEve
         presidency = resolve_state(command.presidency).code if command.presidency else host.code
         margins = margins_with(command.margins)
         if s.opened:
-            if (s.opens_on, s.closes_on, s.host, s.counterpart) == (
-                command.opens_on,
-                command.closes_on,
+            if (s.opened_with, s.host, s.counterpart) == (
+                (command.opens_on, command.closes_on),
                 host.code,
                 counterpart.code,
             ):
-                return []
+                return []  # the same opening again (the meeting may have moved since)
             raise _refuse(
                 f"{_process(s)} is already open (host {s.host}, {s.opens_on} to {s.closes_on}); "
                 "move the meeting with move-meeting"
@@ -457,6 +458,7 @@ def evolve(s: AgreementState, event: DomainEvent) -> AgreementState:
         case HostCountryAgreementOpened() as e:
             changes.update(
                 opened=True,
+                opened_with=(e.opens_on, e.closes_on),
                 opens_on=e.opens_on,
                 closes_on=e.closes_on,
                 city=e.city,

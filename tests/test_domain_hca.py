@@ -143,3 +143,23 @@ def test_milestones_come_in_order_and_preparations_are_checked() -> None:
         h.decide(s, pledge.model_copy(update={"currency": "XYZ"}), date(2011, 4, 1))
     with pytest.raises(DomainError, match="not a positive number"):
         h.decide(s, pledge.model_copy(update={"amount": "-3"}), date(2011, 4, 1))
+
+
+def test_the_same_opening_again_records_nothing_even_after_a_move() -> None:
+    s = opened(today=date(2025, 6, 1))
+    s = run(
+        s,
+        h.MoveMeeting(opens_on=date(2011, 9, 13), closes_on=date(2011, 9, 16), decided_on=RECORDED),
+        date(2025, 6, 1),
+    )
+    again = h.OpenAgreement(
+        meeting="2MSP",
+        opens_on=OPENS,
+        closes_on=date(2011, 9, 16),
+        city="Beirut",
+        host="LBN",
+        opened_on=RECORDED,
+    )
+    assert h.decide(s, again, date(2025, 6, 1)) == []
+    with pytest.raises(DomainError, match="already open"):
+        h.decide(s, again.model_copy(update={"opens_on": date(2011, 9, 1)}), date(2025, 6, 1))

@@ -48,6 +48,21 @@ class Recorded(BaseModel):
     version: int
 
 
+def warm_up_reference_data() -> None:
+    """Load pycountry's data (States, observers' names, currencies) now, at the worker's
+    import of the workflows: pycountry reads its files on first use, which the workflow
+    sandbox forbids, and the domain resolves participants' names inside workflows."""
+    import pycountry
+
+    from domain.states import all_states, resolve_participant, resolve_state
+
+    all_states()
+    resolve_participant("UNODA")
+    resolve_state("Lao PDR")
+    resolve_state("100")  # pycountry's own lookup index (numeric codes)
+    pycountry.currencies.get(alpha_3="USD")
+
+
 def refusal(err: DomainError) -> ApplicationError:
     """A domain refusal as a non-retryable application error the client shows as is."""
     return ApplicationError(str(err), type="DomainError", non_retryable=True)

@@ -20,7 +20,18 @@ with workflow.unsafe.imports_passed_through():
     from domain import ids
     from domain.errors import DomainError
     from domain.treaties import get_profile
-    from workflows.common import CommandMeta, Recorded, append, refusal, sleep_until, today
+    from workflows.common import (
+        CommandMeta,
+        Recorded,
+        append,
+        refusal,
+        sleep_until,
+        today,
+        warm_up_reference_data,
+    )
+
+if not workflow.unsafe.in_sandbox():  # at the worker's import, where files may be read
+    warm_up_reference_data()
 
 
 class DecisionInput(BaseModel):

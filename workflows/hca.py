@@ -17,7 +17,18 @@ with workflow.unsafe.imports_passed_through():
     from domain import hca as h
     from domain import ids
     from domain.errors import DomainError
-    from workflows.common import CommandMeta, Recorded, append, refusal, sleep_until, today
+    from workflows.common import (
+        CommandMeta,
+        Recorded,
+        append,
+        refusal,
+        sleep_until,
+        today,
+        warm_up_reference_data,
+    )
+
+if not workflow.unsafe.in_sandbox():  # at the worker's import, where files may be read
+    warm_up_reference_data()
 
 
 class AgreementInput(BaseModel):

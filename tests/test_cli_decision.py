@@ -1,0 +1,165 @@
+"""`treaty decision` and `treaty hca` against a real embedded stack (Temporal dev server,
+PostgreSQL, a worker): the 24 Feb 2011 scenario imported, the ISU decision table, refused
+input that changes nothing, the audit of the new processes, the demo's addition.
+
+Truth: shared/seeds/000_78116837e85fdd53.txt (Switzerland, Australia and France support
+hosting by the GICHD; Belgium undecided on the location; the CMC wants agreement on the
+ISU by the 2MSP; Lebanon chose the Phoenicia (Intercontinental) and will finalise the
+host country agreement with UNODA); ccm_meetings.csv (2MSP 12-16 Sep 2011; sources
+differ on the opening day, 12 or 13 Sep).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import ROOT, Stack, embedded_stack, snapshot
+
+pytestmark = pytest.mark.e2e
+
+SCENARIO = ROOT / "examples" / "ccm" / "isu-hosting-2011.jsonl"
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    with embedded_stack() as s:
+        yield s
+
+
+def events_now(stack: Stack) -> list:
+    return asyncio.run(snapshot(stack.database_url))
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def imported(stack: Stack) -> Stack:
+    # first a file with one bad line: nothing of it is recorded, the error names the line
+    lines = SCENARIO.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if '"participant": "France"' in line)
+    lines[at] = lines[at].replace('"option": "gichd"', '"option": "gichd-geneva"')
+    bad = Path(stack.home) / "bad.jsonl"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = events_now(stack)
+    result = stack.treaty("decision", "import", str(bad))
+    assert result.returncode == 1, result.stdout + result.stderr
+    message = one_line(result.stderr)
+    assert f"line {at + 1}:" in message and "no option 'gichd-geneva'" in message
+    assert "nothing recorded" in message
+    assert events_now(stack) == before
+
+    result = stack.treaty("decision", "import", str(SCENARIO), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["events_recorded"] == {"decision:CCM:isu-hosting": 26, "hca:CCM:2MSP": 5}
+    again = stack.json("decision", "import", str(SCENARIO))
+    assert again["events_recorded"] == {"decision:CCM:isu-hosting": 0, "hca:CCM:2MSP": 0}
+    return stack
+
+
+def test_show_gives_the_positions_of_the_record(imported: Stack) -> None:
+    shown = imported.json("decision", "show", "isu-hosting")
+    tally = {t["option"]: t for t in shown["tally"]}
+    assert tally["gichd"]["states"]["support"] == ["CHE", "AUS", "FRA"]
+    assert tally[None]["states"]["undecided"] == ["BEL"]
+    assert tally[None]["observers"]["condition"] == ["CMC"]
+    assert "CMC" not in sum(tally[None]["states"].values(), [])
+    assert shown["open"] == {"rounds": ["isu-tor-comments"], "decision_points": ["2MSP"]}
+    cmc = next(p for p in shown["current_positions"] if p["participant"] == "CMC")
+    assert cmc["name"] == "Cluster Munition Coalition"
+    assert cmc["source"] == "Open-ended informal consultation, Geneva, 24 Feb 2011"
+
+    table = imported.treaty("decision", "show", "isu-hosting")
+    assert table.returncode == 0, table.stderr
+    text = one_line(table.stdout)
+    for expected in (
+        "Switzerland",
+        "Australia",
+        "France",
+        "Belgium",
+        "undecided",
+        "Cluster Munition Coalition (observer)",
+        "Observers' positions are recorded, not counted",
+        "[1] Open-ended informal consultation, Geneva, 24 Feb 2011 (2011-02-24)",
+        "ISU hosted by the GICHD",
+    ):
+        assert expected in text, expected
+
+
+def test_refused_input_changes_nothing(imported: Stack) -> None:
+    before = events_now(imported)
+    refusals = {
+        "no option 'undp'": (
+            "decision", "position", "isu-hosting", "Norway", "--option", "undp",
+            "--stance", "support", "--on", "2011-02-24", "--meeting", "x",
+        ),
+        "is not a decision point": (
+            "decision", "outcome", "isu-hosting", "--meeting", "June 2011 intersessionals",
+            "--on", "2011-06-29", "--adopted", "gichd", "--consensus",
+        ),
+        "the vote figures do not add up": (
+            "decision", "outcome", "isu-hosting", "--meeting", "2MSP", "--on", "2011-09-16",
+            "--adopted", "gichd", "--vote", "40,5,3", "--present", "50",
+        ),
+        "unknown currency 'ABC'": (
+            "hca", "prepare", "2MSP", "funding_pledge", "--detail", "travel", "--donor",
+            "Norway", "--amount", "1000", "--currency", "ABC", "--on", "2011-03-01",
+        ),
+    }  # fmt: skip
+    for expected, args in refusals.items():
+        result = imported.treaty(*args)
+        assert result.returncode == 1, (args, result.stderr)
+        assert expected in one_line(result.stderr), result.stderr
+    with_json = imported.treaty(*refusals["no option 'undp'"], "--json")
+    assert json.loads(with_json.stdout)["exit_code"] == 1
+    assert events_now(imported) == before
+
+
+def test_hca_shows_the_2msp_and_moving_it_moves_every_due_date(imported: Stack) -> None:
+    shown = imported.json("hca", "show", "2MSP")
+    state = shown["state"]
+    assert (state["host"], state["counterpart"], state["city"]) == ("LBN", "UNODA", "Beirut")
+    assert state["venue"] == "Phoenicia (Intercontinental)"
+    assert [p["item"] for p in state["preparations"]] == [
+        "venue",
+        "focal_point",
+        "task_force",
+        "funding_need",
+    ]
+    before = {m["milestone"]: date.fromisoformat(m["due_on"]) for m in shown["milestones"]}
+    assert before["signed"] == date(2011, 9, 12) - timedelta(days=60)
+    # recorded after the fact (2011 dates): past due when recorded, not escalated
+    assert all(m["historical"] and not m["escalated"] for m in shown["milestones"])
+    moved = imported.treaty(
+        "hca", "move-meeting", "2MSP", "--opens-on", "2011-09-13", "--closes-on",
+        "2011-09-16", "--on", "2011-03-01",
+    )  # fmt: skip
+    assert moved.returncode == 0, moved.stderr
+    after = imported.json("hca", "show", "2MSP")
+    assert {m["milestone"]: date.fromisoformat(m["due_on"]) for m in after["milestones"]} == {
+        k: v + timedelta(days=1) for k, v in before.items()
+    }
+
+
+def test_the_audit_verifies_the_new_processes(imported: Stack) -> None:
+    result = imported.treaty("audit", "verify", "--all", "--json", timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    timeline = imported.treaty("audit", "timeline", "decision-CCM-isu-hosting")
+    assert timeline.returncode == 0, timeline.stderr
+    assert "PositionStated" in timeline.stdout
+
+
+def test_the_demo_shows_the_isu_decision(imported: Stack) -> None:
+    result = imported.treaty("demo", "--json", timeout=900)
+    assert result.returncode == 0, result.stderr
+    isu = json.loads(result.stdout)["isu_decision"]
+    gichd = next(t for t in isu["tally"] if t["option"] == "gichd")
+    assert gichd["states"]["support"] == ["CHE", "AUS", "FRA"]
