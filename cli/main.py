@@ -514,7 +514,8 @@ def parties(
 
 _STREAM_FORMS = (
     "ratification-<TREATY>-<ISO3> (e.g. ratification-CCM-BGR) or treaty-<TREATY> "
-    "(e.g. treaty-CCM); the workflow ids ratification:CCM:BGR and treaty:CCM work too"
+    "(e.g. treaty-CCM); the workflow ids ratification:CCM:BGR and treaty:CCM work too; "
+    "decision-<TREATY>-<slug>, hca-<TREATY>-<meeting>"
 )
 
 
@@ -531,6 +532,10 @@ def _stream_id(text: str, treaty: str) -> str:
         code, _, state = rest.partition("-")
         if code and state:
             return ids.stream_id(ids.ratification_workflow_id(_treaty(code), _state(state)))
+    if kind.lower() in ("decision", "hca"):  # decision-CCM-isu-hosting, hca-CCM-2MSP
+        code, _, key = rest.partition("-")
+        if code and key:
+            return ids.stream_id(f"{kind.lower()}:{_treaty(code)}:{key}")
     try:
         iso = resolve_state(raw).code
     except DomainError:

@@ -152,6 +152,9 @@ def test_hca_shows_the_2msp_and_moving_it_moves_every_due_date(imported: Stack) 
 def test_the_audit_verifies_the_new_processes(imported: Stack) -> None:
     result = imported.treaty("audit", "verify", "--all", "--json", timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
+    events = imported.json("events", "decision-ccm-isu-hosting")
+    assert len(events) == 26 and events[0]["event_type"] == "DecisionOpened"
+    assert events[0]["metadata"]["workflow_id"] == "decision:CCM:isu-hosting"
     timeline = imported.treaty("audit", "timeline", "decision-CCM-isu-hosting")
     assert timeline.returncode == 0, timeline.stderr
     assert "PositionStated" in timeline.stdout
