@@ -165,8 +165,12 @@ def document(
 def round_(
     slug: SlugArg,
     key: Annotated[str, typer.Argument(help="The round's key, e.g. tor-comments.")],
-    title: Annotated[str, typer.Option(help="What comments are asked for.")],
-    opened_on: Annotated[str | None, typer.Option(help="Opening date (default: today).")] = None,
+    title: Annotated[
+        str | None, typer.Option(help="What comments are asked for (to open a round).")
+    ] = None,
+    opened_on: Annotated[
+        str | None, typer.Option(help="Opening (or closing) date (default: today).")
+    ] = None,
     comments_due: Annotated[
         str | None, typer.Option(help="Deadline for written comments (the round closes after).")
     ] = None,
@@ -188,6 +192,8 @@ def round_(
     if close:
         command = d.CloseRound(round=key, closed_on=_parse_date(opened_on) or _today())
     else:
+        if not title:
+            raise typer.BadParameter("give --title: what written comments are asked for")
         command = d.OpenRound(
             round=key,
             title=title,
