@@ -361,3 +361,18 @@ def test_a_scenario_file_with_one_bad_line_is_refused_naming_the_line(tmp_path: 
         scenario.ScenarioError, match=rf"^line {at + 1}: decision position: stated_on"
     ):
         scenario.parse("\n".join(dated))
+
+
+def test_stream_and_workflow_ids_keep_a_slug_with_a_dash() -> None:
+    from cli.main import _stream_id
+    from domain import ids, processes
+
+    assert ids.stream_id(ids.decision_workflow_id("CCM", "isu-hosting")) == (
+        "decision-CCM-isu-hosting"
+    )
+    assert ids.workflow_id_of_stream("decision-CCM-isu-hosting") == "decision:CCM:isu-hosting"
+    assert ids.workflow_id_of_stream("hca-CCM-2MSP") == "hca:CCM:2MSP"
+    assert ids.workflow_id_of_stream("ratification-CCM-BGR") == "ratification:CCM:BGR"
+    assert _stream_id("Decision:ccm:isu-hosting", "CCM") == "decision-CCM-isu-hosting"
+    state = processes.fold("decision-CCM-isu-hosting", [])
+    assert isinstance(state, d.DecisionState) and state.slug == "isu-hosting"
