@@ -26,6 +26,7 @@ from domain import processes, scenario
 from eventstore.store import EventStore
 from worker import build_worker
 from workflows.common import CommandMeta
+from workflows.decision import DecisionWorkflow
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,6 +132,14 @@ async def test_the_isu_decision_deferred_at_the_2msp_is_decided_at_the_3msp(
         s = await _decision(client, "isu-hosting")
         gichd = next(t for t in d.tally(s) if t.option == "gichd")
         assert gichd.states["support"] == ["CHE", "AUS", "FRA"]
+        summary = await client.get_workflow_handle("decision:CCM:isu-hosting").query(
+            DecisionWorkflow.summary
+        )
+        by_option = {t.option: t for t in summary.tally}
+        assert by_option["gichd"].states["support"] == ["CHE", "AUS", "FRA"]
+        assert by_option[None].states["undecided"] == ["BEL"]
+        assert by_option[None].observers["condition"] == ["CMC"]
+        assert summary.open == {"rounds": ["isu-tor-comments"], "decision_points": ["2MSP"]}
         # again: nothing new
         assert await process_ops.run_scenario(client, steps, META, queue) == {
             "decision:CCM:isu-hosting": 0,

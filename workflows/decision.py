@@ -54,6 +54,15 @@ class DecisionView(BaseModel):
     state: d.DecisionState
 
 
+class DecisionSummary(BaseModel):
+    """Query result of ``summary``: :func:`domain.decision.tally`, ``open_items``,
+    ``due_next``."""
+
+    tally: list[d.Tally]
+    open: dict[str, list[str]]
+    due_next: list[d.DueItem]
+
+
 @workflow.defn(name="Decision")
 class DecisionWorkflow:
     @workflow.init
@@ -113,3 +122,13 @@ class DecisionWorkflow:
     @workflow.query
     def view(self) -> DecisionView:
         return DecisionView(state=self._state)
+
+    @workflow.query
+    def summary(self) -> DecisionSummary:
+        """The options with the positions for and against (States and observers apart),
+        what is open and what is due next (from the workflow's today)."""
+        return DecisionSummary(
+            tally=d.tally(self._state),
+            open=d.open_items(self._state),
+            due_next=d.due_next(self._state, today().date()),
+        )
