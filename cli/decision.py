@@ -389,15 +389,33 @@ def _name(code: str) -> str:
         return code
 
 
-def decision_json(s: d.DecisionState, today: date) -> dict[str, Any]:
+#: How a State's status under the treaty on a date is said (RatificationState.status).
+PARTY_STATUS = {
+    "in force": "State Party",
+    "consented": "consented, not yet in force",
+    "signatory": "signatory",
+    "none": "neither signatory nor party",
+}
+
+
+def decision_json(
+    s: d.DecisionState, today: date, statuses: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The JSON of ``treaty decision show --json``: the state, the positions in force with
-    names, the tally, what is open, what is due next."""
+    names (and, with ``statuses``, each State's status under the treaty on the date of its
+    position: ``party_status``), the tally, what is open, what is due next."""
+    statuses = statuses or {}
     return {
         "workflow_id": ids.decision_workflow_id(s.treaty, s.slug),
         "status": s.status,
         "state": s.model_dump(mode="json"),
         "current_positions": [
-            {**p.model_dump(mode="json"), "name": _name(p.participant), "source": p.source}
+            {
+                **p.model_dump(mode="json"),
+                "name": _name(p.participant),
+                "source": p.source,
+                "party_status": statuses.get(p.participant),
+            }
             for p in s.current_positions()
         ],
         "tally": [t.model_dump(mode="json") for t in d.tally(s)],
@@ -414,8 +432,10 @@ def _cell(p: d.Position, sources: dict[str, int]) -> str:
     return text
 
 
-def decision_table(s: d.DecisionState) -> Group:
-    """Options × participants: each position in force with its source (numbered notes)."""
+def decision_table(s: d.DecisionState, statuses: dict[str, str] | None = None) -> Group:
+    """Options × participants: each position in force with its source (numbered notes);
+    with ``statuses``, each State's status under the treaty when it stated its position."""
+    statuses = statuses or {}
     columns: list[str | None] = [*s.options, None]
     table = Table(
         title=f"{s.question} — decision:{s.treaty}:{s.slug} ({s.status})",
@@ -438,9 +458,8 @@ def decision_table(s: d.DecisionState) -> Group:
         kinds[p.participant] = p.participant_kind
     order = sorted(rows, key=lambda c: (kinds[c] == "observer", _name(c)))
     for code in order:
-        label = escape(_name(code)) + (
-            " [dim](observer)[/dim]" if kinds[code] == "observer" else ""
-        )
+        note = "observer" if kinds[code] == "observer" else statuses.get(code)
+        label = escape(_name(code)) + (f" [dim]({escape(note)})[/dim]" if note else "")
         table.add_row(label, *(rows[code].get(k, "") for k in columns))
     notes = Table.grid(padding=(0, 1))
     for text, n in sources.items():
@@ -524,6 +543,26 @@ def _fold(stream: str, events: list[Any]) -> d.DecisionState:
     return state
 
 
+async def party_statuses(store: Any, s: d.DecisionState) -> dict[str, str]:
+    """Each State with a position in force: its status under the treaty on the date it
+    stated it (:data:`PARTY_STATUS`), from its ratification process in the event store
+    (folded as of that date); ``not in the record`` when there is none."""
+    from cli import reads
+
+    found: dict[str, str] = {}
+    for p in s.current_positions():
+        if p.participant_kind != "state" or p.participant in found:
+            continue
+        stream = ids.stream_id(ids.ratification_workflow_id(s.treaty, p.participant))
+        events = await store.read_stream(stream)
+        if not events:
+            found[p.participant] = "not in the record"
+            continue
+        r = reads.fold_ratification(s.treaty, p.participant, events, p.stated_on)
+        found[p.participant] = PARTY_STATUS[r.status(p.stated_on)]
+    return found
+
+
 async def load(rt: Runtime, treaty: str, slug: str) -> d.DecisionState | None:
     """The decision folded from the event store, None if nothing is recorded."""
     stream = ids.stream_id(ids.decision_workflow_id(treaty, slug))
@@ -533,20 +572,22 @@ async def load(rt: Runtime, treaty: str, slug: str) -> d.DecisionState | None:
 
 @decision_app.command("show")
 def show(slug: SlugArg, treaty: TreatyOpt = "CCM", as_json: JsonOpt = False) -> None:
-    """The decision: options × participants with each position in force and its source,
-    the tally (States and observers apart), documents, rounds, milestones, what is due."""
+    """The decision: options × participants with each position in force and its source
+    (and each State's status under the treaty then, from its ratification record), the
+    tally (States and observers apart), documents, rounds, milestones, what is due."""
     code, key = _treaty(treaty), _slug(slug)
 
-    async def work(rt: Runtime) -> d.DecisionState | None:
-        return await load(rt, code, key)
+    async def work(rt: Runtime) -> tuple[d.DecisionState | None, dict[str, str]]:
+        s = await load(rt, code, key)
+        return s, (await party_statuses(await rt.store(), s) if s else {})
 
-    s = _run(work)
+    s, statuses = _run(work)
     if s is None:
         raise Failure(f"nothing recorded for decision:{code}:{key}", EXIT_REFUSED)
     if as_json:
-        render.print_json(decision_json(s, _today()))
+        render.print_json(decision_json(s, _today(), statuses))
         return
-    render.out.print(decision_table(s))
+    render.out.print(decision_table(s, statuses))
     render.out.print(_summary(s, _today()))
 
 

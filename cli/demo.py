@@ -10,7 +10,7 @@ from typing import Any
 import settings as settings_mod
 from cli import importer, reads, render, service
 from cli.connect import NoWorkerError, connect_client, require_worker
-from cli.decision import decision_json, decision_table
+from cli.decision import decision_json, decision_table, party_statuses
 from cli.runtime import EXIT_REFUSED, EXIT_UNAVAILABLE, Failure
 from cli.stack import StackError, stack_up
 from domain import treaty as t
@@ -91,6 +91,7 @@ async def _demo(csv_path: Path, as_json: bool) -> dict[str, Any]:
     try:
         await migrate(status.database_url)
         isu = await _isu_state(store)
+        isu_statuses = await party_statuses(store, isu)
         states = await reads.ratifications(store, TREATY)
         treaty_state = await reads.treaty_state(store, TREATY)
         today = date.today()
@@ -107,6 +108,7 @@ async def _demo(csv_path: Path, as_json: bool) -> dict[str, Any]:
         "ui_url": status.ui_url,
         "signature_unknown": report.signature_unknown,
         "isu": isu,
+        "isu_statuses": isu_statuses,
         "isu_events": isu_events,
     }
 
@@ -157,7 +159,7 @@ def run_demo(csv_path: Path, as_json: bool) -> None:
                     for label, p in result["counts"]
                 ],
                 "ui_url": result["ui_url"],
-                "isu_decision": decision_json(result["isu"], date.today()),
+                "isu_decision": decision_json(result["isu"], date.today(), result["isu_statuses"]),
             }
         )
         return
@@ -190,7 +192,7 @@ def run_demo(csv_path: Path, as_json: bool) -> None:
         f"\nThe ISU hosting decision as the record of 24 Feb 2011 gives it "
         f"({ISU_SCENARIO.name}, {render.count(result['isu_events'], 'event')} recorded now):"
     )
-    o.print(decision_table(result["isu"]))
+    o.print(decision_table(result["isu"], result["isu_statuses"]))
     o.print("Next:")
     o.print(f"  Temporal Web UI  {result['ui_url']}")
     o.print("  treaty events ratification-CCM-BGR    # Bulgaria's events, with sources")

@@ -166,3 +166,19 @@ def test_the_demo_shows_the_isu_decision(imported: Stack) -> None:
     isu = json.loads(result.stdout)["isu_decision"]
     gichd = next(t for t in isu["tally"] if t["option"] == "gichd")
     assert gichd["states"]["support"] == ["CHE", "AUS", "FRA"]
+    # with the status table imported, each State's status on 24 Feb 2011: of the three
+    # supporting hosting by the GICHD only France was a State Party (deposit 25 Sep 2009,
+    # in force 1 Aug 2010); Switzerland (deposit 17 Jul 2012) and Australia (8 Oct 2012)
+    # were signatories; Portugal deposited on 9 Mar 2011
+    status = {
+        p["participant"]: p["party_status"]
+        for p in isu["current_positions"]
+        if p["participant_kind"] == "state"
+    }
+    assert (status["FRA"], status["CHE"], status["AUS"]) == (
+        "State Party",
+        "signatory",
+        "signatory",
+    )
+    assert status["PRT"] == "signatory" and status["BEL"] == "State Party"
+    assert status["GBR"] == "not in the record"  # the partial status table lacks the UK
