@@ -424,23 +424,26 @@ def decision_json(
     }
 
 
-def _cell(p: d.Position, sources: dict[str, int]) -> str:
+def _cell(p: d.Position, sources: dict[str, int], words: bool = True) -> str:
     ref = sources.setdefault(f"{p.source} ({p.stated_on})", len(sources) + 1)
     text = f"[bold]{p.stance}[/bold] \\[{ref}]"
-    if p.condition:
+    if p.condition and words:
         text += f"\n[dim]{escape(p.condition)}[/dim]"
     return text
 
 
-def decision_table(s: d.DecisionState, statuses: dict[str, str] | None = None) -> Group:
+def decision_table(
+    s: d.DecisionState, statuses: dict[str, str] | None = None, *, words: bool = True
+) -> Group:
     """Options × participants: each position in force with its source (numbered notes);
-    with ``statuses``, each State's status under the treaty when it stated its position."""
+    with ``statuses``, each State's status under the treaty when it stated its position;
+    ``words``: the words of conditions and reasons too (the demo leaves them out)."""
     statuses = statuses or {}
     columns: list[str | None] = [*s.options, None]
     table = Table(
         title=f"{s.question} — decision:{s.treaty}:{s.slug} ({s.status})",
         header_style="bold",
-        show_lines=True,
+        show_lines=words,
         caption=(
             "Observers' positions are recorded, not counted: only States Parties decide "
             f"({get_profile(s.treaty).decisions.article})."
@@ -454,7 +457,7 @@ def decision_table(s: d.DecisionState, statuses: dict[str, str] | None = None) -
     rows: dict[str, dict[str | None, str]] = {}
     kinds: dict[str, str] = {}
     for p in s.current_positions():
-        rows.setdefault(p.participant, {})[p.option] = _cell(p, sources)
+        rows.setdefault(p.participant, {})[p.option] = _cell(p, sources, words)
         kinds[p.participant] = p.participant_kind
     order = sorted(rows, key=lambda c: (kinds[c] == "observer", _name(c)))
     for code in order:
@@ -467,7 +470,8 @@ def decision_table(s: d.DecisionState, statuses: dict[str, str] | None = None) -
     tallies = Table(title="Tally of the positions in force", header_style="bold")
     for col in (
         "Option",
-        "States: support / prefer",
+        "States: support",
+        "prefer",
         "oppose",
         "undecided",
         "condition",
@@ -492,22 +496,23 @@ def decision_table(s: d.DecisionState, statuses: dict[str, str] | None = None) -
 
 def _summary(s: d.DecisionState, today: date) -> Group:
     lines: list[Any] = []
+    e = escape
     for o in s.options.values():
         lines.append(
-            f"option {o.option}: {o.title} — put forward by {_name(o.proposed_by)} on "
-            f"{o.proposed_on} ({o.source})"
+            f"option {o.option}: {e(o.title)} — put forward by {_name(o.proposed_by)} on "
+            f"{o.proposed_on} ({e(o.source)})"
         )
     for doc in s.documents:
         lines.append(
-            f"document {doc.document} v{doc.version}: {doc.title}"
-            + (f", {doc.label}" if doc.label else "")
-            + f" — {doc.dated or 'date not given'}; by {', '.join(doc.authors) or '?'}"
+            f"document {doc.document} v{doc.version}: {e(doc.title)}"
+            + (f", {e(doc.label)}" if doc.label else "")
+            + f" — {doc.dated or 'date not given'}; by {e(', '.join(doc.authors)) or '?'}"
         )
     for r in s.rounds.values():
         due = f"comments due {r.comments_due}" if r.comments_due else "no deadline given"
         state = f"closed {r.closed_on} ({r.close_reason})" if r.closed_on else "open"
         reminded = f", reminder {r.reminded_on}" if r.reminded_on else ""
-        lines.append(f"round {r.round}: {r.title} — {due}{reminded}; {state}")
+        lines.append(f"round {r.round}: {e(r.title)} — {due}{reminded}; {state}")
     for m in s.milestones.values():
         point = "decision point" if m.decision_point else "milestone"
         done = (

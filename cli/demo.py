@@ -192,14 +192,12 @@ def run_demo(csv_path: Path, as_json: bool) -> None:
         f"\nThe ISU hosting decision as the record of 24 Feb 2011 gives it "
         f"({ISU_SCENARIO.name}, {render.count(result['isu_events'], 'event')} recorded now):"
     )
-    o.print(decision_table(result["isu"], result["isu_statuses"]))
+    o.print(decision_table(result["isu"], result["isu_statuses"], words=False))
     o.print("Next:")
     o.print(f"  Temporal Web UI  {result['ui_url']}")
     o.print("  treaty events ratification-CCM-BGR    # Bulgaria's events, with sources")
     o.print("  treaty events treaty-CCM              # the treaty's own process")
     o.print("  treaty parties --as-of 2011-09-01     # counts on any date")
-    o.print(
-        "  treaty decision show isu-hosting      # the ISU decision: options, rounds, what is due"
-    )
+    o.print("  treaty decision show isu-hosting      # the ISU decision, conditions in words")
     o.print("  treaty hca show 2MSP                  # the Beirut host-country agreement")
     o.print("  treaty down                            # stop the embedded stack")
