@@ -735,7 +735,9 @@ def test_demo_record_audits_clean(demo_stack: Stack) -> None:
     total = _count_events(stack)
     report = _stack_json(stack, "audit", "verify", "--all")
     assert report["ok"] is True and report["discrepancies"] == []
-    assert report["streams_checked"] == 80  # 79 rows of status.csv + the treaty's process
+    # 79 rows of status.csv + the treaty's process + the 24 Feb 2011 scenario's ISU decision
+    # and 2MSP host-country agreement
+    assert report["streams_checked"] == 82
     assert report["events_checked"] == total
     assert {json.dumps(s["checks"], sort_keys=True) for s in report["streams"]} == {
         json.dumps({c: "ok" for c in verify_mod.CHECKS}, sort_keys=True)

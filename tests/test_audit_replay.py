@@ -193,7 +193,14 @@ def test_golden_histories_cover_every_workflow_type_before_and_after_the_patch()
             events_of(p)[0]["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
             for p in folder.glob("*.json")
         }
-        assert recorded == types == {"Treaty", "Ratification"}, folder
+        assert recorded == {"Treaty", "Ratification"}, folder
+    # the later workflow types have theirs in a folder of their own (decisions/, recorded
+    # by scripts/record_decision_histories.py): every type of the worker has one
+    everywhere = {
+        events_of(p)[0]["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
+        for p in HISTORIES.glob("*/*.json")
+    }
+    assert everywhere == types
     names = {p.name for p in V1.glob("*.json")}
     assert (
         names
