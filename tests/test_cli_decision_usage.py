@@ -1,0 +1,64 @@
+"""`treaty decision` / `treaty hca`: input refused before any server is contacted (the
+configured servers listen nowhere, so a command that tried to reach one would exit 3):
+bad usage exits 2, a refusal by a rule that needs no record exits 1, a scenario file with
+a malformed line is refused naming the line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cli import main as cli
+from tests.e2e import ROOT, free_port
+
+SCENARIO = ROOT / "examples" / "ccm" / "isu-hosting-2011.jsonl"
+
+
+@pytest.fixture
+def nowhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("TREATYFLOW_DEBUG", raising=False)
+    monkeypatch.setenv("TREATYFLOW_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TEMPORAL_ADDRESS", f"127.0.0.1:{free_port()}")
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://app:x@127.0.0.1:{free_port()}/treaties")
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = cli.main(list(args))
+    captured = capsys.readouterr()
+    return code, " ".join(captured.err.split())
+
+
+@pytest.mark.usefixtures("nowhere")
+def test_refused_before_any_server(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    outcome = ["decision", "outcome", "isu-hosting", "--meeting", "2MSP", "--on", "2011-09-16"]
+    code, err = run(capsys, *outcome, "--adopted", "gichd", "--vote", "40,5,3", "--present", "50")
+    assert code == 1
+    assert "do not add up: 40 in favour + 5 against + 3 abstaining = 48, but 50" in err
+    code, err = run(capsys, *outcome, "--adopted", "gichd", "--vote", "40,5")
+    assert code == 2 and "three numbers" in err
+    code, err = run(capsys, *outcome, "--adopted", "gichd")
+    assert code == 2 and "--consensus or --vote" in err
+    code, err = run(
+        capsys, "decision", "position", "isu-hosting", "Norway", "--stance", "maybe",
+        "--on", "2011-02-24", "--meeting", "x",
+    )  # fmt: skip
+    assert code == 2 and "unknown stance 'maybe'" in err
+    code, err = run(
+        capsys, "decision", "position", "isu-hosting", "Atlantis", "--stance", "support",
+        "--on", "2011-02-24", "--meeting", "x",
+    )  # fmt: skip
+    assert code == 1 and "unknown State 'Atlantis'" in err
+    code, err = run(
+        capsys, "hca", "prepare", "2MSP", "funding_pledge", "--detail", "travel", "--donor",
+        "Norway", "--amount", "1000", "--currency", "ABC", "--on", "2011-03-01",
+    )  # fmt: skip
+    assert code == 1 and "unknown currency 'ABC'" in err
+    lines = SCENARIO.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if '"participant": "Belgium"' in line)
+    lines[at] = lines[at].replace('"stance": "undecided"', '"stance": "abstain"')
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join(lines), encoding="utf-8")
+    code, err = run(capsys, "decision", "import", str(bad))
+    assert code == 1
+    assert f"nothing recorded from {bad}: line {at + 1}: decision position: stance" in err
