@@ -1,9 +1,30 @@
-"""Run a treatyflow worker: all workflows and activities on the task queue.
+"""Run treatyflow workers: all workflows and activities, on every task queue or named ones.
 
-    python -m worker            # or: treaty worker
+    python -m worker                        # or: treaty worker
+    python -m worker --task-queue treatyflow --processes 3
+    python -m worker health                 # container health check: exit 0 if healthy
 
-Configuration from the environment (see :mod:`settings`); with nothing set it connects to
-the embedded stack started by ``treaty up``. Stops gracefully on SIGTERM / SIGINT.
+Configuration from the environment (:mod:`settings`); with nothing set it connects to the
+embedded stack started by ``treaty up`` (starting the servers that do not run).
+
+- **Task queues**: one process polls every queue of :func:`task_queues` (each with every
+  workflow of :data:`WORKFLOWS` and every activity), or the ones named with
+  ``--task-queue`` / ``TREATYFLOW_WORKER_TASK_QUEUES``.
+- **Graceful shutdown**: on SIGTERM or SIGINT the worker stops polling; activities in
+  flight get ``TREATYFLOW_GRACEFUL_SHUTDOWN_SECONDS`` (default 30) to finish, then are
+  cancelled and so handed back to the server, which retries them on another worker.
+  Workflow tasks are never lost: the server gives them to another worker.
+- **Several processes**: ``--processes N`` (``TREATYFLOW_WORKER_PROCESSES``) runs N worker
+  processes under this one, which restarts one that dies and passes SIGTERM/SIGINT on to
+  all of them. Process ``i`` (0..N-1) serves its metrics and health endpoints on the
+  configured ports + ``i``.
+- **Metrics**: with ``TREATYFLOW_METRICS_PORT`` set, the Temporal SDK's runtime metrics
+  (``temporal_worker_task_slots_available``, ``temporal_activity_execution_latency``, ...)
+  are served for Prometheus at ``http://TREATYFLOW_METRICS_HOST:PORT/metrics``.
+- **Health**: with ``TREATYFLOW_HEALTH_PORT`` set, ``GET /healthz`` answers 200 and a JSON
+  object while every worker of the process runs, the Temporal frontend answers its health
+  check and the event store answers ``SELECT 1``; 503 with the reason otherwise (also while
+  shutting down). ``python -m worker health`` asks every process's endpoint.
 
 Besides polling, the worker archives the histories of closed workflow runs into the event
 store's history archive (:func:`audit.archive.archive_closed`) when it starts and then every
@@ -12,12 +33,24 @@ store's history archive (:func:`audit.archive.archive_closed`) when it starts an
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import os
 import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from contextlib import suppress
+from datetime import timedelta
+from typing import Any
 
 import structlog
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 import settings as settings_mod
@@ -34,8 +67,20 @@ WORKFLOWS = [TreatyWorkflow, RatificationWorkflow, DecisionWorkflow, AgreementWo
 
 #: Minutes between two archiving passes unless ``TREATYFLOW_ARCHIVE_MINUTES`` says otherwise.
 DEFAULT_ARCHIVE_MINUTES = 10.0
+#: Seconds a ``/healthz`` check waits for Temporal or PostgreSQL before saying unhealthy.
+HEALTH_CHECK_TIMEOUT = 3.0
+#: Seconds the supervisor of ``--processes N`` waits before restarting a process that died.
+RESTART_DELAY = 1.0
 
-log = structlog.get_logger()
+log = structlog.get_logger("worker")
+
+
+def task_queues(settings: settings_mod.Settings, named: Sequence[str] = ()) -> list[str]:
+    """The task queues a worker process polls: ``named`` if any, else
+    ``TREATYFLOW_WORKER_TASK_QUEUES`` if set, else all of treatyflow's queues (today the one
+    queue ``TREATYFLOW_TASK_QUEUE`` that commands are sent to)."""
+    chosen = [q for q in named if q] or list(settings.worker_task_queues)
+    return list(dict.fromkeys(chosen or [settings.task_queue]))
 
 
 def archive_interval() -> float | None:
@@ -44,18 +89,7 @@ def archive_interval() -> float | None:
 
     Raises :class:`settings.SettingsError` for a value that is not a number >= 0.
     """
-    raw = os.environ.get("TREATYFLOW_ARCHIVE_MINUTES", "").strip()
-    if not raw:
-        return DEFAULT_ARCHIVE_MINUTES * 60
-    try:
-        minutes = float(raw)
-    except ValueError:
-        minutes = -1.0
-    if not minutes >= 0 or minutes == float("inf"):
-        raise settings_mod.SettingsError(
-            f"TREATYFLOW_ARCHIVE_MINUTES={raw!r} is not a number of minutes: expected a number "
-            f"from 0 (no archiving) up, e.g. 10 (default {DEFAULT_ARCHIVE_MINUTES:g})"
-        )
+    minutes = settings_mod.load().archive_minutes
     return minutes * 60 if minutes > 0 else None
 
 
@@ -79,15 +113,94 @@ async def archive_periodically(client: Client, store: EventStore, every: float) 
         await asyncio.sleep(every)
 
 
-def build_worker(client: Client, store: EventStore, task_queue: str) -> Worker:
-    """A worker for every treatyflow workflow and activity on ``task_queue``."""
+def build_worker(
+    client: Client,
+    store: EventStore,
+    task_queue: str,
+    *,
+    settings: settings_mod.Settings | None = None,
+) -> Worker:
+    """A worker for every treatyflow workflow and activity on ``task_queue``, with the
+    concurrency limits and the graceful-shutdown time of ``settings`` (default: the
+    environment's)."""
+    settings = settings or settings_mod.load()
     activities = EventStoreActivities(store)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=[activities.append_events],
+        max_concurrent_activities=settings.max_concurrent_activities,
+        max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
+        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
     )
+
+
+def telemetry_runtime(settings: settings_mod.Settings, index: int = 0) -> Runtime | None:
+    """A Temporal SDK runtime exporting its metrics for Prometheus on
+    ``TREATYFLOW_METRICS_HOST:(TREATYFLOW_METRICS_PORT + index)``; None when no metrics port
+    is configured (the SDK's default runtime, no endpoint)."""
+    if settings.metrics_port is None:
+        return None
+    address = f"{settings.metrics_host}:{settings.metrics_port + index}"
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+
+
+class _Health:
+    """The ``/healthz`` endpoint of one worker process (a tiny HTTP/1.0 server)."""
+
+    def __init__(self, client: Client, store: EventStore, tasks: list[asyncio.Task[None]]) -> None:
+        self.client = client
+        self.store = store
+        self.tasks = tasks
+        self.stopping = False
+        self.details: dict[str, Any] = {}
+
+    async def check(self) -> tuple[bool, dict[str, Any]]:
+        """(healthy, report)."""
+        report: dict[str, Any] = dict(self.details, pid=os.getpid())
+        problems: list[str] = []
+        if self.stopping:
+            problems.append("shutting down")
+        dead = [t.get_name() for t in self.tasks if t.done()]
+        if dead:
+            problems.append(f"worker for {', '.join(dead)} stopped")
+        try:
+            await asyncio.wait_for(self.client.service_client.check_health(), HEALTH_CHECK_TIMEOUT)
+        except Exception as err:  # noqa: BLE001 - reported, not raised
+            problems.append(f"Temporal unreachable: {type(err).__name__}")
+        try:
+            await asyncio.wait_for(self.store.stream_version("healthz"), HEALTH_CHECK_TIMEOUT)
+        except Exception as err:  # noqa: BLE001 - reported, not raised
+            problems.append(f"event store unreachable: {type(err).__name__}")
+        report["status"] = "unhealthy" if problems else "ok"
+        if problems:
+            report["problems"] = problems
+        return not problems, report
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request = await asyncio.wait_for(reader.readline(), 5)
+            parts = request.decode("latin-1").split()
+            path = parts[1] if len(parts) > 1 else "/"
+            if path.split("?")[0] in ("/healthz", "/health", "/"):
+                healthy, report = await self.check()
+                status = "200 OK" if healthy else "503 Service Unavailable"
+            else:
+                report, status = {"error": "not found: ask /healthz"}, "404 Not Found"
+            body = json.dumps(report).encode()
+            writer.write(
+                f"HTTP/1.0 {status}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+        except (TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+            with suppress(ConnectionError):
+                await writer.wait_closed()
 
 
 async def run_worker(
@@ -97,59 +210,263 @@ async def run_worker(
     task_queue: str,
     *,
     archive_every: float | None = None,
+    queues: Sequence[str] | None = None,
+    settings: settings_mod.Settings | None = None,
+    index: int = 0,
 ) -> None:
-    """Connect, migrate the event store, and poll ``task_queue`` until SIGTERM/SIGINT;
-    meanwhile archive closed runs every ``archive_every`` seconds (None: as
-    :func:`archive_interval` says; 0: not at all)."""
-    from cli.connect import connect_client
+    """Connect, migrate the event store, and poll until SIGTERM/SIGINT; then stop
+    gracefully (in-flight activities get ``settings.graceful_shutdown_seconds`` to finish,
+    then are handed back). Meanwhile archive closed runs every ``archive_every`` seconds
+    (None: as :func:`archive_interval` says; 0: not at all).
 
+    Polls ``queues`` (default: ``task_queue`` alone). ``index``: this process's number
+    under ``--processes`` (its metrics and health ports are the configured ones +
+    ``index``). Raises ``RuntimeError`` when a worker fails (the process should end
+    non-zero, so that it is restarted).
+    """
+    from cli.connect import connect_client
+    from cli.logging import quiet_temporal_messages
+
+    quiet_temporal_messages()
+    settings = settings or settings_mod.load()
     if archive_every is None:
         archive_every = archive_interval()
-    client = await connect_client(temporal_address, namespace)
+    queues = list(dict.fromkeys(queues or [task_queue]))
+    runtime = telemetry_runtime(settings, index)
+    client = await connect_client(temporal_address, namespace, runtime=runtime)
     await migrate(database_url)
-    store = await EventStore.connect(database_url)
+    store = await EventStore.connect(database_url, min_size=1, max_size=settings.database_pool_size)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    workers = [build_worker(client, store, q, settings=settings) for q in queues]
+    tasks = [asyncio.create_task(w.run(), name=q) for w, q in zip(workers, queues, strict=True)]
+    health = _Health(client, store, tasks)
+    server: asyncio.Server | None = None
     archiver: asyncio.Task[None] | None = None
+    details: dict[str, Any] = {
+        "task_queues": queues,
+        "identity": client.identity,
+        "namespace": namespace,
+        "temporal": temporal_address,
+    }
+    if runtime is not None:
+        details["metrics"] = (
+            f"http://{settings.metrics_host}:{settings.metrics_port + index}/metrics"  # type: ignore[operator]
+        )
+    if settings.health_port is not None:
+        port = settings.health_port + index
+        server = await asyncio.start_server(health.handle, settings.health_host, port)
+        details["health"] = f"http://{settings.health_host}:{port}/healthz"
+    health.details = details
+    failed: BaseException | None = None
     try:
-        async with build_worker(client, store, task_queue):
-            log.info("worker started", task_queue=task_queue, temporal=temporal_address)
-            if archive_every:
-                archiver = asyncio.create_task(
-                    archive_periodically(client, store, archive_every), name="archiver"
+        log.info("worker started", **details)
+        if archive_every:
+            archiver = asyncio.create_task(
+                archive_periodically(client, store, archive_every), name="archiver"
+            )
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        for task in tasks:
+            if task in done and task.exception() is not None:
+                failed = task.exception()
+                log.error(
+                    "worker failed",
+                    task_queue=task.get_name(),
+                    error=f"{type(failed).__name__}: {failed}",
                 )
-            await stop.wait()
-            log.info("worker stopping")
+        health.stopping = True
+        log.info(
+            "worker stopping",
+            reason="worker failed" if failed else "signal",
+            graceful_shutdown_seconds=settings.graceful_shutdown_seconds,
+        )
+        await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        log.info("worker stopped")
     finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        if server is not None:
+            server.close()
         if archiver is not None:
             archiver.cancel()
             await asyncio.gather(archiver, return_exceptions=True)
         await store.close()
+    if failed is not None:
+        raise RuntimeError(f"a worker failed: {type(failed).__name__}: {failed}") from failed
 
 
-def main() -> None:
-    """Entry point: resolve the servers (embedded or configured) and run the worker."""
+# ---------------------------------------------------------------- several processes
+
+
+def supervise(
+    processes: int,
+    queues: Sequence[str],
+    env: dict[str, str] | None = None,
+) -> int:
+    """Run ``processes`` worker processes (``python -m worker --index i``) until SIGTERM or
+    SIGINT, which is passed on to each; a process that dies meanwhile is restarted after
+    :data:`RESTART_DELAY` seconds. Returns 0 when every process stopped cleanly, else the
+    first non-zero exit code.
+
+    ``env`` (default: this process's environment) must name the servers
+    (``TEMPORAL_ADDRESS``, ``DATABASE_URL``) so that the processes do not each start
+    embedded ones.
+    """
+    env = dict(os.environ if env is None else env)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    queue_args = [a for q in queues for a in ("--task-queue", q)]
+
+    def spawn(i: int) -> subprocess.Popen[bytes]:
+        cmd = [sys.executable, "-m", "worker", "--index", str(i), *queue_args]
+        proc = subprocess.Popen(cmd, env=env)
+        log.info("worker process started", index=i, pid=proc.pid)
+        return proc
+
+    stopping = False
+
+    def on_signal(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        for proc in children.values():
+            with suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    children: dict[int, subprocess.Popen[bytes]] = {}
+    try:
+        for i in range(processes):
+            children[i] = spawn(i)
+        code = 0
+        while children:
+            for i, proc in list(children.items()):
+                rc = proc.poll()
+                if rc is None:
+                    continue
+                if stopping:
+                    del children[i]
+                    if rc != 0 and code == 0:
+                        code = rc if rc > 0 else 128 - rc
+                    continue
+                log.warning(
+                    "worker process died; restarting it", index=i, pid=proc.pid, exit_code=rc
+                )
+                time.sleep(RESTART_DELAY)
+                if not stopping:
+                    children[i] = spawn(i)
+            time.sleep(0.2)
+        log.info("worker processes stopped", exit_code=code)
+        return code
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        for proc in children.values():  # interrupted by an exception: leave nothing behind
+            with suppress(ProcessLookupError):
+                proc.kill()
+
+
+# ---------------------------------------------------------------- health command
+
+
+def health_urls(settings: settings_mod.Settings, processes: int | None = None) -> list[str]:
+    """The ``/healthz`` URLs of the worker processes of this host (one per process)."""
+    if settings.health_port is None:
+        raise settings_mod.SettingsError(
+            "TREATYFLOW_HEALTH_PORT is not set: the worker serves no health endpoint "
+            "(set it to a free port, e.g. 8080, for the worker and for this check)"
+        )
+    host = settings.health_host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    n = processes or settings.worker_processes
+    return [f"http://{host}:{settings.health_port + i}/healthz" for i in range(n)]
+
+
+def check_health(urls: Sequence[str], timeout: float = 10.0) -> tuple[bool, list[str]]:
+    """Ask each URL; (all healthy, one line per process)."""
+    lines, healthy = [], True
+    for url in urls:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                lines.append(f"ok   {url}: {response.read().decode()}")
+        except urllib.error.HTTPError as err:
+            healthy = False
+            lines.append(f"FAIL {url}: {err.code} {err.read().decode(errors='replace')}")
+        except (urllib.error.URLError, OSError) as err:
+            healthy = False
+            reason = getattr(err, "reason", err)
+            lines.append(f"FAIL {url}: no answer ({reason})")
+    return healthy, lines
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m worker",
+        description="Run treatyflow workers (configuration from the environment).",
+    )
+    parser.add_argument("command", nargs="?", choices=["run", "health"], default="run")
+    parser.add_argument(
+        "--task-queue",
+        "-q",
+        action="append",
+        default=[],
+        help="a task queue to poll (repeatable; default all)",
+    )
+    parser.add_argument(
+        "--processes", "-p", type=int, default=None, help="worker processes (default 1)"
+    )
+    parser.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: resolve the servers (embedded or configured) and run the worker(s), or
+    with ``health`` check the running ones (exit 0 healthy, 1 not)."""
     from cli.logging import configure_logging
     from cli.stack import StackError, ensure_servers
 
+    args = _parser().parse_args(argv)
     settings = settings_mod.load()
+    processes = args.processes or settings.worker_processes
+    if processes < 1:
+        raise SystemExit("error: --processes must be 1 or more")
+    if args.command == "health":
+        healthy, lines = check_health(health_urls(settings, args.processes))
+        print("\n".join(lines))
+        raise SystemExit(0 if healthy else 1)
     archive_every = archive_interval() or 0.0  # a bad value is said before anything starts
     configure_logging(settings)
     try:
         temporal_address, database_url = ensure_servers(settings)
     except StackError as err:
         raise SystemExit(f"error: {err}") from None
-    asyncio.run(
-        run_worker(
-            temporal_address,
-            settings.temporal_namespace,
-            database_url,
-            settings.task_queue,
-            archive_every=archive_every,
+    queues = task_queues(settings, args.task_queue)
+    if processes > 1:
+        env = dict(os.environ, TEMPORAL_ADDRESS=temporal_address, DATABASE_URL=database_url)
+        env["TREATYFLOW_WORKER_PROCESSES"] = str(processes)
+        raise SystemExit(supervise(processes, queues, env))
+    try:
+        asyncio.run(
+            run_worker(
+                temporal_address,
+                settings.temporal_namespace,
+                database_url,
+                settings.task_queue,
+                archive_every=archive_every,
+                queues=queues,
+                settings=settings,
+                index=args.index,
+            )
         )
-    )
+    except RuntimeError as err:
+        raise SystemExit(f"error: {err}") from None
 
 
 if __name__ == "__main__":

@@ -10,7 +10,10 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
+
+import settings as settings_mod
 
 POLLER_FRESHNESS = timedelta(seconds=75)
 
@@ -57,10 +60,23 @@ def connect_cause(err: BaseException) -> str:
     return text.removeprefix("Failed client connect: ").splitlines()[0][:160]
 
 
-async def connect_client(address: str, namespace: str) -> Client:
-    """A Temporal client with the pydantic data converter the workers use."""
+async def connect_client(address: str, namespace: str, *, runtime: Runtime | None = None) -> Client:
+    """A Temporal client with the pydantic data converter the workers use.
+
+    To the configured server (``TEMPORAL_ADDRESS``) it connects with the TLS files or the
+    API key of the settings (:meth:`settings.Settings.temporal_connect_options`); to the
+    embedded dev server without. ``runtime``: the SDK runtime (e.g. one exporting metrics;
+    default the SDK's own). Raises :class:`settings.SettingsError` when a TLS file cannot
+    be read.
+    """
+    config = settings_mod.load()
+    options = config.temporal_connect_options() if address == config.temporal_address else {}
     return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter
+        address,
+        namespace=namespace,
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
+        **options,
     )
 
 

@@ -25,6 +25,7 @@ import typer
 from rich.text import Text
 
 import settings as settings_mod
+from cli import config as config_cli
 from cli import importer, reads, render, service
 from cli.audit import register as register_audit
 from cli.decision import decision_app
@@ -112,6 +113,7 @@ app.add_typer(ratification_app, name="ratification")
 app.add_typer(register_audit(), name="audit")
 app.add_typer(decision_app, name="decision")
 app.add_typer(hca_app, name="hca")
+app.add_typer(config_cli.app, name="config")
 
 
 # --- the embedded stack -------------------------------------------------------------------
@@ -175,11 +177,32 @@ def _interrupt(signum: int, frame: Any) -> NoReturn:
 
 
 @app.command()
-def worker() -> None:
-    """Run a worker in the foreground (all workflows and activities) until Ctrl-C.
+def worker(
+    task_queue: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--task-queue",
+            "-q",
+            help="A task queue to poll (repeatable); default all (TREATYFLOW_WORKER_TASK_QUEUES).",
+        ),
+    ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            "--processes",
+            "-p",
+            min=1,
+            max=64,
+            help="Worker processes to run (default 1, TREATYFLOW_WORKER_PROCESSES).",
+        ),
+    ] = None,
+) -> None:
+    """Run a worker in the foreground (all workflows and activities) until Ctrl-C / SIGTERM.
 
-    Starts the embedded servers that do not run, and stops them again when it ends
-    (unless the stack's own worker, from `treaty up`, now relies on them)."""
+    SIGTERM stops it gracefully: activities in flight get TREATYFLOW_GRACEFUL_SHUTDOWN_SECONDS
+    to finish, then are handed back to another worker. Starts the embedded servers that do
+    not run, and stops them again when it ends (unless the stack's own worker, from
+    `treaty up`, now relies on them)."""
     import worker as worker_mod
 
     settings = settings_mod.load()
@@ -194,6 +217,8 @@ def worker() -> None:
             f"started {describe(servers.started)} under {settings.home}; they stop with this worker"
         )
     assert servers.temporal_address is not None and servers.database_url is not None
+    queues = worker_mod.task_queues(settings, task_queue or ())
+    count = processes or settings.worker_processes
 
     async def reachable(rt: Runtime) -> None:  # one clear line if a server cannot be used
         await rt.client(need_worker=False)
@@ -201,14 +226,30 @@ def worker() -> None:
 
     try:
         _run(reachable)
+        if count > 1:
+            env = dict(
+                os.environ,
+                TEMPORAL_ADDRESS=servers.temporal_address,
+                DATABASE_URL=servers.database_url,
+                TREATYFLOW_WORKER_PROCESSES=str(count),
+            )
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the supervisor handles it
+            code = worker_mod.supervise(count, queues, env)
+            if code:
+                raise Failure(f"a worker process ended with exit code {code}", EXIT_INTERNAL)
+            return
         asyncio.run(
             worker_mod.run_worker(
                 servers.temporal_address,
                 settings.temporal_namespace,
                 servers.database_url,
                 settings.task_queue,
+                queues=queues,
+                settings=settings,
             )
         )
+    except RuntimeError as err:  # a worker failed (its cause is in the log above)
+        raise Failure(str(err), EXIT_UNAVAILABLE) from None
     finally:
         if servers.started:
             stopped = stop_servers(settings, servers.started)
