@@ -406,12 +406,43 @@ def check_health(urls: Sequence[str], timeout: float = 10.0) -> tuple[bool, list
 # ---------------------------------------------------------------- entry point
 
 
+def _migrate(settings: settings_mod.Settings) -> int:
+    """Apply the pending migrations to ``DATABASE_URL`` (the embedded PostgreSQL when it is
+    not set); 0 when done, 1 when the database refused or could not be reached."""
+    from cli.stack import StackError, start_servers
+
+    try:
+        database_url = start_servers(settings, temporal=False).database_url
+    except StackError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    assert database_url is not None
+    try:
+        applied = asyncio.run(migrate(database_url))
+    except (TimeoutError, OSError) as err:
+        print(f"error: the event store cannot be reached: {err}", file=sys.stderr)
+        return 1
+    except Exception as err:  # noqa: BLE001 - asyncpg's errors: said in one line
+        text = settings_mod.redact_url(str(err))
+        print(f"error: migration failed: {type(err).__name__}: {text}", file=sys.stderr)
+        return 1
+    log.info("event store migrated", applied=applied or "none: up to date")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m worker",
         description="Run treatyflow workers (configuration from the environment).",
     )
-    parser.add_argument("command", nargs="?", choices=["run", "health"], default="run")
+    parser.add_argument(
+        "command",
+        nargs="?",
+        choices=["run", "health", "migrate"],
+        default="run",
+        help="run the worker(s) (default); health: check the running ones (exit 0 healthy); "
+        "migrate: apply the event store's pending migrations and exit",
+    )
     parser.add_argument(
         "--task-queue",
         "-q",
@@ -443,6 +474,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(0 if healthy else 1)
     archive_every = archive_interval() or 0.0  # a bad value is said before anything starts
     configure_logging(settings)
+    if args.command == "migrate":
+        raise SystemExit(_migrate(settings))
     try:
         temporal_address, database_url = ensure_servers(settings)
     except StackError as err:

@@ -25,7 +25,8 @@ def effective() -> list[dict[str, Any]]:
 
     Raises :class:`settings.SettingsError` when a variable cannot be used."""
     config = settings_mod.load()
-    explicit = {config.model_fields[name].alias or name for name in config.model_fields_set}
+    fields = settings_mod.Settings.model_fields
+    explicit = {fields[name].alias or name for name in config.model_fields_set}
     return [
         {
             "variable": variable,
