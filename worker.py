@@ -24,7 +24,8 @@ embedded stack started by ``treaty up`` (starting the servers that do not run).
 - **Health**: with ``TREATYFLOW_HEALTH_PORT`` set, ``GET /healthz`` answers 200 and a JSON
   object while every worker of the process runs, the Temporal frontend answers its health
   check and the event store answers ``SELECT 1``; 503 with the reason otherwise (also while
-  shutting down). ``python -m worker health`` asks every process's endpoint.
+  shutting down). ``python -m worker health`` (or the lighter ``python -m cli.health``,
+  which loads no Temporal SDK) asks every process's endpoint.
 
 Besides polling, the worker archives the histories of closed workflow runs into the event
 store's history archive (:func:`audit.archive.archive_closed`) when it starts and then every
@@ -41,8 +42,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from contextlib import suppress
 from datetime import timedelta
@@ -369,40 +368,6 @@ def supervise(
                 proc.kill()
 
 
-# ---------------------------------------------------------------- health command
-
-
-def health_urls(settings: settings_mod.Settings, processes: int | None = None) -> list[str]:
-    """The ``/healthz`` URLs of the worker processes of this host (one per process)."""
-    if settings.health_port is None:
-        raise settings_mod.SettingsError(
-            "TREATYFLOW_HEALTH_PORT is not set: the worker serves no health endpoint "
-            "(set it to a free port, e.g. 8080, for the worker and for this check)"
-        )
-    host = settings.health_host
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"
-    n = processes or settings.worker_processes
-    return [f"http://{host}:{settings.health_port + i}/healthz" for i in range(n)]
-
-
-def check_health(urls: Sequence[str], timeout: float = 10.0) -> tuple[bool, list[str]]:
-    """Ask each URL; (all healthy, one line per process)."""
-    lines, healthy = [], True
-    for url in urls:
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:
-                lines.append(f"ok   {url}: {response.read().decode()}")
-        except urllib.error.HTTPError as err:
-            healthy = False
-            lines.append(f"FAIL {url}: {err.code} {err.read().decode(errors='replace')}")
-        except (urllib.error.URLError, OSError) as err:
-            healthy = False
-            reason = getattr(err, "reason", err)
-            lines.append(f"FAIL {url}: no answer ({reason})")
-    return healthy, lines
-
-
 # ---------------------------------------------------------------- entry point
 
 
@@ -453,7 +418,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--processes", "-p", type=int, default=None, help="worker processes (default 1)"
     )
-    parser.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
+    # set by the supervisor of --processes for each of its processes (never a supervisor)
+    parser.add_argument("--index", type=int, default=None, help=argparse.SUPPRESS)
     return parser
 
 
@@ -465,10 +431,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     args = _parser().parse_args(argv)
     settings = settings_mod.load()
-    processes = args.processes or settings.worker_processes
+    processes = 1 if args.index is not None else args.processes or settings.worker_processes
     if processes < 1:
         raise SystemExit("error: --processes must be 1 or more")
     if args.command == "health":
+        from cli.health import check_health, health_urls
+
         healthy, lines = check_health(health_urls(settings, args.processes))
         print("\n".join(lines))
         raise SystemExit(0 if healthy else 1)
@@ -483,7 +451,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     queues = task_queues(settings, args.task_queue)
     if processes > 1:
         env = dict(os.environ, TEMPORAL_ADDRESS=temporal_address, DATABASE_URL=database_url)
-        env["TREATYFLOW_WORKER_PROCESSES"] = str(processes)
+        env["TREATYFLOW_WORKER_PROCESSES"] = "1"  # each child is one worker, never a supervisor
         raise SystemExit(supervise(processes, queues, env))
     try:
         asyncio.run(
@@ -495,7 +463,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 archive_every=archive_every,
                 queues=queues,
                 settings=settings,
-                index=args.index,
+                index=args.index or 0,
             )
         )
     except RuntimeError as err:

@@ -440,3 +440,72 @@ def test_sigterm_during_an_activity_hands_it_back_or_finishes_it(servers: Server
         assert runs[-2] == (1, victim2.identity)  # on its first attempt
     finally:
         stop_workers(workers)
+
+
+def test_processes_are_supervised(servers: Servers) -> None:
+    """``--processes 2``: two worker processes, each with its own health port; one that dies
+    is restarted; SIGTERM to the supervisor stops both cleanly."""
+    import psutil
+
+    health = free_port()
+    while not _port_free(health + 1):
+        health = free_port()
+    env = servers.env("q-processes", TREATYFLOW_HEALTH_PORT=str(health))
+    log = servers.settings.home / "logs" / "supervisor.log"
+    with open(log, "wb") as f:
+        supervisor = subprocess.Popen(
+            [sys.executable, "-m", "worker", "--processes", "2"],
+            env=env,
+            stdout=f,
+            stderr=f,
+            cwd=ROOT,
+        )
+    check_env = dict(env, TREATYFLOW_WORKER_PROCESSES="2")
+
+    def healthy() -> bool:
+        check = subprocess.run(
+            [sys.executable, "-m", "cli.health"],
+            env=check_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+        )
+        return check.returncode == 0
+
+    try:
+        deadline = time.monotonic() + 90
+        while not healthy():
+            assert supervisor.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.5)
+        children = psutil.Process(supervisor.pid).children()
+        assert len(children) == 2
+        first = children[0].pid
+        children[0].kill()
+        deadline = time.monotonic() + 90
+        while True:
+            pids = {c.pid for c in psutil.Process(supervisor.pid).children()}
+            if len(pids) == 2 and first not in pids and healthy():
+                break
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.5)
+        assert "worker process died; restarting it" in log.read_text()
+        survivors = psutil.Process(supervisor.pid).children()
+        supervisor.send_signal(signal.SIGTERM)
+        assert supervisor.wait(timeout=60) == 0, log.read_text()
+        _, alive = psutil.wait_procs(survivors, timeout=10)
+        assert alive == []
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
+            supervisor.wait()
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
