@@ -278,34 +278,6 @@ class Settings(BaseSettings):
     def _strip(cls, value: Any) -> Any:
         return value.strip() or None if isinstance(value, str) else value
 
-    @field_validator("temporal_address", mode="after")
-    @classmethod
-    def _address(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
-            raise ValueError(
-                "is not a Temporal address: expected HOST:PORT, e.g. temporal:7233 or "
-                "my-ns.a1b2c.tmprl.cloud:7233"
-            )
-        return value
-
-    @field_validator("database_url", mode="after")
-    @classmethod
-    def _database_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            scheme = urlsplit(value).scheme
-        except ValueError:
-            scheme = ""
-        if scheme not in ("postgresql", "postgres"):
-            raise ValueError(
-                "is not a PostgreSQL URL: expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
-            )
-        return value
-
     @field_validator("database_pool_size", mode="before")
     @classmethod
     def _pool_size(cls, value: Any) -> int:

@@ -199,10 +199,11 @@ def worker(
 ) -> None:
     """Run a worker in the foreground (all workflows and activities) until Ctrl-C / SIGTERM.
 
-    SIGTERM stops it gracefully: activities in flight get TREATYFLOW_GRACEFUL_SHUTDOWN_SECONDS
-    to finish, then are handed back to another worker. Starts the embedded servers that do
-    not run, and stops them again when it ends (unless the stack's own worker, from
-    `treaty up`, now relies on them)."""
+    SIGTERM stops it gracefully: activities in flight get
+    TREATYFLOW_GRACEFUL_SHUTDOWN_SECONDS to finish, then are handed back to another worker.
+
+    Starts the embedded servers that do not run, and stops them again when it ends (unless
+    the stack's own worker, from `treaty up`, now relies on them)."""
     import worker as worker_mod
 
     settings = settings_mod.load()

