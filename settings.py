@@ -504,14 +504,11 @@ def _message(err: ValidationError) -> str:
         if not loc:  # a model-level check (a pair of variables): its message says it all
             lines.append(text)
             continue
-        variable = str(loc[0])
-        variable = (
-            Settings.model_fields[variable].alias or variable
-            if (variable in Settings.model_fields)
-            else variable
-        )
+        name = str(loc[0])
+        field = Settings.model_fields.get(name)
+        variable = field.alias or name if field is not None else name
         raw = e.get("input")
-        if variable in ("TEMPORAL_API_KEY", "TREATYFLOW_SMTP_PASSWORD"):
+        if Settings.variables().get(variable) in SECRET_FIELDS:
             raw = "***"
         elif variable == "DATABASE_URL" and isinstance(raw, str):
             raw = redact_url(raw)

@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -142,7 +143,13 @@ def telemetry_runtime(settings: settings_mod.Settings, index: int = 0) -> Runtim
     if settings.metrics_port is None:
         return None
     address = f"{settings.metrics_host}:{settings.metrics_port + index}"
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+    try:
+        return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+    except Exception as err:  # noqa: BLE001 - the SDK's bind error, said in one line
+        raise RuntimeError(
+            f"the metrics endpoint cannot listen on {address} ({err}); set "
+            "TREATYFLOW_METRICS_PORT to a free port"
+        ) from None
 
 
 class _Health:
@@ -223,7 +230,7 @@ async def run_worker(
     ``index``). Raises ``RuntimeError`` when a worker fails (the process should end
     non-zero, so that it is restarted).
     """
-    from cli.connect import connect_client
+    from cli.connect import connect_cause, connect_client
     from cli.logging import quiet_temporal_messages
 
     quiet_temporal_messages()
@@ -232,15 +239,27 @@ async def run_worker(
         archive_every = archive_interval()
     queues = list(dict.fromkeys(queues or [task_queue]))
     runtime = telemetry_runtime(settings, index)
-    client = await connect_client(temporal_address, namespace, runtime=runtime)
-    await migrate(database_url)
-    store = await EventStore.connect(database_url, min_size=1, max_size=settings.database_pool_size)
+    try:
+        client = await connect_client(temporal_address, namespace, runtime=runtime)
+    except settings_mod.SettingsError:
+        raise
+    except Exception as err:  # noqa: BLE001 - the SDK's connect error, said in one line
+        raise RuntimeError(
+            f"cannot connect to Temporal at {temporal_address}: {connect_cause(err)}"
+        ) from None
+    try:
+        await migrate(database_url)
+        store = await EventStore.connect(
+            database_url, min_size=1, max_size=settings.database_pool_size
+        )
+    except (OSError, TimeoutError) as err:
+        raise RuntimeError(
+            f"the event store cannot be reached: {settings_mod.redact_url(str(err))}"
+        ) from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     workers = [build_worker(client, store, q, settings=settings) for q in queues]
-    tasks = [asyncio.create_task(w.run(), name=q) for w, q in zip(workers, queues, strict=True)]
+    tasks: list[asyncio.Task[None]] = []
     health = _Health(client, store, tasks)
     server: asyncio.Server | None = None
     archiver: asyncio.Task[None] | None = None
@@ -256,9 +275,19 @@ async def run_worker(
         )
     if settings.health_port is not None:
         port = settings.health_port + index
-        server = await asyncio.start_server(health.handle, settings.health_host, port)
+        try:
+            server = await asyncio.start_server(health.handle, settings.health_host, port)
+        except OSError as err:
+            await store.close()
+            raise RuntimeError(
+                f"the health endpoint cannot listen on {settings.health_host}:{port} "
+                f"({err.strerror or err}); set TREATYFLOW_HEALTH_PORT to a free port"
+            ) from None
         details["health"] = f"http://{settings.health_host}:{port}/healthz"
     health.details = details
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    tasks += [asyncio.create_task(w.run(), name=q) for w, q in zip(workers, queues, strict=True)]
     failed: BaseException | None = None
     try:
         log.info("worker started", **details)
@@ -467,7 +496,18 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
         )
     except RuntimeError as err:
-        raise SystemExit(f"error: {err}") from None
+        print(f"error: {err}", file=sys.stderr)
+        _exit(1)
+    _exit(0)
+
+
+def _exit(code: int) -> None:
+    """Leave at once after flushing: a Temporal client's threads must not abort the
+    interpreter's shutdown (temporalio/sdk-python#300; see cli.main.run)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 if __name__ == "__main__":
