@@ -31,7 +31,7 @@ Mail (notifications)
 Workers
     ``TREATYFLOW_TASK_QUEUE``: the task queue commands are sent to (default
     ``treatyflow``); ``TREATYFLOW_WORKER_TASK_QUEUES``: comma-separated queues a worker
-    polls (default: all, i.e. :data:`worker.TASK_QUEUES` with ``TREATYFLOW_TASK_QUEUE``);
+    polls (default: all: ``TREATYFLOW_TASK_QUEUE`` and :data:`worker.EXTRA_TASK_QUEUES`);
     ``TREATYFLOW_WORKER_PROCESSES`` (default 1); ``TREATYFLOW_MAX_CONCURRENT_ACTIVITIES``
     and ``TREATYFLOW_MAX_CONCURRENT_WORKFLOW_TASKS`` (per process, default 100 each);
     ``TREATYFLOW_GRACEFUL_SHUTDOWN_SECONDS`` (how long in-flight activities may run on

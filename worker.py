@@ -65,6 +65,10 @@ from workflows.treaty import TreatyWorkflow
 
 WORKFLOWS = [TreatyWorkflow, RatificationWorkflow, DecisionWorkflow, AgreementWorkflow]
 
+#: Task queues a worker polls by default besides ``TREATYFLOW_TASK_QUEUE`` (each gets every
+#: workflow and activity); one line per queue.
+EXTRA_TASK_QUEUES: list[str] = []
+
 #: Minutes between two archiving passes unless ``TREATYFLOW_ARCHIVE_MINUTES`` says otherwise.
 DEFAULT_ARCHIVE_MINUTES = 10.0
 #: Seconds a ``/healthz`` check waits for Temporal or PostgreSQL before saying unhealthy.
@@ -77,10 +81,10 @@ log = structlog.get_logger("worker")
 
 def task_queues(settings: settings_mod.Settings, named: Sequence[str] = ()) -> list[str]:
     """The task queues a worker process polls: ``named`` if any, else
-    ``TREATYFLOW_WORKER_TASK_QUEUES`` if set, else all of treatyflow's queues (today the one
-    queue ``TREATYFLOW_TASK_QUEUE`` that commands are sent to)."""
+    ``TREATYFLOW_WORKER_TASK_QUEUES`` if set, else all of treatyflow's queues: the queue
+    ``TREATYFLOW_TASK_QUEUE`` that commands are sent to and :data:`EXTRA_TASK_QUEUES`."""
     chosen = [q for q in named if q] or list(settings.worker_task_queues)
-    return list(dict.fromkeys(chosen or [settings.task_queue]))
+    return list(dict.fromkeys(chosen or [settings.task_queue, *EXTRA_TASK_QUEUES]))
 
 
 def archive_interval() -> float | None:

@@ -330,3 +330,12 @@ async def test_activity_and_workflow_lines_carry_workflow_run_and_process_key(
     assert hello and hello[0]["workflow_id"] == "log-test:CCM"
     assert hello[0]["run_id"] == wf_run and hello[0]["process_key"] == "log-test-CCM"
     assert PASSWORD not in stream.getvalue()
+
+
+def test_task_queues_of_a_worker(clean_env: pytest.MonkeyPatch) -> None:
+    import worker
+
+    assert worker.task_queues(settings_mod.load()) == ["treatyflow", *worker.EXTRA_TASK_QUEUES]
+    clean_env.setenv("TREATYFLOW_WORKER_TASK_QUEUES", "treaties,mail")
+    assert worker.task_queues(settings_mod.load()) == ["treaties", "mail"]
+    assert worker.task_queues(settings_mod.load(), ["mail"]) == ["mail"]

@@ -40,7 +40,7 @@ from temporalio.api.enums.v1 import EventType, PendingActivityState
 
 import settings as settings_mod
 from cli import service
-from cli.connect import connect_client
+from cli.connect import connect_client, require_worker
 from cli.stack import stack_down, start_servers
 from domain import ids
 from domain import ratification as r
@@ -454,7 +454,17 @@ def test_processes_are_supervised(servers: Servers) -> None:
     log = servers.settings.home / "logs" / "supervisor.log"
     with open(log, "wb") as f:
         supervisor = subprocess.Popen(
-            [sys.executable, "-m", "worker", "--processes", "2"],
+            [
+                sys.executable,
+                "-m",
+                "worker",
+                "--processes",
+                "2",
+                "-q",
+                "q-proc-a",
+                "-q",
+                "q-proc-b",
+            ],
             env=env,
             stdout=f,
             stderr=f,
@@ -481,6 +491,15 @@ def test_processes_are_supervised(servers: Servers) -> None:
             time.sleep(0.5)
         children = psutil.Process(supervisor.pid).children()
         assert len(children) == 2
+
+        async def polled() -> None:  # both named queues, by each process
+            client = await connect_client(servers.temporal_address, "default")
+            for queue in ("q-proc-a", "q-proc-b"):
+                await require_worker(client, queue)
+                pollers = await _pollers(client, queue)
+                assert {f"{c.pid}@{socket.gethostname()}" for c in children} <= pollers
+
+        asyncio.run(polled())
         first = children[0].pid
         children[0].kill()
         deadline = time.monotonic() + 90
@@ -500,6 +519,21 @@ def test_processes_are_supervised(servers: Servers) -> None:
         if supervisor.poll() is None:
             supervisor.kill()
             supervisor.wait()
+
+
+async def _pollers(client: Any, queue: str) -> set[str]:
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+    response = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    return {p.identity for p in response.pollers}
 
 
 def _port_free(port: int) -> bool:
