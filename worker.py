@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from typing import Any
 
 import structlog
 from temporalio.client import Client
@@ -28,9 +29,12 @@ from eventstore.store import EventStore
 from workflows.decision import DecisionWorkflow
 from workflows.hca import AgreementWorkflow
 from workflows.ratification import RatificationWorkflow
+from workflows.reporting import WORKFLOWS as REPORTING_WORKFLOWS
+from workflows.reporting import activities as reporting_activities
 from workflows.treaty import TreatyWorkflow
 
 WORKFLOWS = [TreatyWorkflow, RatificationWorkflow, DecisionWorkflow, AgreementWorkflow]
+WORKFLOWS += REPORTING_WORKFLOWS  # reporting cycles (CCM Art. 7)
 
 #: Minutes between two archiving passes unless ``TREATYFLOW_ARCHIVE_MINUTES`` says otherwise.
 DEFAULT_ARCHIVE_MINUTES = 10.0
@@ -79,14 +83,17 @@ async def archive_periodically(client: Client, store: EventStore, every: float) 
         await asyncio.sleep(every)
 
 
-def build_worker(client: Client, store: EventStore, task_queue: str) -> Worker:
-    """A worker for every treatyflow workflow and activity on ``task_queue``."""
+def build_worker(client: Client, store: EventStore, task_queue: str, **reporting: Any) -> Worker:
+    """A worker for every treatyflow workflow and activity on ``task_queue``.
+
+    ``reporting``: ``home`` / ``smtp`` for :func:`workflows.reporting.activities` (default:
+    the data folder and SMTP settings of the environment)."""
     activities = EventStoreActivities(store)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[activities.append_events],
+        activities=[activities.append_events, *reporting_activities(store, **reporting)],
     )
 
 
