@@ -264,6 +264,24 @@ def _write_eml(msg: EmailMessage, folder: Path, key: str) -> Path:
     return path
 
 
+def _with_names(row: Any) -> dict[str, Any]:
+    """The row's params with ``state_name`` (ISO 3166 name) and ``treaty_name`` added."""
+    from domain.errors import DomainError
+    from domain.states import resolve_state
+    from domain.treaties import get_profile
+
+    params = dict(row["params"])
+    try:
+        params.setdefault("state_name", resolve_state(row["state"]).name)
+    except DomainError:
+        params.setdefault("state_name", row["state"])
+    try:
+        params.setdefault("treaty_name", get_profile(row["treaty"]).name)
+    except DomainError:
+        params.setdefault("treaty_name", row["treaty"])
+    return params
+
+
 class OutboxActivities:
     """Delivery bound to one event store, a data folder (templates, ``.eml`` files) and
     the SMTP settings (None: ``.eml`` files)."""
@@ -308,7 +326,7 @@ class OutboxActivities:
                     return DeliveryResult(key=key, status="no_contact")
                 sender = self._smtp.sender if self._smtp else DEFAULT_SENDER
                 msg = build_message(
-                    key, row["template"], dict(row["params"]), recipients, sender, self._home
+                    key, row["template"], _with_names(row), recipients, sender, self._home
                 )
                 path: Path | None = None
                 try:

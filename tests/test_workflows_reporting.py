@@ -1,0 +1,305 @@
+"""Reporting cycles on the time-skipping test server, with a real PostgreSQL event store.
+
+A whole cycle from 1 January to its close (31 December) for four States Parties: the
+reminders of the default policy at the right dates (60 and 14 days before 30 April, the
+day after, then every 30 days until the close), none once a State submitted; the figures
+the cycle records equal what its children recorded; each reminder is in the outbox, in
+the same transaction as its event, and delivered once (here as .eml files).
+"""
+
+from __future__ import annotations
+
+import email
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.outbox import Contact, add_contact, list_outbox
+from activities.reporting import read_report
+from domain import reporting as rp
+from eventstore.store import EventStore
+from worker import build_worker
+from workflows.common import CommandMeta
+from workflows.reporting import (
+    CycleInput,
+    ReportingCycleWorkflow,
+    StateReportWorkflow,
+    SubmitRequest,
+)
+
+TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
+META = CommandMeta(actor="test", source="test")
+EIF = date(2010, 8, 1)
+
+
+@pytest.fixture(scope="module")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
+    ) as environment:
+        yield environment
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[EventStore]:
+    s = await EventStore.connect(db_url)
+    try:
+        yield s
+    finally:
+        await s.close()
+
+
+async def _skip_to(env: WorkflowEnvironment, day: date) -> date:
+    now = await env.get_current_time()
+    target = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+    if target > now:
+        await env.sleep(target - now)
+    return (await env.get_current_time()).date()
+
+
+async def _submit(env: WorkflowEnvironment, treaty: str, year: int, state: str) -> date:
+    today = (await env.get_current_time()).date()
+    handle = env.client.get_workflow_handle(rp.report_workflow_id(treaty, year, state))
+    await handle.execute_update(
+        StateReportWorkflow.submit,
+        SubmitRequest(command=rp.Submit(submission=rp.Submission(received_on=today)), meta=META),
+    )
+    return today
+
+
+async def test_a_whole_cycle_reminders_figures_outbox(
+    env: WorkflowEnvironment, store: EventStore, tmp_path: Path
+) -> None:
+    queue = f"q-{uuid.uuid4().hex}"
+    client = env.client
+    for code in ("AUT", "BEL", "DEU", "FRA"):
+        await add_contact(
+            store, Contact(treaty="CCM", state=code, email=f"art7@{code}.example.org")
+        )
+    async with build_worker(client, store, queue, home=tmp_path, smtp=None):
+        now = await env.get_current_time()
+        year = now.year + 1
+        await _skip_to(env, date(year, 1, 1))
+        parties = [rp.Party(state=c, in_force_on=EIF) for c in ("AUT", "BEL", "DEU", "FRA")]
+        # Ecuador-like: in force 1 Nov of the year before, initial report due 30 April:
+        # not asked for the annual report too (CCM Art. 7(1)-(2))
+        parties.append(rp.Party(state="ECU", in_force_on=date(year - 1, 11, 1)))
+        handle = await client.start_workflow(
+            ReportingCycleWorkflow.run,
+            CycleInput(treaty="CCM", year=year, parties=parties, meta=META),
+            id=rp.cycle_workflow_id("CCM", year),
+            task_queue=queue,
+        )
+        for _ in range(100):
+            view = await handle.query(ReportingCycleWorkflow.view)
+            if view.started == 4:
+                break
+        assert list(view.state.states) == ["AUT", "BEL", "DEU", "FRA"]
+        assert "ECU" in view.state.not_due
+
+        await _skip_to(env, date(year, 3, 15))
+        assert await _submit(env, "CCM", year, "AUT") == date(year, 3, 15)
+        await _skip_to(env, date(year, 4, 20))
+        await _submit(env, "CCM", year, "FRA")
+        await _skip_to(env, date(year, 5, 15))
+        await _submit(env, "CCM", year, "BEL")
+        # a second submission while one stands is refused, nothing recorded
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await _submit(env, "CCM", year, "BEL")
+        assert "already received" in str(refused.value.cause)
+        figures = await handle.result()  # skips time to the close, 31 December
+
+    reports = {c: await read_report(store, "CCM", year, c) for c in ("AUT", "BEL", "DEU", "FRA")}
+    assert rp.figures(list(reports.values())) == figures
+    assert (figures.due, figures.on_time, figures.late, figures.missing) == (4, 2, 1, 1)
+    assert figures.per_state["BEL"].outcome == "late"
+    assert figures.per_state["DEU"].outcome == "missing"
+
+    def reminder_dates(code: str) -> list[date]:
+        events = [e for e in (store_events[code]) if e.event_type == "ReminderSent"]
+        return [e.occurred_on for e in events]
+
+    store_events = {c: await store.read_stream(f"reporting-CCM-{year}-{c}") for c in reports}
+    d = lambda m, day: date(year, m, day)  # noqa: E731
+    assert reminder_dates("AUT") == [d(3, 1)]  # submitted 15 March
+    assert reminder_dates("FRA") == [d(3, 1), d(4, 16)]  # submitted 20 April
+    assert reminder_dates("BEL") == [d(3, 1), d(4, 16), d(5, 1)]  # submitted 15 May, late
+    overdue = [d(5, 1) + timedelta(days=30 * i) for i in range(9)]  # 1 May ... 27 Dec
+    assert overdue[-1] == d(12, 27)
+    assert reminder_dates("DEU") == [d(3, 1), d(4, 16), *overdue]
+    assert await store.read_stream(f"reporting-CCM-{year}-ECU") == []
+
+    # each reminder has its outbox row (key = the event id), delivered once as .eml
+    rows = await list_outbox(store, f"reporting-CCM-{year}-")
+    reminder_ids = sorted(
+        str(e.event_id)
+        for evs in store_events.values()
+        for e in evs
+        if e.event_type == "ReminderSent"
+    )
+    assert sorted(r.key for r in rows) == reminder_ids and len(rows) == 1 + 2 + 3 + 11
+    assert all(r.delivered_via == "eml" and r.attempts == 1 for r in rows)
+    files = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(files) == len(rows)
+    deu = [
+        email.message_from_bytes(f.read_bytes())
+        for f in files
+        if "DEU" in email.message_from_bytes(f.read_bytes())["To"].upper()
+    ]
+    assert len(deu) == 11
+    subjects = sorted(m["Subject"] for m in deu)
+    assert (
+        subjects.count(f"CCM: your {year} annual transparency report is due on {year}-04-30") == 2
+    )
+    assert all("Germany" in m.get_payload() for m in deu)
+
+
+async def test_refused_commands_change_nothing(
+    env: WorkflowEnvironment, store: EventStore, tmp_path: Path
+) -> None:
+    from workflows.reporting import ReviewRequest
+
+    queue = f"q-{uuid.uuid4().hex}"
+    client = env.client
+    async with build_worker(client, store, queue, home=tmp_path, smtp=None):
+        year = (await env.get_current_time()).year
+        handle = await client.start_workflow(
+            ReportingCycleWorkflow.run,
+            CycleInput(
+                treaty="CCM",
+                year=year,
+                parties=[rp.Party(state="NOR", in_force_on=EIF)],
+                policy=rp.ReminderPolicy(before_days=()),
+                meta=META,
+            ),
+            id=f"{rp.cycle_workflow_id('CCM', year)}-refusals-{uuid.uuid4().hex[:6]}",
+            task_queue=queue,
+        )
+        for _ in range(100):
+            if (await handle.query(ReportingCycleWorkflow.view)).started == 1:
+                break
+        child = client.get_workflow_handle(rp.report_workflow_id("CCM", year, "NOR"))
+        before = await store.read_stream(f"reporting-CCM-{year}-NOR")
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await child.execute_update(
+                StateReportWorkflow.review,
+                ReviewRequest(command=rp.Review(action="accept", on=date(year, 1, 1))),
+            )
+        assert "has not been received: there is nothing to review" in str(refused.value.cause)
+        future = (await env.get_current_time()).date() + timedelta(days=3)
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await child.execute_update(
+                StateReportWorkflow.submit,
+                SubmitRequest(command=rp.Submit(submission=rp.Submission(received_on=future))),
+            )
+        assert "is in the future" in str(refused.value.cause)
+        assert await store.read_stream(f"reporting-CCM-{year}-NOR") == before
+        await handle.terminate()
+        await child.terminate()
+
+
+class _Inbox:
+    """aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], email.message.Message]] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+        content = envelope.original_content or envelope.content  # type: ignore[attr-defined]
+        self.messages.append(
+            (list(envelope.rcpt_tos), email.message_from_bytes(content))  # type: ignore[attr-defined]
+        )
+        return "250 OK"
+
+
+async def test_smtp_delivery_retries_while_the_server_is_down_then_delivers_each_once(
+    env: WorkflowEnvironment, store: EventStore, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from aiosmtpd.controller import Controller
+
+    from activities.outbox import OutboxActivities, SmtpSettings
+    from tests.e2e import free_port
+
+    port = free_port()  # nothing listens there yet: the SMTP server is "down"
+    smtp = SmtpSettings(
+        host="127.0.0.1", port=port, username=None, password=None,
+        sender="isu@ccm.example.org", starttls=False,
+    )  # fmt: skip
+    states = ("NOR", "NZL")
+    for code in states:
+        await add_contact(store, Contact(treaty="CCM", state=code, email=f"fp@{code}.example.org"))
+    queue = f"q-{uuid.uuid4().hex}"
+    inbox = _Inbox()
+    controller: Controller | None = None
+    try:
+        async with build_worker(env.client, store, queue, home=tmp_path, smtp=smtp):
+            year = (await env.get_current_time()).year + 2
+            # opened on 10 May: the reminders of 1 March, 16 April and 1 May are past; one
+            # overdue notice goes out at once to each State
+            await _skip_to(env, date(year, 5, 10))
+            cycle_id = rp.cycle_workflow_id("CCM", year)
+            handle = await env.client.start_workflow(
+                ReportingCycleWorkflow.run,
+                CycleInput(
+                    treaty="CCM",
+                    year=year,
+                    parties=[rp.Party(state=c, in_force_on=EIF) for c in states],
+                    meta=META,
+                ),
+                id=cycle_id,
+                task_queue=queue,
+            )
+            prefix = f"reporting-CCM-{year}-"
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 60
+            while True:  # the delivery fails and is retried (attempts counted)
+                rows = await list_outbox(store, prefix)
+                if len(rows) == 2 and all(r.attempts >= 2 for r in rows):
+                    break
+                assert loop.time() < deadline, rows
+                await asyncio.sleep(0.5)
+            assert all(r.delivered_at is None and r.last_error for r in rows)
+            assert inbox.messages == []
+
+            controller = Controller(inbox, hostname="127.0.0.1", port=port)
+            controller.start()  # the server is back
+            deadline = loop.time() + 120
+            while not all(r.delivered_at for r in await list_outbox(store, prefix)):
+                assert loop.time() < deadline
+                await asyncio.sleep(0.5)
+            await asyncio.sleep(2)  # time for a duplicate to show up, if one were sent
+
+            # each reminder arrived exactly once, to the State's focal point
+            rows = await list_outbox(store, prefix)
+            assert len(inbox.messages) == len(rows) == 2
+            by_key = {m["X-Treatyflow-Key"]: (to, m) for to, m in inbox.messages}
+            assert sorted(by_key) == sorted(r.key for r in rows)
+            for r in rows:
+                to, msg = by_key[r.key]
+                assert to == [f"fp@{r.state}.example.org"]
+                assert msg["From"] == "isu@ccm.example.org"
+                assert msg["Subject"] == (
+                    f"CCM: your {year} annual transparency report is overdue (due {year}-04-30)"
+                )
+                assert r.delivered_via == "smtp" and r.attempts >= 3
+            # delivering a key again sends nothing
+            again = await OutboxActivities(store, tmp_path, smtp).deliver(rows[0].key)
+            assert again.status == "already_delivered"
+            assert len(inbox.messages) == 2
+            await handle.terminate()
+            for code in states:
+                await env.client.get_workflow_handle(
+                    rp.report_workflow_id("CCM", year, code)
+                ).terminate()
+    finally:
+        if controller is not None:
+            controller.stop()
