@@ -26,6 +26,7 @@ from rich.text import Text
 
 import settings as settings_mod
 from cli import importer, reads, render, service
+from cli import reporting as reporting_cli
 from cli.audit import register as register_audit
 from cli.decision import decision_app
 from cli.hca import hca_app
@@ -112,6 +113,8 @@ app.add_typer(ratification_app, name="ratification")
 app.add_typer(register_audit(), name="audit")
 app.add_typer(decision_app, name="decision")
 app.add_typer(hca_app, name="hca")
+app.add_typer(reporting_cli.reporting_app, name="reporting")
+app.add_typer(reporting_cli.contacts_app, name="contacts")
 
 
 # --- the embedded stack -------------------------------------------------------------------

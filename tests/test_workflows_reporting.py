@@ -303,3 +303,106 @@ async def test_smtp_delivery_retries_while_the_server_is_down_then_delivers_each
     finally:
         if controller is not None:
             controller.stop()
+
+
+async def _record_ccm_status(store: EventStore, today: date) -> None:
+    """The real CCM status table as ratification processes in the store: each row's
+    deposit decided by the domain with the treaty in force on 1 Aug 2010 (depositary)."""
+    import csv
+
+    from domain import ids
+    from domain import ratification as r
+    from domain.events import event_data
+    from domain.states import resolve_state
+    from domain.treaties import CCM
+    from eventstore.store import NewEvent
+    from tests.e2e import STATUS_CSV
+
+    context = r.TreatyContext(
+        in_force_on=EIF, threshold_deposited_on=date(2010, 2, 16), basis="depositary"
+    )
+    with STATUS_CSV.open(encoding="utf-8") as f:
+        rows = [row for row in csv.DictReader(f) if row["deposit_date"]]
+    for row in rows:
+        code = resolve_state(row["state"]).code
+        wid = ids.ratification_workflow_id("CCM", code)
+        s = r.initial_state("CCM", code)
+        events = []
+        if row["signature_date"] or row["instrument"] != "accession":
+            signed = row["signature_date"]  # a ratification without a date: date unknown
+            sign = r.Sign(signed_on=date.fromisoformat(signed) if signed else None)
+            events = r.decide(s, sign, CCM, context, today)
+            s = r.fold(s, events)
+        deposit = r.Deposit(
+            instrument=row["instrument"], deposited_on=date.fromisoformat(row["deposit_date"])
+        )
+        events += r.decide(s, deposit, CCM, context, today)
+        await store.append(
+            ids.stream_id(wid),
+            0,
+            [
+                NewEvent(
+                    event_id=ids.event_id(wid, i + 1),
+                    event_type=e.type,  # type: ignore[attr-defined]
+                    data=event_data(e),
+                    metadata={"actor": "test", "source": row["source"]},
+                    occurred_on=e.occurred_on,
+                )
+                for i, e in enumerate(events)
+            ],
+        )
+
+
+async def test_2011_cycle_from_the_real_status_table_and_its_figures(
+    env: WorkflowEnvironment, store: EventStore, tmp_path: Path
+) -> None:
+    """Who owes the 2011 report comes from the record (CCM Art. 7(1)-(2) and the EIF
+    dates; derivation in tests/test_domain_reporting.py: the 27 States that deposited by
+    16 Feb 2010). The submissions below are recorded by the test; the figures the cycle
+    records at its close are counted from them."""
+    from tests.test_domain_reporting import OWE_2011
+    from workflows.reporting import CloseRequest
+
+    today = (await env.get_current_time()).date()
+    await _record_ccm_status(store, today)
+    queue = f"q-{uuid.uuid4().hex}"
+    client = env.client
+    async with build_worker(client, store, queue, home=tmp_path, smtp=None):
+        handle = await client.start_workflow(
+            ReportingCycleWorkflow.run,
+            CycleInput(treaty="CCM", year=2011, meta=META),  # parties read from the record
+            id=rp.cycle_workflow_id("CCM", 2011),
+            task_queue=queue,
+        )
+        for _ in range(200):
+            view = await handle.query(ReportingCycleWorkflow.view)
+            if view.state.opened and view.started == len(view.state.states):
+                break
+        assert list(view.state.states) == OWE_2011
+        assert view.state.historical  # closed 31 Dec 2011, before it was opened: no reminders
+        assert "ECU" in view.state.not_due and "FJI" in view.state.not_due
+        late = {"FRA": date(2011, 5, 2), "JPN": date(2011, 6, 30), "ZMB": date(2011, 9, 1)}
+        missing = {"BDI", "NER", "SLE", "MWI"}
+        for code in OWE_2011:
+            if code in missing:
+                continue
+            received = late.get(code, date(2011, 4, 29))
+            child = client.get_workflow_handle(rp.report_workflow_id("CCM", 2011, code))
+            await child.execute_update(
+                StateReportWorkflow.submit,
+                SubmitRequest(
+                    command=rp.Submit(submission=rp.Submission(received_on=received)), meta=META
+                ),
+            )
+        figures = await handle.execute_update(ReportingCycleWorkflow.close, CloseRequest(meta=META))
+        await handle.result()
+    assert (figures.due, figures.on_time, figures.late, figures.missing) == (27, 20, 3, 4)
+    assert {k for k, v in figures.per_state.items() if v.outcome == "late"} == set(late)
+    assert {k for k, v in figures.per_state.items() if v.outcome == "missing"} == missing
+    assert figures.per_state["JPN"].received_on == date(2011, 6, 30)
+    # no reminder for a historical cycle, none in the outbox
+    assert await list_outbox(store, "reporting-CCM-2011-") == []
+    from activities.reporting import read_cycle
+
+    cycle = await read_cycle(store, "CCM", 2011)
+    assert cycle.closed and cycle.figures == figures
