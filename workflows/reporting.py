@@ -132,6 +132,21 @@ class StateReportWorkflow:
         self._lock = asyncio.Lock()
         self._closed = False
         self._deliveries: list[asyncio.Future[DeliveryResult]] = []
+        # what the state will be once the start has recorded the request: commands that
+        # arrive before the run method has done so are validated against it
+        self._expected = rp.fold_report(
+            self._state,
+            rp.decide_report(self._state, self._request(input), self._profile, today().date()),
+        )
+
+    @staticmethod
+    def _request(input: ReportInput) -> rp.Request:
+        return rp.Request(
+            in_force_on=input.in_force_on,
+            due_on=input.due_on,
+            closes_on=input.closes_on,
+            requested_on=today().date(),
+        )
 
     def _refuse_if_closed(self) -> None:
         if self._closed:
@@ -198,16 +213,7 @@ class StateReportWorkflow:
     @workflow.run
     async def run(self, input: ReportInput) -> str:
         start = today().date()
-        await self._execute(
-            rp.Request(
-                in_force_on=input.in_force_on,
-                due_on=input.due_on,
-                closes_on=input.closes_on,
-                requested_on=start,
-            ),
-            input.meta,
-            "start",
-        )
+        await self._execute(self._request(input), input.meta, "start")
         slots = (
             []
             if input.historical
@@ -230,6 +236,7 @@ class StateReportWorkflow:
 
     @workflow.update
     async def submit(self, request: SubmitRequest) -> Recorded:
+        await workflow.wait_condition(lambda: self._state.requested)
         previous = await workflow.execute_activity(
             "previous_stockpiles",
             PreviousRequest(
@@ -247,6 +254,7 @@ class StateReportWorkflow:
 
     @workflow.update
     async def withdraw(self, request: WithdrawRequest) -> Recorded:
+        await workflow.wait_condition(lambda: self._state.requested)
         self._refuse_if_closed()
         return await self._execute(request.command, request.meta, _cause("withdraw"))
 
@@ -256,6 +264,7 @@ class StateReportWorkflow:
 
     @workflow.update
     async def review(self, request: ReviewRequest) -> Recorded:
+        await workflow.wait_condition(lambda: self._state.requested)
         self._refuse_if_closed()
         return await self._execute(request.command, request.meta, _cause("review"))
 
@@ -265,8 +274,9 @@ class StateReportWorkflow:
 
     def _validate(self, command: rp.ReportCommand) -> None:
         self._refuse_if_closed()
+        state = self._state if self._state.requested else self._expected
         try:
-            rp.decide_report(self._state, command, self._profile, today().date())
+            rp.decide_report(state, command, self._profile, today().date())
         except DomainError as err:
             raise refusal(err) from err
 
