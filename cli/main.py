@@ -539,6 +539,8 @@ def _stream_id(text: str, treaty: str) -> str:
         code, _, key = rest.partition("-")
         if code and key:
             return ids.stream_id(f"{kind.lower()}:{_treaty(code)}:{key}")
+    if kind.lower() == "reporting":  # reporting-CCM-2011 and reporting-CCM-2011-NOR
+        return reporting_cli.stream_id(rest)
     try:
         iso = resolve_state(raw).code
     except DomainError:

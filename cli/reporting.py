@@ -54,6 +54,24 @@ SCHEDULE_PREFIX = "reporting-open-"
 OPEN_WAIT_SECONDS = 300.0
 
 
+def stream_id(rest: str) -> str:
+    """The stream of ``reporting-<rest>`` as `treaty events` takes it: ``CCM-2011`` (a
+    cycle) or ``CCM-2011-NOR`` (a State's report; a State name works too)."""
+    code, _, tail = rest.partition("-")
+    year, _, state = tail.partition("-")
+    if not code or not year.isdigit():
+        raise typer.BadParameter(
+            f"'reporting-{rest}' is not a reporting stream: expected reporting-<TREATY>-<YEAR> "
+            "(e.g. reporting-CCM-2011) or reporting-<TREATY>-<YEAR>-<ISO3>"
+        )
+    wid = (
+        rp.report_workflow_id(_treaty(code), int(year), _state(state))
+        if state
+        else rp.cycle_workflow_id(_treaty(code), int(year))
+    )
+    return wid.replace(":", "-")
+
+
 def _refused(err: DomainError) -> Failure:
     return Failure(f"refused: {err}", EXIT_REFUSED)
 
