@@ -941,3 +941,88 @@ def contacts_remove(
         render.print_json({"treaty": code, "state": iso, "email": email, "removed": True})
     else:
         render.out.print(f"{iso}: {email} removed")
+
+
+# --- the demo's part ---------------------------------------------------------------------------
+
+
+async def demo_cycle(client: Any, store: Any, treaty: str, year: int, task_queue: str) -> dict:
+    """For `treaty demo`: open ``year``'s cycle for the imported States Parties (unless it
+    is open), give each due State a placeholder focal point at example.org (a reserved
+    domain: nothing leaves the machine without SMTP settings), wait for the reminders to
+    reach the outbox, and return the figures so far and the outbox rows."""
+    import asyncio
+
+    from temporalio.common import WorkflowIDReusePolicy
+    from temporalio.exceptions import WorkflowAlreadyStartedError
+
+    from activities.outbox import Contact, add_contact, list_outbox
+    from activities.reporting import parties, read_cycle, read_report
+    from workflows.common import CommandMeta
+    from workflows.reporting import CycleInput, ReportingCycleWorkflow
+
+    cycle = await read_cycle(store, treaty, year)
+    if not cycle.opened:
+        # the focal points first, so that the first reminders find them
+        for party in rp.due_parties(get_profile(treaty), await parties(store, treaty), year):
+            address = f"article7.{party.state.lower()}@example.org"
+            contact = Contact(treaty=treaty, state=party.state, email=address, name="demo")
+            await add_contact(store, contact)
+        try:
+            handle = await client.start_workflow(
+                ReportingCycleWorkflow.run,
+                CycleInput(treaty=treaty, year=year, meta=CommandMeta(actor="treaty demo")),
+                id=rp.cycle_workflow_id(treaty, year),
+                task_queue=task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            handle = client.get_workflow_handle(rp.cycle_workflow_id(treaty, year))
+        for _ in range(600):
+            view = await handle.query(ReportingCycleWorkflow.view)
+            if view.state.opened and view.started == len(view.state.states):
+                break
+            await asyncio.sleep(0.2)
+        cycle = await read_cycle(store, treaty, year)
+    prefix = f"reporting-{treaty}-{year}-"
+    loop = asyncio.get_running_loop()
+    expected = 0
+    if cycle.due_on and cycle.closes_on and cycle.opened_on:
+        slots = rp.pending_reminders(cycle.policy, cycle.due_on, cycle.closes_on, cycle.opened_on)
+        expected = 1 if slots and slots[0].on == cycle.opened_on else 0
+    deadline = loop.time() + 60
+    while True:
+        rows = await list_outbox(store, prefix)
+        done = len(rows) >= expected * len(cycle.states) and all(r.delivered_at for r in rows)
+        if done or loop.time() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    reports = [await read_report(store, treaty, year, s) for s in cycle.states]
+    return {"cycle": cycle, "figures": rp.figures(reports), "outbox": rows}
+
+
+def print_demo_cycle(part: dict, home: Path) -> None:
+    """The demo's reporting lines: the cycle, its figures so far, the outbox."""
+    o = render.out
+    cycle: rp.CycleState = part["cycle"]
+    rows = part["outbox"]
+    year = cycle.year
+    o.print(
+        f"Reporting (CCM Art. 7): the {year} cycle asks "
+        f"{render.count(len(cycle.states), 'State Party', 'States Parties')} for the annual "
+        f"report due {cycle.due_on} (covering {year - 1}); "
+        f"{len(cycle.not_due)} more are not asked yet (initial report still running)."
+    )
+    o.print(_figures_table(part["figures"], f"{cycle.treaty} {year}: figures so far"))
+    delivered = [r for r in rows if r.delivered_at]
+    o.print(
+        f"  outbox: {render.count(len(rows), 'reminder')} queued, {len(delivered)} delivered"
+        + (
+            f" as .eml files in {home / 'outbox'}"
+            if any(r.delivered_via == "eml" for r in rows)
+            else ""
+        )  # fmt: skip
+        + " (focal points: example.org placeholders; set TREATYFLOW_SMTP_HOST to send)"
+    )
+    o.print(f"  treaty reporting status --year {year}   # the table with received / due")
+    o.print(f"  treaty reporting outbox --year {year}   # each reminder and its delivery")
