@@ -417,3 +417,50 @@ async def test_2011_cycle_from_the_real_status_table_and_its_figures(
 
     cycle = await read_cycle(store, "CCM", 2011)
     assert cycle.closed and cycle.figures == figures
+
+
+async def test_a_cycle_of_120_states_keeps_a_small_history(
+    env: WorkflowEnvironment, store: EventStore, tmp_path: Path
+) -> None:
+    """120 States Parties: the cycle opens (120 children started in batches, never
+    awaited), runs and closes with figures read from the children's record; its own
+    history stays a few events per State, far from Temporal's limits (50,000 events)."""
+    import pycountry
+
+    from workflows.reporting import CloseRequest
+
+    codes = sorted(c.alpha_3 for c in pycountry.countries)[:120]
+    queue = f"q-{uuid.uuid4().hex}"
+    async with build_worker(env.client, store, queue, home=tmp_path, smtp=None):
+        year = 2012  # historical: no reminders, closed by staff
+        handle = await env.client.start_workflow(
+            ReportingCycleWorkflow.run,
+            CycleInput(
+                treaty="CCM",
+                year=year,
+                parties=[rp.Party(state=c, in_force_on=EIF) for c in codes],
+                meta=META,
+            ),
+            id=rp.cycle_workflow_id("CCM", year),
+            task_queue=queue,
+        )
+        for _ in range(600):
+            view = await handle.query(ReportingCycleWorkflow.view)
+            if view.state.opened and view.started == 120:
+                break
+        child = env.client.get_workflow_handle(rp.report_workflow_id("CCM", year, codes[0]))
+        await child.execute_update(
+            StateReportWorkflow.submit,
+            SubmitRequest(
+                command=rp.Submit(submission=rp.Submission(received_on=date(2012, 4, 2))),
+                meta=META,
+            ),
+        )
+        figures = await handle.execute_update(ReportingCycleWorkflow.close, CloseRequest(meta=META))
+        await handle.result()
+        history = await handle.fetch_history()
+    assert (figures.due, figures.on_time, figures.missing) == (120, 1, 119)
+    events = len(history.events)
+    # about 4 events per State (child start initiated + started, signal initiated +
+    # signalled) and a few dozen of its own
+    assert events < 120 * 6, events
