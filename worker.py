@@ -31,6 +31,7 @@ from workflows.hca import AgreementWorkflow
 from workflows.ratification import RatificationWorkflow
 from workflows.reporting import WORKFLOWS as REPORTING_WORKFLOWS
 from workflows.reporting import activities as reporting_activities
+from workflows.reporting import check_environment as check_reporting_environment
 from workflows.treaty import TreatyWorkflow
 
 WORKFLOWS = [TreatyWorkflow, RatificationWorkflow, DecisionWorkflow, AgreementWorkflow]
@@ -143,6 +144,7 @@ def main() -> None:
 
     settings = settings_mod.load()
     archive_every = archive_interval() or 0.0  # a bad value is said before anything starts
+    check_reporting_environment()  # SMTP settings, reminder policy
     configure_logging(settings)
     try:
         temporal_address, database_url = ensure_servers(settings)

@@ -90,7 +90,14 @@ def smtp_settings() -> SmtpSettings | None:
         starttls = bool(starttls_raw)
     port = getattr(loaded, "smtp_port", None)
     if port is None:
-        port = settings_mod._port_env("TREATYFLOW_SMTP_PORT", 587 if starttls else 25)
+        default = 587 if starttls else 25
+        raw_port = _env("TREATYFLOW_SMTP_PORT") or str(default)
+        port = int(raw_port) if raw_port.isdigit() else 0
+        if not 1 <= port <= 65535:
+            raise settings_mod.SettingsError(
+                f"TREATYFLOW_SMTP_PORT={raw_port!r} is not a TCP port: expected a whole number "
+                f"from 1 to 65535 (default {default})"
+            )
     return SmtpSettings(
         host=host,
         port=int(port),

@@ -665,18 +665,36 @@ def report(
 @reporting_app.command("outbox")
 def outbox(
     year: Annotated[int | None, typer.Option("--year", "-y", help="Only this cycle.")] = None,
+    deliver: Annotated[
+        bool,
+        typer.Option(
+            "--deliver", help="Deliver the pending ones now (e.g. after adding a focal point)."
+        ),
+    ] = False,
     treaty: TreatyOpt = "CCM",
     as_json: JsonOpt = False,
 ) -> None:
     """The reminders queued in the outbox and how each was delivered (SMTP, .eml file, or
-    still pending with the last error)."""
+    still pending with the last error); --deliver tries the pending ones again, each at
+    most once delivered."""
     code = _treaty(treaty)
     prefix = f"reporting-{code}-{year}-" if year else f"reporting-{code}-"
 
     async def work(rt: Runtime) -> Any:
-        from activities.outbox import list_outbox
+        from temporalio.exceptions import ApplicationError
 
-        return await list_outbox(await rt.store(), prefix)
+        from activities.outbox import OutboxActivities, list_outbox, smtp_settings
+
+        store = await rt.store()
+        if deliver:
+            sender = OutboxActivities(store, rt.settings.home, smtp_settings())
+            for row in await list_outbox(store, prefix):
+                if row.delivered_at is None:
+                    try:
+                        await sender.deliver(row.key)
+                    except ApplicationError as err:
+                        render.err.print(f"{row.key}: {err}")
+        return await list_outbox(store, prefix)
 
     rows = _run(work)
     if as_json:

@@ -464,3 +464,21 @@ async def test_a_cycle_of_120_states_keeps_a_small_history(
     # about 4 events per State (child start initiated + started, signal initiated +
     # signalled) and a few dozen of its own
     assert events < 120 * 6, events
+
+
+def test_templates_staff_edit_take_precedence(tmp_path: Path) -> None:
+    from activities.outbox import build_message
+
+    params = {"treaty_code": "CCM", "year": 2011, "due_on": "2011-04-30", "state_name": "Norway"}
+    msg = build_message("k1", "reminder_friendly", params, ["a@b.example.org"], "isu@x.org", None)
+    assert msg["Subject"] == "CCM: your 2011 annual transparency report is due on 2011-04-30"
+    assert msg["Message-ID"] == "<k1@treatyflow>"
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "reminder_friendly.txt").write_text(
+        "Subject: Rapport $year ($state_name)\n\nBonjour $state_name.\n", encoding="utf-8"
+    )
+    msg = build_message(
+        "k1", "reminder_friendly", params, ["a@b.example.org"], "isu@x.org", tmp_path
+    )
+    assert msg["Subject"] == "Rapport 2011 (Norway)"
+    assert msg.get_content() == "Bonjour Norway.\n"

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
@@ -439,8 +439,9 @@ class OpenReportingCycleWorkflow:
                 ),
                 id=workflow_id,
                 parent_close_policy=ParentClosePolicy.ABANDON,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
-        except WorkflowAlreadyStartedError:  # opened by hand already
+        except WorkflowAlreadyStartedError:  # opened by hand already, or closed already
             return f"{workflow_id} was already open"
         return f"opened {workflow_id}"
 
@@ -473,3 +474,13 @@ def activities(store: Any, home: Any = None, smtp: Any = _FROM_ENV) -> list[Any]
         reads.reporting_policy,
         outbox.deliver_outbox,
     ]
+
+
+def check_environment() -> None:
+    """Refuse bad SMTP settings or reminder policy in the environment
+    (:class:`settings.SettingsError`) before a worker starts."""
+    from activities.outbox import smtp_settings
+    from activities.reporting import reminder_policy_from_env
+
+    smtp_settings()
+    reminder_policy_from_env()
