@@ -461,7 +461,7 @@ async def test_a_cycle_of_120_states_keeps_a_small_history(
         history = await handle.fetch_history()
     assert (figures.due, figures.on_time, figures.missing) == (120, 1, 119)
     events = len(history.events)
-    # about 4 events per State (child start initiated + started, signal initiated +
+    # about 5 events per State (child start initiated + started, signal initiated +
     # signalled) and a few dozen of its own
     assert events < 120 * 6, events
 
