@@ -61,9 +61,13 @@ from eventstore.store import EventStore
 from workflows.decision import DecisionWorkflow
 from workflows.hca import AgreementWorkflow
 from workflows.ratification import RatificationWorkflow
+from workflows.reporting import WORKFLOWS as REPORTING_WORKFLOWS
+from workflows.reporting import activities as reporting_activities
+from workflows.reporting import check_environment as check_reporting_environment
 from workflows.treaty import TreatyWorkflow
 
 WORKFLOWS = [TreatyWorkflow, RatificationWorkflow, DecisionWorkflow, AgreementWorkflow]
+WORKFLOWS += REPORTING_WORKFLOWS  # reporting cycles (CCM Art. 7)
 
 #: Task queues a worker polls by default besides ``TREATYFLOW_TASK_QUEUE`` (each gets every
 #: workflow and activity); one line per queue.
@@ -123,17 +127,21 @@ def build_worker(
     task_queue: str,
     *,
     settings: settings_mod.Settings | None = None,
+    **reporting: Any,
 ) -> Worker:
     """A worker for every treatyflow workflow and activity on ``task_queue``, with the
     concurrency limits and the graceful-shutdown time of ``settings`` (default: the
-    environment's)."""
+    environment's).
+
+    ``reporting``: ``home`` / ``smtp`` for :func:`workflows.reporting.activities` (default:
+    the data folder and SMTP settings of the environment)."""
     settings = settings or settings_mod.load()
     activities = EventStoreActivities(store)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[activities.append_events],
+        activities=[activities.append_events, *reporting_activities(store, **reporting)],
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
@@ -474,6 +482,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("\n".join(lines))
         raise SystemExit(0 if healthy else 1)
     archive_every = archive_interval() or 0.0  # a bad value is said before anything starts
+    check_reporting_environment()  # SMTP settings, reminder policy
     configure_logging(settings)
     if args.command == "migrate":
         raise SystemExit(_migrate(settings))

@@ -15,7 +15,13 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from eventstore.store import ConcurrencyError, DuplicateEventError, EventStore, NewEvent
+from eventstore.store import (
+    ConcurrencyError,
+    DuplicateEventError,
+    EventStore,
+    NewEvent,
+    OutboxMessage,
+)
 
 
 class EventRecord(BaseModel):
@@ -27,13 +33,26 @@ class EventRecord(BaseModel):
     occurred_on: date | None
 
 
+class OutboxRecord(BaseModel):
+    """A message queued with the events (:class:`eventstore.store.OutboxMessage`)."""
+
+    key: str
+    event_id: UUID
+    treaty: str
+    state: str
+    template: str
+    params: dict[str, Any]
+
+
 class AppendRequest(BaseModel):
-    """Append ``events`` to ``stream_id`` at ``expected_version`` + 1 ..., with ``metadata``."""
+    """Append ``events`` to ``stream_id`` at ``expected_version`` + 1 ..., with ``metadata``;
+    ``outbox``: messages written in the same transaction (empty: none)."""
 
     stream_id: str
     expected_version: int
     events: list[EventRecord]
     metadata: dict[str, Any]
+    outbox: list[OutboxRecord] = []
 
 
 class AppendResponse(BaseModel):
@@ -63,7 +82,12 @@ class EventStoreActivities:
             for e in request.events
         ]
         try:
-            result = await self._store.append(request.stream_id, request.expected_version, events)
+            result = await self._store.append(
+                request.stream_id,
+                request.expected_version,
+                events,
+                outbox=[OutboxMessage(**m.model_dump()) for m in request.outbox],
+            )
         except (ConcurrencyError, DuplicateEventError) as err:
             raise ApplicationError(str(err), type="ConcurrencyError", non_retryable=True) from err
         activity.logger.info(

@@ -99,6 +99,9 @@ async def _demo(csv_path: Path, as_json: bool) -> dict[str, Any]:
             (label, await reads.parties(store, TREATY, day))
             for label, day in (*DATES, (f"today ({today.isoformat()})", today))
         ]
+        from cli.reporting import demo_cycle  # this year's reporting cycle (CCM Art. 7)
+
+        reporting = await demo_cycle(client, store, TREATY, today.year, settings.task_queue)
     finally:
         await store.close()
     return {
@@ -110,6 +113,7 @@ async def _demo(csv_path: Path, as_json: bool) -> dict[str, Any]:
         "isu": isu,
         "isu_statuses": isu_statuses,
         "isu_events": isu_events,
+        "reporting": reporting,
     }
 
 
@@ -160,6 +164,11 @@ def run_demo(csv_path: Path, as_json: bool) -> None:
                 ],
                 "ui_url": result["ui_url"],
                 "isu_decision": decision_json(result["isu"], date.today(), result["isu_statuses"]),
+                "reporting": {
+                    "cycle": result["reporting"]["cycle"].model_dump(mode="json"),
+                    "figures": result["reporting"]["figures"].model_dump(mode="json"),
+                    "outbox": [r.model_dump(mode="json") for r in result["reporting"]["outbox"]],
+                },
             }
         )
         return
@@ -193,6 +202,9 @@ def run_demo(csv_path: Path, as_json: bool) -> None:
         f"({ISU_SCENARIO.name}, {render.count(result['isu_events'], 'event')} recorded now):"
     )
     o.print(decision_table(result["isu"], result["isu_statuses"], words=False))
+    from cli.reporting import print_demo_cycle
+
+    print_demo_cycle(result["reporting"], settings_mod.load().home)
     o.print("Next:")
     o.print(f"  Temporal Web UI  {result['ui_url']}")
     o.print("  treaty events ratification-CCM-BGR    # Bulgaria's events, with sources")

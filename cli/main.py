@@ -27,6 +27,7 @@ from rich.text import Text
 import settings as settings_mod
 from cli import config as config_cli
 from cli import importer, reads, render, service
+from cli import reporting as reporting_cli
 from cli.audit import register as register_audit
 from cli.decision import decision_app
 from cli.hca import hca_app
@@ -114,6 +115,8 @@ app.add_typer(register_audit(), name="audit")
 app.add_typer(decision_app, name="decision")
 app.add_typer(hca_app, name="hca")
 app.add_typer(config_cli.app, name="config")
+app.add_typer(reporting_cli.reporting_app, name="reporting")
+app.add_typer(reporting_cli.contacts_app, name="contacts")
 
 
 # --- the embedded stack -------------------------------------------------------------------
@@ -578,6 +581,8 @@ def _stream_id(text: str, treaty: str) -> str:
         code, _, key = rest.partition("-")
         if code and key:
             return ids.stream_id(f"{kind.lower()}:{_treaty(code)}:{key}")
+    if kind.lower() == "reporting":  # reporting-CCM-2011 and reporting-CCM-2011-NOR
+        return reporting_cli.stream_id(rest)
     try:
         iso = resolve_state(raw).code
     except DomainError:

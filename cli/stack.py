@@ -1272,12 +1272,27 @@ def stack_up(
                         "stack.worker.started" if started else "stack.worker.already_running",
                         pid=proc.pid,
                     )
+                    _reporting_schedules(settings, temporal_address)
         finally:
             if "started" in details.values() or not state.get("started_at"):
                 state["started_at"] = datetime.now(UTC).isoformat()
             status = _collect(settings, state)
             _save(settings, status, state)
     return _with_details(status, details)
+
+
+def _reporting_schedules(settings: Settings, temporal_address: str) -> None:
+    """Create the yearly reporting Schedules (:func:`cli.reporting.ensure_schedules_at_up`)
+    that do not exist yet; a failure is logged, it does not fail `treaty up`."""
+    try:
+        from cli.reporting import ensure_schedules_at_up
+
+        done = ensure_schedules_at_up(
+            temporal_address, settings.temporal_namespace, settings.task_queue
+        )
+        log.info("stack.reporting_schedules", schedules=done)
+    except Exception as err:  # noqa: BLE001 - the stack runs without the schedule
+        log.warning("stack.reporting_schedules.failed", error=f"{type(err).__name__}: {err}")
 
 
 def stack_down(settings: Settings) -> StackStatus:

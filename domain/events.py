@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from domain.reporting_types import ReminderPolicy, StateOutcome, Submission
 from domain.treaties import Instrument
 
 
@@ -362,6 +363,141 @@ class HcaPreparationRecorded(DomainEvent):
     currency: str | None = None
 
 
+# --- reporting:<CODE>:<YEAR> and reporting:<CODE>:<YEAR>:<ISO3> (CCM Art. 7) ---------------
+
+
+class ReportingCycleOpened(DomainEvent):
+    """The annual reporting cycle of ``year`` opened (``occurred_on``: the day it opened).
+
+    ``due_on``: the deadline (CCM Art. 7(2): 30 April); ``closes_on``: when the cycle
+    closes (policy); ``historical``: it closed before it was opened (a record of the past:
+    no reminders, staff close it); ``states``: the ISO3 codes owing the report, with
+    ``in_force_on``; ``not_due``: the other parties and why (their initial report still
+    running); ``policy``: the reminder policy in force.
+    """
+
+    type: Literal["ReportingCycleOpened"] = "ReportingCycleOpened"
+    treaty: str
+    year: int
+    due_on: date
+    closes_on: date
+    historical: bool
+    states: tuple[str, ...]
+    in_force_on: dict[str, date]
+    not_due: dict[str, str]
+    policy: ReminderPolicy
+    article: str
+
+
+class ReportingCycleClosed(DomainEvent):
+    """The cycle closed with its figures, taken from what each State's report recorded:
+    ``due``, ``on_time``, ``late``, ``missing`` and ``per_state``."""
+
+    type: Literal["ReportingCycleClosed"] = "ReportingCycleClosed"
+    treaty: str
+    year: int
+    due: int
+    on_time: int
+    late: int
+    missing: int
+    per_state: dict[str, StateOutcome]
+
+
+class AnnualReportRequested(DomainEvent):
+    """The State owes the annual report of ``year`` (covering ``covers_from``..``covers_to``,
+    the previous calendar year) by ``due_on`` (``article``)."""
+
+    type: Literal["AnnualReportRequested"] = "AnnualReportRequested"
+    state: str
+    year: int
+    in_force_on: date
+    due_on: date
+    closes_on: date
+    covers_from: date
+    covers_to: date
+    article: str
+
+
+class ReminderSent(DomainEvent):
+    """A reminder to the State's focal point (``kind`` friendly before the deadline,
+    overdue after it; ``n``: its number within the report; ``planned_on``: the date the
+    policy planned). Its message is written to the outbox in the same transaction."""
+
+    type: Literal["ReminderSent"] = "ReminderSent"
+    state: str
+    year: int
+    kind: Literal["friendly", "overdue"]
+    n: int
+    planned_on: date
+    due_on: date
+
+
+class ReportSubmitted(DomainEvent):
+    """The State's report was received (``occurred_on``: date received); ``on_time``: its
+    first submission was received by the deadline; ``resubmission``: after a withdrawal."""
+
+    type: Literal["ReportSubmitted"] = "ReportSubmitted"
+    state: str
+    year: int
+    submission: Submission
+    on_time: bool
+    resubmission: bool = False
+
+
+class ReportWithdrawn(DomainEvent):
+    """The State withdrew its report (it may submit again)."""
+
+    type: Literal["ReportWithdrawn"] = "ReportWithdrawn"
+    state: str
+    year: int
+    reason: str | None = None
+
+
+class ReviewFindingRecorded(DomainEvent):
+    """A review check found something (``check``: late, period, stockpile_grew)."""
+
+    type: Literal["ReviewFindingRecorded"] = "ReviewFindingRecorded"
+    state: str
+    year: int
+    check: Literal["late", "period", "stockpile_grew"]
+    text: str
+
+
+class ReportAccepted(DomainEvent):
+    """The reviewer accepted the report."""
+
+    type: Literal["ReportAccepted"] = "ReportAccepted"
+    state: str
+    year: int
+
+
+class InconsistencyNoted(DomainEvent):
+    """The reviewer noted an inconsistency (``text``)."""
+
+    type: Literal["InconsistencyNoted"] = "InconsistencyNoted"
+    state: str
+    year: int
+    text: str
+
+
+class ClarificationRequested(DomainEvent):
+    """The reviewer asked the State for a clarification (``text``)."""
+
+    type: Literal["ClarificationRequested"] = "ClarificationRequested"
+    state: str
+    year: int
+    text: str
+
+
+class ClarificationAnswered(DomainEvent):
+    """The State answered the clarification requested (``text``)."""
+
+    type: Literal["ClarificationAnswered"] = "ClarificationAnswered"
+    state: str
+    year: int
+    text: str
+
+
 Event = Annotated[
     SignatureRecorded
     | DomesticProcedureCompleted
@@ -388,7 +524,19 @@ Event = Annotated[
     | HcaMilestoneReached
     | HcaMeetingMoved
     | HcaMilestoneEscalated
-    | HcaPreparationRecorded,
+    | HcaPreparationRecorded
+    # reporting (CCM Art. 7)
+    | ReportingCycleOpened
+    | ReportingCycleClosed
+    | AnnualReportRequested
+    | ReminderSent
+    | ReportSubmitted
+    | ReportWithdrawn
+    | ReviewFindingRecorded
+    | ReportAccepted
+    | InconsistencyNoted
+    | ClarificationRequested
+    | ClarificationAnswered,
     Field(discriminator="type"),
 ]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from domain import decision, hca, ratification, treaty
+from domain import decision, hca, ratification, reporting, treaty
 from domain.events import DomainEvent
 
 
@@ -60,6 +60,12 @@ PROCESS_TYPES: dict[str, ProcessType] = {
         prefix="hca",
         initial=lambda parts: hca.initial_state(parts[0], "-".join(parts[1:])),
         evolve=hca.evolve,
+    ),
+    # reporting:<CODE>:<YEAR> (cycle) and reporting:<CODE>:<YEAR>:<ISO3> (State report)
+    "reporting": ProcessType(
+        prefix="reporting",
+        initial=reporting.initial_state,
+        evolve=reporting.evolve,
     ),
 }
 

@@ -95,6 +95,25 @@ class StoredEvent:
         )
 
 
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A message to deliver, written in the same transaction as the events appended with
+    it (migration ``004_outbox``).
+
+    ``key``: the idempotency key (unique; a retried append writes it once);
+    ``event_id``: the event that caused it; ``treaty`` / ``state``: whose focal points
+    receive it; ``template``: the message template's name (``reminder_overdue``);
+    ``params``: the values the template fills in (JSON object).
+    """
+
+    key: str
+    event_id: UUID
+    treaty: str
+    state: str
+    template: str
+    params: dict[str, Any]
+
+
 @dataclass
 class AppendResult:
     """Outcome of :meth:`EventStore.append`: the batch occupies versions
@@ -244,6 +263,12 @@ class EventStore:
             await pool.close()
 
     @property
+    def pool(self) -> asyncpg.Pool:
+        """The pool (json codecs set, the application role), for the tables beside
+        ``events`` (outbox, contacts); :class:`RuntimeError` once closed."""
+        return self._p
+
+    @property
     def _p(self) -> asyncpg.Pool:
         if self._pool is None:
             raise RuntimeError("EventStore is closed (or was not created with connect())")
@@ -282,7 +307,11 @@ class EventStore:
     # ------------------------------------------------------------------ writes
 
     async def append(
-        self, stream_id: str, expected_version: int, events: list[NewEvent]
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: list[NewEvent],
+        outbox: Sequence[OutboxMessage] = (),
     ) -> AppendResult:
         """Append ``events`` to ``stream_id`` at versions ``expected_version + 1 ...``.
 
@@ -303,9 +332,31 @@ class EventStore:
             ValueError, TypeError: empty batch, negative ``expected_version``, empty
                 ``stream_id``/``event_type``, an event id twice in the batch, data or
                 metadata not a JSON object (or containing NaN/unsupported types).
+
+        ``outbox``: messages written to the ``outbox`` table in the same transaction (all
+        or nothing with the events); on an idempotent retry they are not written again.
         """
         async with self._p.acquire() as conn, conn.transaction():
-            return await self._append(conn, stream_id, expected_version, events)
+            result = await self._append(conn, stream_id, expected_version, events)
+            if outbox and result.appended:
+                await conn.executemany(
+                    "INSERT INTO outbox (key, event_id, stream_id, treaty, state, template,"
+                    " params) VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb)"
+                    " ON CONFLICT (key) DO NOTHING",
+                    [
+                        (
+                            m.key,
+                            m.event_id,
+                            stream_id,
+                            m.treaty,
+                            m.state,
+                            m.template,
+                            _encode_json(m.params),
+                        )
+                        for m in outbox
+                    ],
+                )
+            return result
 
     async def _append(
         self,

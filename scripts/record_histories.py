@@ -41,6 +41,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,16 @@ WORKFLOWS = {
     "ratification:CCM:AGO": "signatory only",
 }
 
+#: The reporting processes (``--out tests/histories/reporting`` with these ids): the demo
+#: opens this year's cycle; Bulgaria's report gets its reminder, a submission, a review;
+#: ``reporting-open:CCM`` is the run the Schedule started when triggered.
+YEAR = str(date.today().year)
+REPORTING = {
+    f"reporting:CCM:{YEAR}": "this year's cycle, opened by the demo",
+    f"reporting:CCM:{YEAR}:BGR": "request, reminder and its delivery, submission, review",
+    "reporting-open:CCM": "the Schedule's run (finds the cycle already open)",
+}
+
 FLOW = [
     ("ratification", "sign", "BGR", "--date", "2008-12-03", "--source", "UNTC-XXVI-6"),
     (
@@ -72,6 +83,9 @@ FLOW = [
         "CCM open-ended informal consultation, 24 Feb 2011: Bulgaria announces its ratification",
     ),
     ("demo", "--json"),
+    ("reporting", "submit", "BGR", "--year", YEAR, "--nothing-new"),
+    ("reporting", "review", "BGR", "--year", YEAR, "--accept"),
+    ("reporting", "schedule", "--trigger"),
 ]
 
 
@@ -103,14 +117,25 @@ def _slice(text: str) -> slice:
 
 async def _fetch(address: str, namespace: str, workflow_ids: list[str]) -> list[Any]:
     client = await connect_client(address, namespace)
-    return [await client.get_workflow_handle(w).fetch_history() for w in workflow_ids]
+    histories = []
+    for w in workflow_ids:
+        if w.startswith("reporting-open:"):  # a Schedule's run: its id has a time suffix
+            async for run in client.list_workflows(f'WorkflowId STARTS_WITH "{w}"'):
+                w = run.id
+                await client.get_workflow_handle(w).result()
+                break
+        histories.append(await client.get_workflow_handle(w).fetch_history())
+    return histories
 
 
 def _export(histories: list[Any], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for history in histories:
         workflow_id = history.workflow_id
-        path = out / f"{ids.stream_id(workflow_id)}.json"
+        name = ids.stream_id(workflow_id)
+        if workflow_id.startswith("reporting-open:"):
+            name = "reporting-open-" + workflow_id.split(":")[1].split("-")[0]
+        path = out / f"{name}.json"
         path.write_text(history.to_json() + "\n", encoding="utf-8")
         print(
             f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: "
@@ -120,7 +145,11 @@ def _export(histories: list[Any], out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("workflows", nargs="*", help=f"workflow ids (default: {list(WORKFLOWS)})")
+    parser.add_argument(
+        "workflows",
+        nargs="*",
+        help=f"workflow ids (default: {list(WORKFLOWS)}; the reporting ones: {list(REPORTING)})",
+    )
     parser.add_argument("--out", type=Path, help="folder for the histories (tests/histories/vN)")
     parser.add_argument("--home", type=Path, help="use (and keep) the stack under this home")
     parser.add_argument("--code", type=Path, help="run treaty and the worker from this tree")

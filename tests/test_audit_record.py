@@ -736,8 +736,9 @@ def test_demo_record_audits_clean(demo_stack: Stack) -> None:
     report = _stack_json(stack, "audit", "verify", "--all")
     assert report["ok"] is True and report["discrepancies"] == []
     # 79 rows of status.csv + the treaty's process + the 24 Feb 2011 scenario's ISU decision
-    # and 2MSP host-country agreement
-    assert report["streams_checked"] == 82
+    # and 2MSP host-country agreement + this year's reporting cycle and the reports of the 74
+    # States of the table with a deposit (all owe this year's annual report, CCM Art. 7(2))
+    assert report["streams_checked"] == 82 + 1 + 74
     assert report["events_checked"] == total
     assert {json.dumps(s["checks"], sort_keys=True) for s in report["streams"]} == {
         json.dumps({c: "ok" for c in verify_mod.CHECKS}, sort_keys=True)

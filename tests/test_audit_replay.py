@@ -195,7 +195,8 @@ def test_golden_histories_cover_every_workflow_type_before_and_after_the_patch()
         }
         assert recorded == {"Treaty", "Ratification"}, folder
     # the later workflow types have theirs in a folder of their own (decisions/, recorded
-    # by scripts/record_decision_histories.py): every type of the worker has one
+    # by scripts/record_decision_histories.py; reporting/, by scripts/record_histories.py):
+    # every type of the worker has one
     everywhere = {
         events_of(p)[0]["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
         for p in HISTORIES.glob("*/*.json")

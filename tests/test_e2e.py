@@ -269,3 +269,28 @@ def test_a_refusal_with_json_is_also_a_json_error(stack: Stack, demo: dict) -> N
     assert "already deposited its instrument of ratification on 2011-04-06" in error["error"]
     assert error["error"] in " ".join(result.stderr.split())
     assert _snapshot(stack) == before
+
+
+def test_demo_opens_this_years_reporting_cycle_with_its_reminders_in_the_outbox(
+    demo: dict,
+) -> None:
+    """Every State of the table with a deposit is in force by now and past its initial
+    report (the latest deposit, Benin 10 Jul 2017: in force 1 Jan 2018, first annual report
+    2019), so all 74 owe this year's report (CCM Art. 7(2)); a cycle opened after a
+    reminder date sends one reminder to each at once."""
+    from domain import reporting as rp
+
+    part = demo["reporting"]
+    year = date.today().year
+    cycle = part["cycle"]
+    assert cycle["year"] == year and len(cycle["states"]) == 74 and cycle["not_due"] == {}
+    slots = rp.pending_reminders(
+        rp.ReminderPolicy(),
+        date(year, 4, 30),
+        date(year, 12, 31),
+        date.fromisoformat(cycle["opened_on"]),
+    )
+    at_once = 1 if slots and slots[0].on == date.fromisoformat(cycle["opened_on"]) else 0
+    assert len(part["outbox"]) == 74 * at_once
+    assert all(r["delivered_via"] == "eml" for r in part["outbox"])
+    assert part["figures"]["due"] == 74

@@ -105,6 +105,17 @@ def test_every_setting_comes_from_its_variable(
     assert (s.database_pool_size, s.smtp_port, s.smtp_starttls) == (25, 465, False)
     assert s.smtp_password is not None and s.smtp_password.get_secret_value() == SMTP_PASSWORD
     assert s.smtp_from == "ISU <isu@example.org>" and s.smtp_username == "isu"
+    # what the delivery activity logs in with: the password itself, not a masked object
+    from activities.outbox import SmtpSettings, smtp_settings
+
+    assert smtp_settings() == SmtpSettings(
+        host="smtp.example.org",
+        port=465,
+        username="isu",
+        password=SMTP_PASSWORD,
+        sender="ISU <isu@example.org>",
+        starttls=False,
+    )
     assert s.worker_task_queues == ("treaties", "mail")
     assert (s.worker_processes, s.max_concurrent_activities) == (3, 20)
     assert (s.max_concurrent_workflow_tasks, s.graceful_shutdown_seconds) == (40, 12.5)

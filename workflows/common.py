@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -15,7 +16,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.eventstore import AppendRequest, AppendResponse, EventRecord
+    from activities.eventstore import AppendRequest, AppendResponse, EventRecord, OutboxRecord
     from domain import ids
     from domain.errors import DomainError
     from domain.events import DomainEvent, event_data
@@ -92,14 +93,30 @@ async def sleep_until(day: date, woken: Callable[[], bool]) -> bool:
     return False
 
 
+class OutboxSpec(BaseModel):
+    """A message to queue with an event: whose focal points (``treaty``, ``state``), the
+    ``template`` and its ``params``. Its key is the event's id."""
+
+    treaty: str
+    state: str
+    template: str
+    params: dict[str, Any]
+
+
 async def append(
-    workflow_id: str, version: int, events: Sequence[DomainEvent], meta: CommandMeta, cause: str
+    workflow_id: str,
+    version: int,
+    events: Sequence[DomainEvent],
+    meta: CommandMeta,
+    cause: str,
+    outbox: dict[int, OutboxSpec] | None = None,
 ) -> Recorded:
     """Append ``events`` after stream version ``version`` through the activity.
 
     Event ids are derived from (workflow id, stream version); metadata records the actor,
     source, workflow id and run id, causation (``cause``: the update or signal) and
-    correlation ids.
+    correlation ids. ``outbox``: messages to write in the same transaction, by the index
+    of the event in ``events`` that causes each (its key: that event's id).
     """
     if not events:
         return Recorded(events=[], version=version)
@@ -128,6 +145,12 @@ async def append(
             expected_version=version,
             events=records,
             metadata=metadata,
+            outbox=[
+                OutboxRecord(
+                    key=str(records[i].event_id), event_id=records[i].event_id, **spec.model_dump()
+                )
+                for i, spec in sorted((outbox or {}).items())
+            ],
         ),
         result_type=AppendResponse,
         start_to_close_timeout=timedelta(seconds=30),

@@ -1,0 +1,148 @@
+"""Reads the reporting workflows need from the record, and the reminder policy from the
+environment. Every read folds stored events with the domain's own ``evolve``.
+
+- :meth:`ReportingActivities.reporting_parties`: every State with an entry-into-force
+  date in its ratification process (who may owe a report);
+- :meth:`ReportingActivities.reporting_reports`: the state reports of a cycle as they
+  recorded them (the cycle's figures are computed from these);
+- :meth:`ReportingActivities.previous_stockpiles`: the stockpile figures (CCM
+  Art. 7(1)(b)) of the State's latest earlier report that gave them;
+- :meth:`ReportingActivities.reporting_policy`: :func:`reminder_policy_from_env`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import cast
+
+from pydantic import BaseModel
+from temporalio import activity
+
+import settings as settings_mod
+from audit.folding import fold_stored
+from domain import ids
+from domain import reporting as rp
+from eventstore.store import EventStore
+
+#: How many earlier years are searched for the previous stockpile figures.
+PREVIOUS_YEARS = 10
+
+
+def _int_env(name: str, default: int, minimum: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise settings_mod.SettingsError(
+            f"{name}={raw!r} is not a number of days: expected a whole number from {minimum} "
+            f"up (default {default})"
+        )
+    return value
+
+
+def reminder_policy_from_env() -> rp.ReminderPolicy:
+    """The reminder policy (:class:`domain.reporting.ReminderPolicy`) from the environment:
+
+    - ``TREATYFLOW_REMINDER_DAYS_BEFORE``: comma-separated days before the deadline
+      (default ``60,14``; empty string ``none``: no friendly reminder);
+    - ``TREATYFLOW_OVERDUE_AFTER_DAYS``: the overdue notice (default 1: the day after);
+    - ``TREATYFLOW_OVERDUE_EVERY_DAYS``: then every N days (default 30);
+    - ``TREATYFLOW_CYCLE_CLOSE_AFTER_DAYS``: the cycle closes N days after the deadline
+      (default 245: 31 December for a 30 April deadline).
+
+    Raises :class:`settings.SettingsError` for a value that cannot be used.
+    """
+    default = rp.ReminderPolicy()
+    raw = os.environ.get("TREATYFLOW_REMINDER_DAYS_BEFORE")
+    if raw is None or not raw.strip():
+        before = default.before_days
+    elif raw.strip().lower() == "none":
+        before = ()
+    else:
+        try:
+            before = tuple(int(x) for x in raw.split(","))
+        except ValueError:
+            before = (-1,)
+        if any(d < 1 for d in before):
+            raise settings_mod.SettingsError(
+                f"TREATYFLOW_REMINDER_DAYS_BEFORE={raw!r} is not a list of days: expected "
+                "whole numbers from 1 up separated by commas, e.g. 60,14 (or none)"
+            )
+    return rp.ReminderPolicy(
+        before_days=before,
+        overdue_after_days=_int_env("TREATYFLOW_OVERDUE_AFTER_DAYS", default.overdue_after_days, 1),
+        overdue_every_days=_int_env("TREATYFLOW_OVERDUE_EVERY_DAYS", default.overdue_every_days, 1),
+        close_after_days=_int_env("TREATYFLOW_CYCLE_CLOSE_AFTER_DAYS", default.close_after_days, 1),
+    )
+
+
+class ReportsRequest(BaseModel):
+    """The state reports of ``treaty``'s ``year`` cycle for ``states`` (ISO3)."""
+
+    treaty: str
+    year: int
+    states: list[str]
+
+
+class PreviousRequest(BaseModel):
+    """The stockpile figures of ``state``'s latest report before ``year``."""
+
+    treaty: str
+    year: int
+    state: str
+
+
+async def read_report(store: EventStore, treaty: str, year: int, state: str) -> rp.ReportState:
+    """A state report folded from its stream (the initial state when it has no event)."""
+    stream = ids.stream_id(rp.report_workflow_id(treaty, year, state))
+    return cast(rp.ReportState, fold_stored(stream, await store.read_stream(stream)))
+
+
+async def read_cycle(store: EventStore, treaty: str, year: int) -> rp.CycleState:
+    """A cycle folded from its stream."""
+    stream = ids.stream_id(rp.cycle_workflow_id(treaty, year))
+    return cast(rp.CycleState, fold_stored(stream, await store.read_stream(stream)))
+
+
+async def parties(store: EventStore, treaty: str) -> list[rp.Party]:
+    """Every State whose ratification process has an entry-into-force date."""
+    from cli.reads import ratifications
+
+    return [
+        rp.Party(state=s.state, in_force_on=s.in_force_on)
+        for s in await ratifications(store, treaty)
+        if s.in_force_on is not None
+    ]
+
+
+class ReportingActivities:
+    """The reads above as Temporal activities, bound to one event store."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    @activity.defn(name="reporting_parties")
+    async def reporting_parties(self, treaty: str) -> list[rp.Party]:
+        return await parties(self._store, treaty)
+
+    @activity.defn(name="reporting_reports")
+    async def reporting_reports(self, request: ReportsRequest) -> list[rp.ReportState]:
+        return [
+            await read_report(self._store, request.treaty, request.year, s) for s in request.states
+        ]
+
+    @activity.defn(name="previous_stockpiles")
+    async def previous_stockpiles(self, request: PreviousRequest) -> dict[str, int] | None:
+        for year in range(request.year - 1, request.year - 1 - PREVIOUS_YEARS, -1):
+            report = await read_report(self._store, request.treaty, year, request.state)
+            if report.received and report.submission and report.submission.stockpiles:
+                return dict(report.submission.stockpiles)
+        return None
+
+    @activity.defn(name="reporting_policy")
+    async def reporting_policy(self) -> rp.ReminderPolicy:
+        return reminder_policy_from_env()
