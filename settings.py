@@ -68,6 +68,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -212,6 +213,17 @@ class Settings(BaseSettings):
     smtp_from: str | None = _env("TREATYFLOW_SMTP_FROM")
     smtp_starttls: bool = _env("TREATYFLOW_SMTP_STARTTLS", True)
 
+    # --- reporting cycles (read by the reporting workflows' activities and `treaty up`)
+    reminder_days_before: Annotated[tuple[int, ...], NoDecode] = _env(
+        "TREATYFLOW_REMINDER_DAYS_BEFORE", (60, 14)
+    )
+    overdue_after_days: int = _env("TREATYFLOW_OVERDUE_AFTER_DAYS", 1)
+    overdue_every_days: int = _env("TREATYFLOW_OVERDUE_EVERY_DAYS", 30)
+    cycle_close_after_days: int = _env("TREATYFLOW_CYCLE_CLOSE_AFTER_DAYS", 245)
+    reporting_schedules: Annotated[tuple[str, ...], NoDecode] = _env(
+        "TREATYFLOW_REPORTING_SCHEDULES", ("CCM",)
+    )
+
     # --- workers
     task_queue: str = _env("TREATYFLOW_TASK_QUEUE", "treatyflow")
     worker_task_queues: Annotated[tuple[str, ...], NoDecode] = _env(
@@ -333,6 +345,50 @@ class Settings(BaseSettings):
                 "e.g. 10 (default 10)"
             )
         return minutes
+
+    @field_validator("reminder_days_before", mode="before")
+    @classmethod
+    def _reminder_days(cls, value: Any) -> tuple[int, ...]:
+        if not isinstance(value, str):
+            return tuple(value)
+        if value.strip().lower() == "none":
+            return ()
+        try:
+            days = tuple(int(x) for x in value.split(","))
+        except ValueError:
+            days = (-1,)
+        if any(d < 1 for d in days):
+            raise ValueError(
+                "is not a list of days: expected whole numbers from 1 up separated by commas, "
+                "e.g. 60,14 (default), or none"
+            )
+        return days
+
+    @field_validator(
+        "overdue_after_days", "overdue_every_days", "cycle_close_after_days", mode="before"
+    )
+    @classmethod
+    def _days(cls, value: Any, info: ValidationInfo) -> int:
+        default = cls.model_fields[str(info.field_name)].default
+        return _positive_int(value, "a number of days", default, 3660)
+
+    @field_validator("reporting_schedules", mode="before")
+    @classmethod
+    def _schedules(cls, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, str):
+            return tuple(value)
+        if value.strip().lower() == "none":
+            return ()
+        from domain.treaties import PROFILES
+
+        codes = tuple(dict.fromkeys(c.strip().upper() for c in value.split(",") if c.strip()))
+        unknown = [c for c in codes if c not in PROFILES]
+        if unknown:
+            raise ValueError(
+                f"names no treaty profile ({', '.join(unknown)}): expected treaty codes "
+                f"separated by commas from {', '.join(sorted(PROFILES))} (default CCM), or none"
+            )
+        return codes
 
     @field_validator("worker_task_queues", mode="before")
     @classmethod

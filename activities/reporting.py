@@ -12,7 +12,6 @@ environment. Every read folds stored events with the domain's own ``evolve``.
 
 from __future__ import annotations
 
-import os
 from typing import cast
 
 from pydantic import BaseModel
@@ -28,27 +27,11 @@ from eventstore.store import EventStore
 PREVIOUS_YEARS = 10
 
 
-def _int_env(name: str, default: int, minimum: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = minimum - 1
-    if value < minimum:
-        raise settings_mod.SettingsError(
-            f"{name}={raw!r} is not a number of days: expected a whole number from {minimum} "
-            f"up (default {default})"
-        )
-    return value
-
-
 def reminder_policy_from_env() -> rp.ReminderPolicy:
-    """The reminder policy (:class:`domain.reporting.ReminderPolicy`) from the environment:
+    """The reminder policy (:class:`domain.reporting.ReminderPolicy`) of :mod:`settings`:
 
     - ``TREATYFLOW_REMINDER_DAYS_BEFORE``: comma-separated days before the deadline
-      (default ``60,14``; empty string ``none``: no friendly reminder);
+      (default ``60,14``; ``none``: no friendly reminder);
     - ``TREATYFLOW_OVERDUE_AFTER_DAYS``: the overdue notice (default 1: the day after);
     - ``TREATYFLOW_OVERDUE_EVERY_DAYS``: then every N days (default 30);
     - ``TREATYFLOW_CYCLE_CLOSE_AFTER_DAYS``: the cycle closes N days after the deadline
@@ -56,27 +39,12 @@ def reminder_policy_from_env() -> rp.ReminderPolicy:
 
     Raises :class:`settings.SettingsError` for a value that cannot be used.
     """
-    default = rp.ReminderPolicy()
-    raw = os.environ.get("TREATYFLOW_REMINDER_DAYS_BEFORE")
-    if raw is None or not raw.strip():
-        before = default.before_days
-    elif raw.strip().lower() == "none":
-        before = ()
-    else:
-        try:
-            before = tuple(int(x) for x in raw.split(","))
-        except ValueError:
-            before = (-1,)
-        if any(d < 1 for d in before):
-            raise settings_mod.SettingsError(
-                f"TREATYFLOW_REMINDER_DAYS_BEFORE={raw!r} is not a list of days: expected "
-                "whole numbers from 1 up separated by commas, e.g. 60,14 (or none)"
-            )
+    loaded = settings_mod.load()
     return rp.ReminderPolicy(
-        before_days=before,
-        overdue_after_days=_int_env("TREATYFLOW_OVERDUE_AFTER_DAYS", default.overdue_after_days, 1),
-        overdue_every_days=_int_env("TREATYFLOW_OVERDUE_EVERY_DAYS", default.overdue_every_days, 1),
-        close_after_days=_int_env("TREATYFLOW_CYCLE_CLOSE_AFTER_DAYS", default.close_after_days, 1),
+        before_days=loaded.reminder_days_before,
+        overdue_after_days=loaded.overdue_after_days,
+        overdue_every_days=loaded.overdue_every_days,
+        close_after_days=loaded.cycle_close_after_days,
     )
 
 

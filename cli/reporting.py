@@ -789,13 +789,11 @@ async def ensure_schedule(
 
 def schedule_treaties() -> list[str]:
     """The treaties whose yearly Schedule `treaty up` creates: ``TREATYFLOW_REPORTING_
-    SCHEDULES`` (comma-separated codes; ``none``: no Schedule), default ``CCM``."""
-    import os
+    SCHEDULES`` of :mod:`settings` (comma-separated codes; ``none``: no Schedule), default
+    ``CCM``."""
+    import settings as settings_mod
 
-    raw = (os.environ.get("TREATYFLOW_REPORTING_SCHEDULES") or "CCM").strip()
-    if raw.lower() == "none":
-        return []
-    return [get_profile(c.strip()).code for c in raw.split(",") if c.strip()]
+    return list(settings_mod.load().reporting_schedules)
 
 
 def ensure_schedules_at_up(temporal_address: str, namespace: str, task_queue: str) -> list[str]:

@@ -151,6 +151,10 @@ def test_api_key_means_tls(clean_env: pytest.MonkeyPatch) -> None:
         ("TREATYFLOW_LOG_FORMAT", "xml", "expected console or json"),
         ("TREATYFLOW_LOG_LEVEL", "LOUD", "expected DEBUG, INFO, WARNING, ERROR or CRITICAL"),
         ("TREATYFLOW_SMTP_PORT", "submission", "is not a TCP port"),
+        ("TREATYFLOW_REMINDER_DAYS_BEFORE", "60,-14", "e.g. 60,14 (default), or none"),
+        ("TREATYFLOW_OVERDUE_EVERY_DAYS", "monthly", "from 1 to 3660 (default 30)"),
+        ("TREATYFLOW_CYCLE_CLOSE_AFTER_DAYS", "0", "from 1 to 3660 (default 245)"),
+        ("TREATYFLOW_REPORTING_SCHEDULES", "CCM,XYZ", "names no treaty profile (XYZ)"),
     ],
 )
 def test_a_bad_value_is_named_with_what_is_accepted(
@@ -350,3 +354,24 @@ def test_task_queues_of_a_worker(clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("TREATYFLOW_WORKER_TASK_QUEUES", "treaties,mail")
     assert worker.task_queues(settings_mod.load()) == ["treaties", "mail"]
     assert worker.task_queues(settings_mod.load(), ["mail"]) == ["mail"]
+
+
+def test_reporting_settings_give_the_reminder_policy_and_schedules(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    from activities.reporting import reminder_policy_from_env
+    from cli.reporting import schedule_treaties
+    from domain.reporting import ReminderPolicy
+
+    # the defaults are the domain's (docs/reporting.md): 60 and 14 days before, the day
+    # after, every 30 days, closing 245 days after a 30 April deadline (31 December)
+    assert reminder_policy_from_env() == ReminderPolicy()
+    assert schedule_treaties() == ["CCM"]
+    clean_env.setenv("TREATYFLOW_REMINDER_DAYS_BEFORE", "none")
+    clean_env.setenv("TREATYFLOW_OVERDUE_EVERY_DAYS", "7")
+    clean_env.setenv("TREATYFLOW_REPORTING_SCHEDULES", "ccm, att")
+    policy = reminder_policy_from_env()
+    assert (policy.before_days, policy.overdue_every_days) == ((), 7)
+    assert schedule_treaties() == ["CCM", "ATT"]
+    clean_env.setenv("TREATYFLOW_REPORTING_SCHEDULES", "none")
+    assert schedule_treaties() == []
