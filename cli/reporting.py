@@ -810,7 +810,15 @@ def ensure_schedules_at_up(temporal_address: str, namespace: str, task_queue: st
             for t in schedule_treaties()
         ]
 
-    return asyncio.run(run())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(run())
+    # called from async code (an event loop runs in this thread): run on a thread of its own
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 @reporting_app.command("schedule")

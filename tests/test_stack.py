@@ -108,6 +108,13 @@ async def test_up_status_down_up(stack_settings: Settings, tmp_path: Path) -> No
     assert status.ui_url == f"http://127.0.0.1:{cfg.ui_port}"
     assert status["ui"].address == status.ui_url
     assert status.database_url is not None
+    # the yearly reporting Schedule is made by `up` even when called from async code
+    from cli.reporting import schedule_id
+
+    client = await Client.connect(status.temporal_address, namespace=cfg.temporal_namespace)
+    assert (await client.get_schedule_handle(schedule_id("CCM")).describe()).id == (
+        "reporting-open-CCM"
+    )
     pids = {c.name: c.pid for c in status.components}
     assert all(pids.values()), pids
 
