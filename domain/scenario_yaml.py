@@ -33,7 +33,9 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from domain.errors import DomainError
 from domain.scenario import ScenarioError, Step, parse_item
+from domain.treaties import get_profile
 
 TOP_LEVEL = ("treaty", "about", "anchors", "facts")
 
@@ -131,7 +133,10 @@ def parse(text: str, treaty: str = "CCM") -> list[Step]:
                 code = _construct(loader, value)
                 if not isinstance(code, str):
                     raise ScenarioError(_line(value), "treaty: expected a treaty code, e.g. CCM")
-                treaty = code
+                try:
+                    treaty = get_profile(code).code
+                except DomainError as err:
+                    raise ScenarioError(_line(value), str(err)) from None
             elif name == "facts":
                 facts = value
         if facts is None:

@@ -211,7 +211,7 @@ def test_dates_and_booleans_reach_the_validator_as_written() -> None:
             "deposited_on, provisional_application, reservation)",
         ),
         ("facts:\n  - ratification: Bulgaria\n    do: sign\n   bad: [\n", 4, "not valid YAML"),
-        ("treaty: XYZ\nfacts:\n  - ratification: Bulgaria\n", 3, "XYZ"),
+        ("treaty: XYZ\nfacts:\n  - ratification: Bulgaria\n", 1, "XYZ"),
     ],
 )
 def test_bad_files_name_the_line(text: str, line: int, message: str) -> None:
