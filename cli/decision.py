@@ -2,8 +2,8 @@
 
 Commands go to the process as Updates (checked first, here and by the workflow's
 validator: a refused one records nothing, exit 1); ``show`` folds the process from the
-event store (no worker needed). ``import`` records a scenario file (JSON Lines, see
-``examples/ccm/isu-hosting-2011.jsonl``) after checking every line.
+event store (no worker needed). ``import`` records a scenario file (as ``treaty scenario
+run``, :mod:`cli.scenario`) after checking every item.
 
 This module imports no temporalio at load time (``treaty --help`` stays fast).
 """
@@ -601,44 +601,18 @@ def import_scenario(
     path: Annotated[
         Path,
         typer.Argument(
-            help="Scenario file (JSON Lines), e.g. examples/ccm/isu-hosting-2011.jsonl."
+            exists=True,
+            dir_okay=False,
+            help="Scenario file: JSON Lines (*.jsonl) or YAML, as `treaty scenario run` takes.",
         ),
     ],
     treaty: TreatyOpt = "CCM",
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record a scenario file: one command per line into decision and host-country
-    agreement processes. Every line is checked first; one bad line and nothing is
-    recorded (the error names the line). Running it again records nothing new."""
-    from domain import scenario
+    """Record a scenario file (the same as `treaty scenario run FILE`). Every item is
+    checked first; one bad item and nothing is recorded (the error names its line).
+    Running it again records nothing new."""
+    from cli.scenario import record_file
 
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise Failure(f"cannot read {path} as UTF-8 text: {err}", EXIT_REFUSED) from None
-    try:
-        steps = scenario.parse(text, _treaty(treaty))
-    except scenario.ScenarioError as err:
-        raise Failure(f"refused: nothing recorded from {path}: {err}", EXIT_REFUSED) from None
-
-    async def work(rt: Runtime) -> dict[str, int]:
-        from cli import process_ops
-
-        client = await rt.client()
-        return await process_ops.run_scenario(
-            client, steps, _meta(actor, path.name), rt.settings.task_queue
-        )
-
-    recorded = _run(work)
-    if as_json:
-        render.print_json({"lines": len(steps), "events_recorded": recorded})
-        return
-    total = sum(recorded.values())
-    render.out.print(
-        f"{path}: {render.count(len(steps), 'command')} checked, "
-        f"{render.count(total, 'event')} recorded"
-        + ("" if total else " (nothing new: the record already says what this file says)")
-    )
-    for wid, n in recorded.items():
-        render.out.print(f"  {wid}: {render.count(n, 'event')}")
+    record_file(path, treaty, actor, as_json)

@@ -118,17 +118,18 @@ async def _demo(csv_path: Path, as_json: bool) -> dict[str, Any]:
 
 
 ISU_SCENARIO = (
-    Path(__file__).resolve().parent.parent / "examples" / "ccm" / "isu-hosting-2011.jsonl"
+    Path(__file__).resolve().parent.parent / "examples" / "ccm" / "2011-consultation.yaml"
 )
 
 
 async def _isu_scenario(client: Any, meta: CommandMeta, task_queue: str) -> int:
-    """Record the 24 Feb 2011 consultation (the ISU decision, the 2MSP's host-country
-    agreement) from the shipped scenario file; the number of events recorded."""
+    """Record the 24 Feb 2011 consultation (the ISU decision, Bulgaria's domestic
+    procedure, the 2MSP's host-country agreement) from the shipped scenario file; the
+    number of events recorded."""
     from cli import process_ops
-    from domain import scenario
+    from domain import scenario_yaml
 
-    steps = scenario.parse(ISU_SCENARIO.read_text(encoding="utf-8"))
+    steps = scenario_yaml.parse(ISU_SCENARIO.read_text(encoding="utf-8"))
     where = meta.model_copy(update={"source": ISU_SCENARIO.name})
     try:
         recorded = await process_ops.run_scenario(client, steps, where, task_queue)

@@ -51,6 +51,7 @@ from cli.runtime import (
     _state,
     _treaty,
 )
+from cli.scenario import scenario_app
 from cli.stack import (
     StackError,
     describe,
@@ -117,6 +118,7 @@ app.add_typer(hca_app, name="hca")
 app.add_typer(config_cli.app, name="config")
 app.add_typer(reporting_cli.reporting_app, name="reporting")
 app.add_typer(reporting_cli.contacts_app, name="contacts")
+app.add_typer(scenario_app, name="scenario")
 
 
 # --- the embedded stack -------------------------------------------------------------------

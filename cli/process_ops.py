@@ -1,4 +1,5 @@
-"""Staff operations on the decision and host-country agreement processes (Temporal).
+"""Staff operations on the decision and host-country agreement processes, and scenario
+files (which reach the ratification processes too) (Temporal).
 
 Imported by :mod:`cli.decision` and :mod:`cli.hca` inside their commands (it imports
 temporalio). Every command is checked locally on the process's current state first, so a
@@ -18,6 +19,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from cli import service
 from cli.service import Refused
 from domain import ids, scenario
+from domain import ratification as r
 from domain.errors import DomainError
 from workflows.common import CommandMeta, Recorded
 from workflows.decision import DecisionInput, DecisionRequest, DecisionView, DecisionWorkflow
@@ -98,36 +100,79 @@ async def send(
     return await _update(handle, kind, command, meta)
 
 
+async def _ratification_context(client: Client, step: scenario.Step) -> Any:
+    """What ``step``'s ratification process knows of the treaty (its own view, else the
+    treaty process's, else nothing known); starts nothing."""
+    found = await service.ratification_view(client, step.treaty, step.key)
+    if found is not None:
+        return found.state, found.context
+    handle = client.get_workflow_handle(ids.treaty_workflow_id(step.treaty))
+    from workflows.treaty import TreatyWorkflow
+
+    context = await service._query_or_none(handle, TreatyWorkflow.context)
+    return None, context or r.TreatyContext()
+
+
 async def run_scenario(
     client: Client,
     steps: list[scenario.Step],
     meta: CommandMeta,
     task_queue: str,
     progress: Callable[[], None] = lambda: None,
+    *,
+    dry_run: bool = False,
 ) -> dict[str, int]:
     """Record every step of a scenario, in order, after checking them all on the
-    processes' current states (:func:`domain.scenario.check_all`): one line that would be
-    refused and nothing is recorded (:class:`Refused` naming the line). Returns the events
-    recorded per process (workflow id)."""
+    processes' current states (:func:`domain.scenario.check_all`): one step that would be
+    refused and nothing is recorded (:class:`Refused` naming the line). A step the record
+    already holds (no event) is not sent. Returns the events recorded per process
+    (workflow id); with ``dry_run``, the events that would be, and nothing is sent."""
     states: dict[str, Any] = {}
-    for step in steps:
-        if step.workflow_id not in states:
-            found = await view(client, step.kind, step.treaty, step.key)
-            states[step.workflow_id] = found.state if found else None
-    try:
-        scenario.check_all(steps, lambda s: states[s.workflow_id], _today())
-    except scenario.ScenarioError as err:
-        raise Refused(f"nothing recorded from the file: {err}") from None
-    handles: dict[str, WorkflowHandle] = {}
-    recorded: dict[str, int] = {wid: 0 for wid in states}
+    contexts: dict[str, r.TreatyContext] = {}
     for step in steps:
         wid = step.workflow_id
-        if wid not in handles:
-            handles[wid] = await _start(client, step.kind, step.treaty, step.key, task_queue)
+        if wid in states:
+            continue
+        if step.kind == "ratification":
+            states[wid], contexts[wid] = await _ratification_context(client, step)
+        else:
+            found = await view(client, step.kind, step.treaty, step.key)
+            states[wid] = found.state if found else None
+    try:
+        counts = scenario.plan_all(
+            steps,
+            lambda s: states[s.workflow_id],
+            _today(),
+            lambda s: contexts.get(s.workflow_id, r.TreatyContext()),
+        )
+    except scenario.ScenarioError as err:
+        raise Refused(f"nothing recorded from the file: {err}") from None
+    recorded: dict[str, int] = {wid: 0 for wid in states}
+    if dry_run:
+        for step, n in zip(steps, counts, strict=True):
+            recorded[step.workflow_id] += n
+        return recorded
+    handles: dict[str, WorkflowHandle] = {}
+    for step, n in zip(steps, counts, strict=True):
+        wid = step.workflow_id
+        if n == 0:  # already recorded: the process would record nothing (or refuse)
+            progress()
+            continue
         where = f"{meta.source} line {step.line}" if meta.source else f"line {step.line}"
         line_meta = meta.model_copy(update={"source": where})
         try:
-            result = await _update(handles[wid], step.kind, step.command, line_meta)
+            if step.kind == "ratification":
+                if wid not in handles:
+                    handles[wid] = await service.prepare_ratification(
+                        client, step.treaty, step.key, [step.command], task_queue
+                    )
+                result = await service.send(handles[wid], step.command, line_meta)  # type: ignore[arg-type]
+            else:
+                if wid not in handles:
+                    handles[wid] = await _start(
+                        client, step.kind, step.treaty, step.key, task_queue
+                    )
+                result = await _update(handles[wid], step.kind, step.command, line_meta)
         except Refused as err:  # the record changed meanwhile: say where it stopped
             raise Refused(
                 f"line {step.line}: {wid}: {err} (the lines before it were recorded)"

@@ -215,7 +215,9 @@ def decide(
     - signature: once; not in the future; not before the treaty opened for signature; not
       on or after the treaty's entry into force (CCM Art. 15: open for signature until it
       enters into force, accession afterwards);
-    - domestic procedure: before the deposit, not in the future;
+    - domestic procedure: once; not in the future; dated on or before the deposit (it may
+      be recorded after the deposit, when it is learnt later: the order of business dates
+      counts, not the order of recording);
     - deposit: once; not in the future; a signatory ratifies, accepts or approves, any
       other State accedes (CCM Art. 16); not before its signature; accession before the
       treaty's entry into force only where the profile allows it (not the ATT, Art.
@@ -250,17 +252,17 @@ def decide(
             return [SignatureRecorded(occurred_on=signed_on, state=name)]
 
         case CompleteDomesticProcedure(completed_on=completed_on):
-            if s.consented_on is not None:
-                raise _refuse(
-                    f"{name} already deposited its instrument on {s.consented_on.isoformat()}: "
-                    "the domestic procedure precedes the deposit"
-                )
             if s.domestic_procedure_completed_on is not None:
                 raise _refuse(
                     f"{name} already completed its domestic procedure on "
                     f"{s.domestic_procedure_completed_on.isoformat()}"
                 )
             check_command(command, profile, today)
+            if s.consented_on is not None and completed_on > s.consented_on:
+                raise _refuse(
+                    f"completion date {completed_on.isoformat()} is after {name}'s deposit on "
+                    f"{s.consented_on.isoformat()}: the domestic procedure precedes the deposit"
+                )
             if s.signed_on is not None and completed_on < s.signed_on:
                 raise _refuse(
                     f"completion date {completed_on.isoformat()} is before {name}'s signature "

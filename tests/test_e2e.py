@@ -99,10 +99,16 @@ def test_events_of_bulgaria(stack: Stack, demo: dict) -> None:
         "InstrumentDeposited",
         "EntryIntoForceFixed",
         "EnteredIntoForce",
+        "DomesticProcedureCompleted",
     ]
     assert events[1]["occurred_on"] == "2011-04-06"
     assert events[1]["metadata"]["source"] == "UNTC-XXVI-6"
     assert events[3]["data"]["historical"] is True
+    # then the demo's scenario (examples/ccm/2011-consultation.yaml): Bulgaria "had finalized
+    # the domestic procedure for ratification on 10 February" (record of 24 Feb 2011),
+    # learnt after the deposit the status table gives
+    assert events[4]["occurred_on"] == "2011-02-10"
+    assert events[4]["metadata"]["source"].startswith("2011-consultation.yaml line ")
     # the same stream by its workflow id
     assert stack.json("events", "ratification:CCM:BGR") == events
 

@@ -22,7 +22,7 @@ from cli import process_ops
 from cli.service import Refused
 from domain import decision as d
 from domain import hca as h
-from domain import processes, scenario
+from domain import processes, scenario, scenario_yaml
 from eventstore.store import EventStore
 from worker import build_worker
 from workflows.common import CommandMeta
@@ -30,7 +30,13 @@ from workflows.decision import DecisionWorkflow
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIO = ROOT / "examples" / "ccm" / "isu-hosting-2011.jsonl"
+SCENARIO = ROOT / "examples" / "ccm" / "2011-consultation.yaml"
+
+
+def yaml_steps() -> list[scenario.Step]:
+    return scenario_yaml.parse(SCENARIO.read_text(encoding="utf-8"))
+
+
 META = CommandMeta(actor="test", source="test")
 
 
@@ -125,7 +131,7 @@ async def test_the_isu_decision_deferred_at_the_2msp_is_decided_at_the_3msp(
 ) -> None:
     queue = f"q-{uuid.uuid4().hex}"
     client = env.client
-    steps = scenario.parse(SCENARIO.read_text(encoding="utf-8"))
+    steps = [s for s in yaml_steps() if s.kind != "ratification"]
     async with build_worker(client, store, queue):
         recorded = await process_ops.run_scenario(client, steps, META, queue)
         assert recorded == {"decision:CCM:isu-hosting": 26, "hca:CCM:2MSP": 5}
@@ -269,11 +275,14 @@ async def test_refused_commands_and_a_bad_scenario_line_record_nothing(
     queue = f"q-{uuid.uuid4().hex}"
     client = env.client
     lines = SCENARIO.read_text(encoding="utf-8").splitlines()
-    at = next(i for i, line in enumerate(lines) if '"participant": "Belgium"' in line)
-    lines[at] = lines[at].replace('"option": null', '"option": "brussels"')
-    steps = scenario.parse("\n".join(lines))
+    belgium = lines.index("    participant: Belgium")
+    assert lines[belgium + 1] == "    option: null"
+    lines[belgium + 1] = "    option: brussels"
+    steps = [s for s in scenario_yaml.parse("\n".join(lines)) if s.kind != "ratification"]
     async with build_worker(client, store, queue):
-        with pytest.raises(Refused, match=rf"line {at + 1}: decision:CCM:refusals: .*'brussels'"):
+        with pytest.raises(
+            Refused, match=rf"line {belgium - 1}: decision:CCM:refusals: .*'brussels'"
+        ):
             # the same file under another decision key, so this test's process is its own
             await process_ops.run_scenario(
                 client,
@@ -295,7 +304,7 @@ async def test_refused_commands_and_a_bad_scenario_line_record_nothing(
 
         good = [
             scenario.Step(s.line, s.kind, s.treaty, "refusals", s.command)
-            for s in scenario.parse(SCENARIO.read_text(encoding="utf-8"))
+            for s in yaml_steps()
             if s.kind == "decision"
         ]
         await process_ops.run_scenario(client, good, META, queue)
