@@ -44,6 +44,11 @@ class StatementRequest(BaseModel):
     meta: CommandMeta = CommandMeta()
 
 
+class MeetingsRequest(BaseModel):
+    command: t.RecordMeetings
+    meta: CommandMeta = CommandMeta()
+
+
 class TreatyView(BaseModel):
     """Query result: the treaty process state and the registered ratification processes."""
 
@@ -139,6 +144,19 @@ class TreatyWorkflow:
 
     @record_depositary_statement.validator
     def _validate_statement(self, request: StatementRequest) -> None:
+        try:
+            t.decide(self._state, request.command, self._profile, today().date())
+        except DomainError as err:
+            raise refusal(err) from err
+
+    @workflow.update
+    async def record_meetings(self, request: MeetingsRequest) -> Recorded:
+        """Record the Meetings held or convened (CCM Arts. 11, 12), e.g. an import of
+        ``ccm_meetings.csv``; those already recorded alike are skipped."""
+        return await self._execute(request.command, request.meta, "update:record_meetings")
+
+    @record_meetings.validator
+    def _validate_meetings(self, request: MeetingsRequest) -> None:
         try:
             t.decide(self._state, request.command, self._profile, today().date())
         except DomainError as err:
