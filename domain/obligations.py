@@ -63,7 +63,8 @@ class Obligation(BaseModel):
     was met (report received, declaration of compliance made); ``marked``: what the timers
     recorded for the deadline in force (``due`` on its day, ``overdue`` the day after);
     ``request``: an extension request awaiting its Meeting; ``ended_on``: the State's
-    withdrawal took effect before it was met (CCM Art. 20).
+    withdrawal took effect before it was met (CCM Art. 20): the treaty no longer binds it,
+    so nothing it still owed stays open.
     """
 
     model_config = ConfigDict(frozen=True)

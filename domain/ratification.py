@@ -958,7 +958,7 @@ def _evolve_obligation(s: RatificationState, event: DomainEvent) -> dict[str, ob
             return {"withdrawal_deferred": True}
         case WithdrawalTookEffect(occurred_on=day) if day is not None:
             for key, o in obs.items():
-                if o.is_open and o.due_on >= day:
+                if o.is_open:
                     obs[key] = o.model_copy(update={"ended_on": day})
             return {"withdrawn_on": day, "obligations": obs}
     return {}
