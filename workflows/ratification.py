@@ -205,7 +205,7 @@ class RatificationWorkflow:
                     )
                 continue
             wake_on = r.next_wake(self._state)
-            if wake_on is not None and workflow.patched(DEADLINE_TIMERS):
+            if wake_on is not None and self._deadline_timers():
                 if await sleep_until(wake_on, lambda: self._wake):
                     recorded = await self._execute(
                         r.MarkDeadlines(), CommandMeta(actor="timer"), "timer"
@@ -214,6 +214,11 @@ class RatificationWorkflow:
                         await workflow.wait_condition(lambda: self._wake)
             else:
                 await workflow.wait_condition(lambda: self._wake)
+
+    @staticmethod
+    def _deadline_timers() -> bool:
+        """Whether this run keeps deadlines by timer (:data:`DEADLINE_TIMERS`)."""
+        return workflow.patched(DEADLINE_TIMERS)
 
     def _history_long(self) -> bool:
         info = workflow.info()
