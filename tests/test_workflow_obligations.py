@@ -239,3 +239,72 @@ async def test_continue_as_new_keeps_state_obligations_and_updates(
         )
         assert len(await store.read_stream("ratification-CCM-BGR")) == len(stored) + 1
         assert await store.verify_stream("ratification-CCM-BGR") == []
+
+
+async def test_treaty_process_continues_as_new_with_its_deposits_and_registrations(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    from workflows.treaty import TreatyInput, TreatyWorkflow
+
+    queue = f"q-{uuid.uuid4().hex}"
+    client = env.client
+    async with build_worker(client, store, queue):
+        treaty = await client.start_workflow(
+            TreatyWorkflow.run,
+            TreatyInput(treaty="APMBC", continue_as_new_after=25),
+            id=ids.treaty_workflow_id("APMBC"),
+            task_queue=queue,
+        )
+        first_run = (await treaty.describe()).run_id
+        # APMBC deposits (UN record): Canada 3 Dec 1997, Ireland 3 Dec 1997, Mauritius
+        # 3 Dec 1997, Norway 9 Jul 1998, Austria 29 Jun 1998, Mexico 9 Jun 1998
+        deposits = {
+            "CAN": date(1997, 12, 3),
+            "IRL": date(1997, 12, 3),
+            "MUS": date(1997, 12, 3),
+            "NOR": date(1998, 7, 9),
+            "AUT": date(1998, 6, 29),
+            "MEX": date(1998, 6, 9),
+        }
+        for iso, day in deposits.items():
+            handle = await service.ensure_ratification(client, "APMBC", iso, queue)
+            await service.send(handle, r.Sign(signed_on=date(1997, 12, 3)), META)
+            await service.send(handle, r.Deposit(instrument="ratification", deposited_on=day), META)
+        statement = t.RecordDepositaryStatement(
+            in_force_on=date(1999, 3, 1),
+            threshold_deposited_on=date(1998, 9, 16),
+            statement="UN: entry into force 1 March 1999 (40th instrument 16 Sep 1998)",
+        )
+        await service.record_statement(client, "APMBC", statement, META, queue)
+        for _ in range(100):
+            view = await service.treaty_view(client, "APMBC")
+            if view is not None and len(view.state.deposits) == len(deposits):
+                break
+            await env.sleep(timedelta(seconds=1))
+        assert (await treaty.describe()).run_id != first_run
+        view = await service.treaty_view(client, "APMBC")
+        assert view is not None
+        assert view.state.deposits == deposits
+        assert view.state.in_force_on == date(1999, 3, 1)
+        assert sorted(view.registered) == sorted(
+            ids.ratification_workflow_id("APMBC", iso) for iso in deposits
+        )
+        # every ratification process was told the date (APMBC Art. 17(1): 1 Mar 1999)
+        for iso in deposits:
+            for _ in range(100):
+                state = await _view(
+                    client.get_workflow_handle(ids.ratification_workflow_id("APMBC", iso))
+                )
+                if state.entered_into_force:
+                    break
+                await env.sleep(timedelta(seconds=1))
+            assert state.in_force_on == date(1999, 3, 1), iso
+        for _ in range(100):
+            view = await service.treaty_view(client, "APMBC")
+            assert view is not None
+            if view.state.entered_into_force:
+                break
+            await env.sleep(timedelta(seconds=1))
+        stored = await store.read_stream("treaty-APMBC")
+        assert view.state.entered_into_force and view.state.version == len(stored)
+        assert [e.event_type for e in stored].count("DepositCounted") == len(deposits)
