@@ -6,6 +6,8 @@ in temporalio and the workflow modules), and by tests.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from temporalio.client import Client, WorkflowHandle
 
 from cli import service
@@ -13,6 +15,7 @@ from domain import ratification as r
 from domain import treaty as t
 from domain.errors import DomainError
 from domain.obligations import Meeting, find_meeting
+from domain.treaties import get_profile
 from workflows.common import CommandMeta, Recorded
 from workflows.ratification import ObligationRequest, RatificationWorkflow
 from workflows.treaty import MeetingsRequest, TreatyWorkflow
@@ -75,7 +78,10 @@ async def prepare(
             f"no ratification process for {state} under the {treaty}: the treaty is not in "
             "force for it, so it owes nothing yet"
         )
-    service.precheck(view.state, [command], view.context)
+    # a process in force before obligations existed opens them with this command
+    today = datetime.now(UTC).date()
+    missing = r.obligations_at_entry_into_force(view.state, get_profile(treaty), today)
+    service.precheck(r.fold(view.state, missing), [command], view.context)
     return client.get_workflow_handle(view_id(treaty, state))
 
 

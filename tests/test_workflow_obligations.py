@@ -10,6 +10,7 @@ conflict the State is engaged in when that period ends).
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -308,3 +309,65 @@ async def test_treaty_process_continues_as_new_with_its_deposits_and_registratio
         stored = await store.read_stream("treaty-APMBC")
         assert view.state.entered_into_force and view.state.version == len(stored)
         assert [e.event_type for e in stored].count("DepositCounted") == len(deposits)
+
+
+async def test_a_process_in_force_before_the_obligations_opens_them_with_its_next_command(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    """Bulgaria's process ran under the code before the change (no obligations at its
+    entry into force); under the current code its first obligation command opens them
+    (marker open-obligations-of-a-process-in-force-before), then the command's events."""
+    from temporalio.worker import Worker
+
+    from activities.eventstore import EventStoreActivities
+    from tests.test_obligation_replay import RatificationBeforeTheObligations
+    from workflows.ratification import CATCH_UP_OBLIGATIONS
+    from workflows.treaty import TreatyWorkflow
+
+    queue = f"q-{uuid.uuid4().hex}"
+    client = env.client
+    old = Worker(
+        client,
+        task_queue=queue,
+        workflows=[TreatyWorkflow, RatificationBeforeTheObligations],
+        activities=[EventStoreActivities(store).append_events],
+        max_cached_workflows=0,  # no sticky queue: the next worker takes over at once
+    )
+    async with old:
+        await service.record_statement(client, "CCM", STATEMENT, META, queue)
+        handle = await service.ensure_ratification(client, "CCM", "BGR", queue)
+        await service.send(handle, r.Sign(signed_on=date(2008, 12, 3)), META)
+        await service.send(
+            handle, r.Deposit(instrument="ratification", deposited_on=date(2011, 4, 6)), META
+        )
+        state = await _view(handle)
+        assert state.entered_into_force and state.obligations == {}
+    async with build_worker(client, store, queue):
+        recorded = await obligation_ops.send_obligation(
+            handle,
+            r.RecordReport(key="initial-report", received_on=date(2012, 3, 20), channel="e-mail"),
+            META,
+        )
+        assert recorded.events[0] == "ObligationOpened" and recorded.events[-1] == "ReportReceived"
+        state = await _view(handle)
+        # CCM Art. 7(1): 1 Oct 2011 + 180 days
+        assert state.obligations["initial-report"].due_on == date(2012, 3, 29)
+        assert state.obligations["initial-report"].met_on == date(2012, 3, 20)
+        assert "annual-report-2027" in state.obligations
+        history = await handle.fetch_history()
+        patches = [
+            json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)[
+                "id"
+            ]
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        ]
+        # the old code recorded the reached date with the deposit; the new one the catch-up
+        assert patches == [
+            "record-reached-eif-with-its-date",
+            CATCH_UP_OBLIGATIONS,
+            "deadline-timers",
+        ]
+        stored = await store.read_stream("ratification-CCM-BGR")
+        assert state.version == len(stored)
+        assert await store.verify_stream("ratification-CCM-BGR") == []

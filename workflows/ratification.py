@@ -54,6 +54,10 @@ OPEN_OBLIGATIONS = "open-obligations-at-entry-into-force"
 #: asked only when the process has such a date to wait for.
 DEADLINE_TIMERS = "deadline-timers"
 
+#: ``workflow.patched`` id of "a process in force before the obligations existed opens them
+#: with its first obligation command"; asked only then (its history has no obligations).
+CATCH_UP_OBLIGATIONS = "open-obligations-of-a-process-in-force-before"
+
 #: History length (events) past which the process continues as new (tests set it low).
 CONTINUE_AS_NEW_AFTER = 2000
 
@@ -134,10 +138,21 @@ class RatificationWorkflow:
     def _decide(self, command: r.Command) -> list:
         return r.decide(self._state, command, self._profile, self._context, today().date())
 
-    async def _execute(self, command: r.Command, meta: CommandMeta, cause: str) -> Recorded:
+    async def _execute(
+        self, command: r.Command, meta: CommandMeta, cause: str, catch_up: bool = False
+    ) -> Recorded:
         async with self._lock:
+            missing = self._missing_obligations() if catch_up else []
+            if missing and not workflow.patched(CATCH_UP_OBLIGATIONS):
+                missing = []
             try:
-                events = self._decide(command)
+                events = missing + r.decide(
+                    r.fold(self._state, missing),
+                    command,
+                    self._profile,
+                    self._context,
+                    today().date(),
+                )
             except DomainError as err:
                 raise refusal(err) from err
             events += self._reached(events)
@@ -174,9 +189,17 @@ class RatificationWorkflow:
             return opened
         return []
 
-    def _validate(self, command: r.Command) -> None:
+    def _missing_obligations(self) -> list:
+        """The obligations of a process that entered into force under code that opened none
+        (before :data:`OPEN_OBLIGATIONS`): empty for any other process."""
+        return r.obligations_at_entry_into_force(self._state, self._profile, today().date())
+
+    def _validate(self, command: r.Command, catch_up: bool = False) -> None:
+        state = self._state
+        if catch_up:
+            state = r.fold(state, self._missing_obligations())
         try:
-            self._decide(command)
+            r.decide(state, command, self._profile, self._context, today().date())
         except DomainError as err:
             raise refusal(err) from err
 
@@ -280,12 +303,15 @@ class RatificationWorkflow:
         """A declaration, extension request or decision, report, declaration of compliance,
         withdrawal or armed conflict (see :func:`domain.ratification.decide_obligation`)."""
         return await self._execute(
-            request.command, request.meta, self._cause(f"record_obligation:{request.command.kind}")
+            request.command,
+            request.meta,
+            self._cause(f"record_obligation:{request.command.kind}"),
+            catch_up=True,
         )
 
     @record_obligation.validator
     def _validate_obligation(self, request: ObligationRequest) -> None:
-        self._validate(request.command)
+        self._validate(request.command, catch_up=True)
 
     # --- from the treaty process --------------------------------------------------------
 
