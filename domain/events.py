@@ -496,6 +496,8 @@ class ClarificationAnswered(DomainEvent):
     state: str
     year: int
     text: str
+
+
 # --- obligations of a State Party (ratification:<CODE>:<ISO3>) -------------------------
 
 
