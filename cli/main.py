@@ -26,7 +26,7 @@ from rich.text import Text
 
 import settings as settings_mod
 from cli import config as config_cli
-from cli import importer, reads, render, service
+from cli import importer, meetings, obligations, reads, render, service
 from cli import reporting as reporting_cli
 from cli.audit import register as register_audit
 from cli.decision import decision_app
@@ -119,6 +119,9 @@ app.add_typer(config_cli.app, name="config")
 app.add_typer(reporting_cli.reporting_app, name="reporting")
 app.add_typer(reporting_cli.contacts_app, name="contacts")
 app.add_typer(scenario_app, name="scenario")
+app.add_typer(obligations.app)
+ratification_app.add_typer(obligations.ratification_commands)
+app.add_typer(meetings.app, name="meetings")
 
 
 # --- the embedded stack -------------------------------------------------------------------

@@ -10,7 +10,23 @@ from __future__ import annotations
 import csv
 from datetime import date
 from pathlib import Path
+from typing import Annotated, Any
 
+import typer
+
+from cli import render
+from cli.runtime import (
+    EXIT_REFUSED,
+    ActorOpt,
+    Failure,
+    JsonOpt,
+    Runtime,
+    SourceOpt,
+    TreatyOpt,
+    _meta,
+    _run,
+    _treaty,
+)
 from domain.errors import DomainError
 from domain.obligations import Meeting
 
@@ -53,3 +69,116 @@ def read_meetings(path: Path) -> list[Meeting]:
             )
         )
     return meetings
+
+
+# --- treaty meetings import / list ---------------------------------------------------------
+
+app = typer.Typer(
+    help="The Meetings of States Parties and Review Conferences: required and held.",
+    no_args_is_help=True,
+)
+
+
+@app.command("import")
+def import_meetings(
+    path: Annotated[Path, typer.Argument(help="CSV: meeting, kind, opens_on, closes_on, city.")],
+    correct: Annotated[
+        bool, typer.Option("--correct", help="Replace Meetings recorded with other dates.")
+    ] = False,
+    treaty: TreatyOpt = "CCM",
+    source: SourceOpt = None,
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the Meetings of a table (e.g. ccm_meetings.csv) in the treaty process;
+    Meetings already recorded alike are skipped (idempotent)."""
+    code = _treaty(treaty)
+    try:
+        meetings = read_meetings(path)
+    except DomainError as err:
+        raise Failure(f"refused: {err}", EXIT_REFUSED) from None
+    meta = _meta(actor, source or str(path))
+
+    async def work(rt: Runtime) -> Any:
+        from cli import obligation_ops, service
+        from domain.treaty import RecordMeetings
+
+        client = await rt.client()
+        command = RecordMeetings(meetings=meetings, source=meta.source, correction=correct)
+        try:
+            return await obligation_ops.record_meetings(
+                client, code, command, meta, rt.settings.task_queue
+            )
+        except service.Refused as err:
+            raise Failure(f"refused: {err}", EXIT_REFUSED) from None
+
+    recorded = _run(work)
+    if as_json:
+        render.print_json(recorded.model_dump(mode="json"))
+    else:
+        render.out.print(
+            f"treaty:{code}: {render.count(len(recorded.events), 'Meeting')} recorded, "
+            f"{len(meetings) - len(recorded.events)} already known (version {recorded.version})"
+        )
+
+
+@app.command("list")
+def list_meetings(treaty: TreatyOpt = "CCM", as_json: JsonOpt = False) -> None:
+    """The Meetings the treaty requires (CCM Art. 11(2): the first within a year of entry
+    into force, then annually; Art. 12(1): a Review Conference five years after) beside
+    those held (as recorded), from the event store."""
+    from cli import reads
+    from domain.treaties import get_profile
+
+    code = _treaty(treaty)
+
+    async def work(rt: Runtime) -> Any:
+        return await reads.treaty_state(await rt.store(), code)
+
+    state = _run(work)
+    held = sorted(state.meetings.values(), key=lambda m: m.opens_on)
+    required = {m.name.upper(): m for m in state.required_meetings(get_profile(code))}
+    rows = [
+        {
+            "meeting": m.name,
+            "kind": m.kind,
+            "opens_on": m.opens_on,
+            "closes_on": m.closes_on,
+            "city": m.city,
+            "required_by": required[m.name.upper()].due_by if m.name.upper() in required else None,
+            "article": required[m.name.upper()].article if m.name.upper() in required else None,
+        }
+        for m in held
+    ]
+    names = {m.name.upper() for m in held}
+    rows += [
+        {
+            "meeting": q.name,
+            "kind": None,
+            "opens_on": None,
+            "closes_on": None,
+            "city": None,
+            "required_by": q.due_by,
+            "article": q.article,
+        }
+        for key, q in required.items()
+        if key not in names
+    ]
+    if as_json:
+        render.print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{code}: Meetings", header_style="bold")
+    for col in ("Meeting", "Opens", "Closes", "City", "Required by"):
+        table.add_column(col)
+    for x in rows:
+        req = f"{x['required_by']} ({x['article']})" if x["required_by"] else ""
+        table.add_row(
+            x["meeting"],
+            str(x["opens_on"] or "not recorded"),
+            str(x["closes_on"] or ""),
+            x["city"] or "",
+            req,
+        )
+    render.out.print(table)

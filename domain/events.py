@@ -498,6 +498,194 @@ class ClarificationAnswered(DomainEvent):
     text: str
 
 
+# --- obligations of a State Party (ratification:<CODE>:<ISO3>) -------------------------
+
+
+class ObligationOpened(DomainEvent):
+    """The State owes something by a date the treaty fixes (``occurred_on``: the date the
+    obligation arose: entry into force, a declaration, the previous annual deadline).
+
+    ``key``: unique in the process (``initial-report``, ``annual-report-2012``,
+    ``stockpile-destruction``, ``clearance``); ``article``: the rule (``CCM Art. 7(1)``);
+    ``due_on``: the deadline; ``covers``: the period an annual report covers
+    (``2011-01-01/2011-12-31``); ``historical``: the deadline was already past when this
+    was recorded (import of the record): no timer marks it due or overdue.
+    """
+
+    type: Literal["ObligationOpened"] = "ObligationOpened"
+    state: str
+    key: str
+    kind: Literal["initial_report", "annual_report", "stockpile_destruction", "clearance"]
+    article: str
+    due_on: date
+    covers: str | None = None
+    historical: bool = False
+
+
+class ObligationDue(DomainEvent):
+    """The deadline of obligation ``key`` is today (``occurred_on`` = ``due_on``): a timer
+    marked it; it is still met in time on this day."""
+
+    type: Literal["ObligationDue"] = "ObligationDue"
+    state: str
+    key: str
+    due_on: date
+
+
+class ObligationOverdue(DomainEvent):
+    """The deadline ``due_on`` of obligation ``key`` passed unmet (``occurred_on``: the day
+    after it)."""
+
+    type: Literal["ObligationOverdue"] = "ObligationOverdue"
+    state: str
+    key: str
+    due_on: date
+
+
+class ReportReceived(DomainEvent):
+    """A report the State owed (``key``) was received on ``occurred_on`` by ``channel``
+    (``e-mail``, ``online reporting tool``...); ``document``: its reference, if any."""
+
+    type: Literal["ReportReceived"] = "ReportReceived"
+    state: str
+    key: str
+    channel: str
+    document: str | None = None
+
+
+class ComplianceDeclared(DomainEvent):
+    """The State declared it completed obligation ``key`` (``occurred_on``: date of the
+    declaration; CCM Art. 3 stockpile destruction, Art. 4(1)(c) clearance), received by
+    ``channel``."""
+
+    type: Literal["ComplianceDeclared"] = "ComplianceDeclared"
+    state: str
+    key: str
+    channel: str
+    document: str | None = None
+
+
+class StockpilesDeclared(DomainEvent):
+    """The State declared stockpiles to destroy (CCM Art. 3; ``occurred_on``: the date of
+    the declaration). An :class:`ObligationOpened` for ``stockpile-destruction`` follows."""
+
+    type: Literal["StockpilesDeclared"] = "StockpilesDeclared"
+    state: str
+
+
+class ContaminationDeclared(DomainEvent):
+    """The State declared areas contaminated by cluster munition remnants under its
+    jurisdiction or control (CCM Art. 4). An :class:`ObligationOpened` for ``clearance``
+    follows."""
+
+    type: Literal["ContaminationDeclared"] = "ContaminationDeclared"
+    state: str
+
+
+class ExtensionRequested(DomainEvent):
+    """The State requested to extend the deadline of ``key`` to ``requested_until``, to be
+    decided by the Meeting ``meeting`` (``2MSP``) opening ``meeting_opens_on``
+    (``occurred_on``: the date the request was submitted). ``article``: the rule
+    (``CCM Art. 3(3)-(5)``); ``exceptional_circumstances``: a further request that invokes
+    them (CCM Art. 3(3))."""
+
+    type: Literal["ExtensionRequested"] = "ExtensionRequested"
+    state: str
+    key: str
+    requested_until: date
+    deadline_in_force: date
+    meeting: str
+    meeting_opens_on: date
+    article: str
+    exceptional_circumstances: bool = False
+
+
+class ExtensionDecided(DomainEvent):
+    """The Meeting ``meeting`` decided the pending request on ``key`` (``occurred_on``: date
+    of the decision): ``granted`` (to the date requested), ``granted_shorter`` (to an
+    earlier one) or ``refused``, by a majority of the States Parties present and voting
+    (CCM Art. 3(5), 4(7)). ``granted_until``: the new deadline (None if refused); the
+    votes when the decision was taken by a vote (None: adopted without a vote);
+    ``historical``: the new deadline was already past when recorded (no timer marks it)."""
+
+    type: Literal["ExtensionDecided"] = "ExtensionDecided"
+    state: str
+    key: str
+    meeting: str
+    outcome: Literal["granted", "granted_shorter", "refused"]
+    requested_until: date
+    granted_until: date | None = None
+    votes_for: int | None = None
+    votes_against: int | None = None
+    abstentions: int | None = None
+    historical: bool = False
+
+
+class WithdrawalDeposited(DomainEvent):
+    """The depositary received the State's instrument of withdrawal (``occurred_on``).
+
+    ``takes_effect_on``: the end of the period (CCM Art. 20(3): six months; ATT Art. 24(2):
+    90 days), ``article`` the rule; where the treaty says so, a State engaged in an armed
+    conflict when that period ends withdraws only at the end of the conflict.
+    """
+
+    type: Literal["WithdrawalDeposited"] = "WithdrawalDeposited"
+    state: str
+    takes_effect_on: date
+    article: str
+
+
+class ArmedConflictRecorded(DomainEvent):
+    """The State is engaged in an armed conflict since ``occurred_on`` (CCM Art. 20(3))."""
+
+    type: Literal["ArmedConflictRecorded"] = "ArmedConflictRecorded"
+    state: str
+    description: str
+
+
+class ArmedConflictEnded(DomainEvent):
+    """The armed conflict the State was engaged in ended on ``occurred_on``."""
+
+    type: Literal["ArmedConflictEnded"] = "ArmedConflictEnded"
+    state: str
+
+
+class WithdrawalDeferred(DomainEvent):
+    """The withdrawal period ended (``occurred_on``) while the State was engaged in an
+    armed conflict: the withdrawal takes effect only at the end of the conflict (CCM Art.
+    20(3))."""
+
+    type: Literal["WithdrawalDeferred"] = "WithdrawalDeferred"
+    state: str
+    article: str
+
+
+class WithdrawalTookEffect(DomainEvent):
+    """The State's withdrawal took effect on ``occurred_on``: the treaty no longer binds it
+    and its open obligations end. ``historical`` as for :class:`EnteredIntoForce`."""
+
+    type: Literal["WithdrawalTookEffect"] = "WithdrawalTookEffect"
+    state: str
+    historical: bool
+
+
+# --- meetings of the treaty (treaty:<CODE>) ---------------------------------------------
+
+
+class MeetingRecorded(DomainEvent):
+    """A Meeting of States Parties or Review Conference held (or convened) under the treaty
+    (``occurred_on``: its opening day). ``name``: ``2MSP``, ``1RC``; a later event with the
+    same name corrects it."""
+
+    type: Literal["MeetingRecorded"] = "MeetingRecorded"
+    name: str
+    kind: str
+    opens_on: date
+    closes_on: date
+    city: str | None = None
+    source: str | None = None
+
+
 Event = Annotated[
     SignatureRecorded
     | DomesticProcedureCompleted
@@ -536,7 +724,22 @@ Event = Annotated[
     | ReportAccepted
     | InconsistencyNoted
     | ClarificationRequested
-    | ClarificationAnswered,
+    | ClarificationAnswered
+    | ObligationOpened
+    | ObligationDue
+    | ObligationOverdue
+    | ReportReceived
+    | ComplianceDeclared
+    | StockpilesDeclared
+    | ContaminationDeclared
+    | ExtensionRequested
+    | ExtensionDecided
+    | WithdrawalDeposited
+    | ArmedConflictRecorded
+    | ArmedConflictEnded
+    | WithdrawalDeferred
+    | WithdrawalTookEffect
+    | MeetingRecorded,
     Field(discriminator="type"),
 ]
 

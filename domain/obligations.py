@@ -27,7 +27,7 @@ from domain.errors import DomainError
 from domain.treaties import ObligationRule, TreatyProfile
 
 ObligationKind = Literal["initial_report", "annual_report", "stockpile_destruction", "clearance"]
-Status = Literal["open", "overdue", "met"]
+Status = Literal["open", "overdue", "met", "ended"]
 
 
 class Deadline(BaseModel):
@@ -38,6 +38,19 @@ class Deadline(BaseModel):
 
     due_on: date
     basis: str
+    historical: bool = False
+
+
+class PendingRequest(BaseModel):
+    """An extension request awaiting the decision of the Meeting ``meeting`` (its name)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    requested_until: date
+    meeting: str
+    meeting_opens_on: date
+    filed_on: date | None
+    exceptional_circumstances: bool = False
 
 
 class Obligation(BaseModel):
@@ -45,8 +58,13 @@ class Obligation(BaseModel):
 
     ``key``: unique within the State's process (``initial-report``, ``annual-report-2012``,
     ``stockpile-destruction``, ``clearance``); ``deadlines``: every deadline it had, the
-    last one in force; ``met_on`` / ``channel``: when and how it was met (report received,
-    declaration of compliance made).
+    last one in force (a deadline already past when recorded is ``historical``: no timer
+    marks it); ``opened_on``: the date it arose; ``met_on`` / ``channel``: when and how it
+    was met (report received, declaration of compliance made); ``marked``: what the timers
+    recorded for the deadline in force (``due`` on its day, ``overdue`` the day after);
+    ``request``: an extension request awaiting its Meeting; ``ended_on``: the State's
+    withdrawal took effect before it was met (CCM Art. 20): the treaty no longer binds it,
+    so nothing it still owed stays open.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -55,20 +73,32 @@ class Obligation(BaseModel):
     kind: ObligationKind
     article: str
     deadlines: tuple[Deadline, ...]
+    opened_on: date | None = None
     covers: str | None = None
     extensions_granted: int = 0
     met_on: date | None = None
     channel: str | None = None
+    marked: Literal["due", "overdue"] | None = None
+    request: PendingRequest | None = None
+    ended_on: date | None = None
 
     @property
     def due_on(self) -> date:
         """The deadline in force."""
         return self.deadlines[-1].due_on
 
+    @property
+    def is_open(self) -> bool:
+        """Neither met nor ended."""
+        return self.met_on is None and self.ended_on is None
+
     def status(self, as_of: date) -> Status:
-        """``met`` if met on or before ``as_of``; ``overdue`` if past due then; else ``open``."""
+        """``met`` if met on or before ``as_of``; ``ended`` if the State's withdrawal took
+        effect before it was met; ``overdue`` if past due then; else ``open``."""
         if self.met_on is not None and self.met_on <= as_of:
             return "met"
+        if self.ended_on is not None and self.ended_on <= as_of:
+            return "ended"
         return "overdue" if as_of > self.due_on else "open"
 
 

@@ -10,20 +10,36 @@ accepted; ``evolve(state, event)`` folds one event into the state. Both are pure
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from domain import obligations as ob
 from domain.errors import DomainError
 from domain.events import (
+    ArmedConflictEnded,
+    ArmedConflictRecorded,
+    ComplianceDeclared,
+    ContaminationDeclared,
     DomainEvent,
     DomesticProcedureCompleted,
     EnteredIntoForce,
     EntryIntoForceFixed,
+    ExtensionDecided,
+    ExtensionRequested,
     InstrumentDeposited,
+    ObligationDue,
+    ObligationOpened,
+    ObligationOverdue,
+    ReportReceived,
     SignatureRecorded,
+    StockpilesDeclared,
+    WithdrawalDeferred,
+    WithdrawalDeposited,
+    WithdrawalTookEffect,
 )
+from domain.obligations import Meeting, Obligation
 from domain.treaties import SIGNATORY_INSTRUMENTS, Instrument, TreatyProfile
 
 # --- treaty context ----------------------------------------------------------------------
@@ -86,10 +102,140 @@ class MarkEnteredIntoForce(BaseModel):
     kind: Literal["entered_into_force"] = "entered_into_force"
 
 
-Command = Sign | CompleteDomesticProcedure | Deposit | ApplyTreatyContext | MarkEnteredIntoForce
+class DeclareStockpiles(BaseModel):
+    """The State declared stockpiles of cluster munitions to destroy (CCM Art. 3; its
+    initial report under Art. 7(1)(b)) on ``declared_on``."""
+
+    kind: Literal["stockpiles"] = "stockpiles"
+    declared_on: date
+
+
+class DeclareContamination(BaseModel):
+    """The State declared contaminated areas under its jurisdiction or control (CCM Art.
+    4(1); Art. 7(1)(f)) on ``declared_on``."""
+
+    kind: Literal["contamination"] = "contamination"
+    declared_on: date
+
+
+class RequestExtension(BaseModel):
+    """The State requests to extend the deadline of obligation ``key`` to
+    ``requested_until``, to be decided by ``meeting`` (as the treaty process records it);
+    ``filed_on``: the date the request was submitted."""
+
+    kind: Literal["extension_request"] = "extension_request"
+    key: str
+    requested_until: date
+    meeting: Meeting
+    filed_on: date
+    exceptional_circumstances: bool = False
+
+
+class DecideExtension(BaseModel):
+    """The Meeting ``meeting`` decided the pending request on ``key``: ``granted_until``
+    the date it granted (the one requested, or an earlier one), None if refused;
+    ``decided_on``: the date of the decision (default: the Meeting's closing day); the
+    votes if it was taken by a vote."""
+
+    kind: Literal["extension_decision"] = "extension_decision"
+    key: str
+    meeting: Meeting
+    granted_until: date | None
+    decided_on: date | None = None
+    votes_for: int | None = None
+    votes_against: int | None = None
+    abstentions: int | None = None
+
+
+class RecordReport(BaseModel):
+    """A report the State owed (``key``: ``initial-report``, ``annual-report-2012``) was
+    received on ``received_on`` by ``channel``."""
+
+    kind: Literal["report"] = "report"
+    key: str
+    received_on: date
+    channel: str
+    document: str | None = None
+
+
+class DeclareCompliance(BaseModel):
+    """The State declared on ``declared_on`` that it completed obligation ``key``
+    (``stockpile-destruction``, ``clearance``: CCM Art. 3, 4(1)(c))."""
+
+    kind: Literal["compliance"] = "compliance"
+    key: str
+    declared_on: date
+    channel: str
+    document: str | None = None
+
+
+class Withdraw(BaseModel):
+    """The depositary received the State's instrument of withdrawal on ``received_on``
+    (CCM Art. 20)."""
+
+    kind: Literal["withdraw"] = "withdraw"
+    received_on: date
+
+
+class RecordArmedConflict(BaseModel):
+    """The State is engaged in an armed conflict since ``since`` (``ended_on``: when it
+    ended, if known; CCM Art. 20(3))."""
+
+    kind: Literal["armed_conflict"] = "armed_conflict"
+    since: date
+    description: str
+    ended_on: date | None = None
+
+
+class EndArmedConflict(BaseModel):
+    """The armed conflict the State is engaged in ended on ``ended_on``."""
+
+    kind: Literal["armed_conflict_end"] = "armed_conflict_end"
+    ended_on: date
+
+
+class MarkDeadlines(BaseModel):
+    """Internal: a timer fired; mark the deadlines reached (due, overdue), open the next
+    annual report, let a withdrawal whose date is reached take effect."""
+
+    kind: Literal["deadlines"] = "deadlines"
+
+
+ObligationCommand = (
+    DeclareStockpiles
+    | DeclareContamination
+    | RequestExtension
+    | DecideExtension
+    | RecordReport
+    | DeclareCompliance
+    | Withdraw
+    | RecordArmedConflict
+    | EndArmedConflict
+    | MarkDeadlines
+)
+
+Command = (
+    Sign
+    | CompleteDomesticProcedure
+    | Deposit
+    | ApplyTreatyContext
+    | MarkEnteredIntoForce
+    | ObligationCommand
+)
 
 
 # --- state -------------------------------------------------------------------------------
+
+
+class ArmedConflict(BaseModel):
+    """An armed conflict the State is engaged in, from ``since`` to ``ended_on`` (None:
+    going on), as recorded (CCM Art. 20(3))."""
+
+    model_config = ConfigDict(frozen=True)
+
+    since: date
+    description: str
+    ended_on: date | None = None
 
 
 class RatificationState(BaseModel):
@@ -113,13 +259,24 @@ class RatificationState(BaseModel):
     in_force_on: date | None = None
     eif_article: str | None = None
     entered_into_force: bool = False
+    obligations: dict[str, Obligation] = {}
+    stockpiles_declared_on: date | None = None
+    contamination_declared_on: date | None = None
+    conflicts: tuple[ArmedConflict, ...] = ()
+    withdrawal_received_on: date | None = None
+    withdrawal_period_ends_on: date | None = None
+    withdrawal_deferred: bool = False
+    withdrawn_on: date | None = None
 
     def status(self, as_of: date | None = None) -> str:
-        """One word for a table: ``in force``, ``consented``, ``signatory`` or ``none``.
+        """One word for a table: ``withdrawn``, ``in force``, ``consented``, ``signatory``
+        or ``none``.
 
         With ``as_of``, the status on that date (facts dated later are ignored; a fact
         with an unknown date counts as known).
         """
+        if self.withdrawn_on is not None and (as_of is None or self.withdrawn_on <= as_of):
+            return "withdrawn"
         if self.in_force_on is not None and (as_of is None or self.in_force_on <= as_of):
             if as_of is not None or self.entered_into_force:
                 return "in force"
@@ -327,7 +484,486 @@ def decide(
                     occurred_on=s.in_force_on, state=name, historical=s.in_force_on < today
                 )
             ]
+        case _:
+            return decide_obligation(s, command, profile, today)  # type: ignore[arg-type]
     raise _refuse(f"unknown command {command!r}")  # pragma: no cover
+
+
+# --- obligations ---------------------------------------------------------------------------
+
+
+def _opened(
+    s: RatificationState, o: Obligation, arose_on: date | None, today: date
+) -> ObligationOpened:
+    return ObligationOpened(
+        occurred_on=arose_on,
+        state=s.state,
+        key=o.key,
+        kind=o.kind,
+        article=o.article,
+        due_on=o.due_on,
+        covers=o.covers,
+        historical=o.due_on < today,
+    )
+
+
+def _annual_reports_from(
+    s: RatificationState, profile: TreatyProfile, year: int, arose_on: date | None, today: date
+) -> list[DomainEvent]:
+    """Annual reports from ``year`` on: every one whose deadline is already past
+    (historical), then the next one to come (CCM Art. 7(2): by 30 April each year)."""
+    events: list[DomainEvent] = []
+    while True:
+        report = ob.annual_report(profile, year)
+        if report.key in s.obligations:
+            return events
+        if s.withdrawn_on is not None and report.due_on >= s.withdrawn_on:
+            return events
+        events.append(_opened(s, report, arose_on, today))
+        if report.due_on >= today:
+            return events
+        arose_on, year = report.due_on, year + 1
+
+
+def obligations_at_entry_into_force(
+    s: RatificationState, profile: TreatyProfile, today: date
+) -> list[DomainEvent]:
+    """The obligations a State has once the treaty is in force for it (``s`` after its
+    :class:`EnteredIntoForce`): the initial transparency report (CCM Art. 7(1): 180 days
+    after; ATT Art. 13(1): within the first year) and the annual reports (CCM Art. 7(2):
+    30 April each year, the first one after the initial report's deadline), each
+    ``historical`` if its deadline is already past ``today``. Empty if not in force or
+    already opened."""
+    if not s.entered_into_force or s.in_force_on is None or "initial-report" in s.obligations:
+        return []
+    initial = ob.initial_report(profile, s.in_force_on)
+    first_year = ob.first_annual_report_year(profile, s.in_force_on)
+    return [
+        _opened(s, initial, s.in_force_on, today),
+        *_annual_reports_from(s, profile, first_year, s.in_force_on, today),
+    ]
+
+
+def _obligation(s: RatificationState, key: str, what: str) -> Obligation:
+    """The open obligation ``key`` or a refusal naming the open ones."""
+    found = s.obligations.get(key.strip().lower())
+    if found is not None and found.is_open:
+        return found
+    open_keys = ", ".join(k for k, o in s.obligations.items() if o.is_open) or "none"
+    if found is None:
+        raise _refuse(
+            f"{s.state} has no obligation {key!r} to {what} (open obligations: {open_keys})"
+        )
+    if found.met_on is not None:
+        raise _refuse(
+            f"{s.state}'s {found.key} is not open: it was met on {found.met_on.isoformat()} "
+            f"({found.channel}) (open obligations: {open_keys})"
+        )
+    raise _refuse(
+        f"{s.state}'s {found.key} is not open: it ended with the withdrawal on "
+        f"{found.ended_on} (open obligations: {open_keys})"
+    )
+
+
+def _in_force_for(s: RatificationState, profile: TreatyProfile, what: str) -> date:
+    if s.withdrawn_on is not None:
+        raise _refuse(
+            f"{s.state} withdrew from the {profile.code} on {s.withdrawn_on.isoformat()}: "
+            f"no {what} can be recorded any more"
+        )
+    if s.in_force_on is None or not s.entered_into_force:
+        status = s.status()
+        raise _refuse(
+            f"the {profile.code} is not in force for {s.state} (status: {status}), so it owes no "
+            f"{what} yet: record its deposit first; obligations run from its entry into force"
+        )
+    return s.in_force_on
+
+
+def _conflict_at(s: RatificationState, day: date) -> ArmedConflict | None:
+    """The recorded armed conflict the State is engaged in on ``day``, if any."""
+    for c in s.conflicts:
+        if c.since <= day and (c.ended_on is None or c.ended_on >= day):
+            return c
+    return None
+
+
+def settle(s: RatificationState, profile: TreatyProfile, today: date) -> list[DomainEvent]:
+    """What the passing of time has brought about by ``today``: each open obligation
+    whose deadline is reached marked ``due`` (on its day) and then ``overdue`` (the day
+    after), the next annual report opened when one falls due, a withdrawal whose date is
+    reached taking effect (or deferred to the end of an armed conflict, CCM Art. 20(3)).
+    Deadlines recorded as historical are not marked. Pure; used by the timers."""
+    events: list[DomainEvent] = []
+    if s.withdrawn_on is None:
+        for o in list(s.obligations.values()):
+            if not o.is_open or o.deadlines[-1].historical:
+                continue
+            due = o.due_on
+            if o.marked is None and due <= today:
+                events.append(ObligationDue(occurred_on=due, state=s.state, key=o.key, due_on=due))
+                if o.kind == "annual_report":
+                    year = int(o.key.rsplit("-", 1)[1]) + 1
+                    events += _annual_reports_from(s, profile, year, due, today)
+            if o.marked != "overdue" and due < today:
+                events.append(
+                    ObligationOverdue(
+                        occurred_on=due + timedelta(days=1), state=s.state, key=o.key, due_on=due
+                    )
+                )
+    events += _withdrawal_effect(fold(s, events), profile, today)
+    return events
+
+
+def _withdrawal_effect(
+    s: RatificationState, profile: TreatyProfile, today: date
+) -> list[DomainEvent]:
+    ends = s.withdrawal_period_ends_on
+    if ends is None or s.withdrawn_on is not None or ends > today:
+        return []
+    rules = profile.obligations
+    conflict = _conflict_at(s, ends) if rules.withdrawal_waits_for_armed_conflict else None
+    if conflict is None:
+        effective = ends
+    elif conflict.ended_on is None:
+        if s.withdrawal_deferred:
+            return []
+        return [
+            WithdrawalDeferred(occurred_on=ends, state=s.state, article=rules.withdrawal.article)
+        ]
+    else:
+        effective = max(ends, conflict.ended_on)
+    if effective > today:
+        return []
+    return [
+        WithdrawalTookEffect(occurred_on=effective, state=s.state, historical=effective < today)
+    ]
+
+
+def next_wake(s: RatificationState) -> date | None:
+    """The next date a timer must wake the process for (a deadline to mark due or
+    overdue, a withdrawal to take effect), or None. Pure."""
+    dates: list[date] = []
+    if s.withdrawn_on is None:
+        for o in s.obligations.values():
+            if not o.is_open or o.deadlines[-1].historical:
+                continue
+            if o.marked is None:
+                dates.append(o.due_on)
+            elif o.marked == "due":
+                dates.append(o.due_on + timedelta(days=1))
+        ends = s.withdrawal_period_ends_on
+        if ends is not None:
+            conflict = _conflict_at(s, ends)
+            if conflict is None:
+                dates.append(ends)
+            elif conflict.ended_on is not None:
+                dates.append(max(ends, conflict.ended_on))
+            elif not s.withdrawal_deferred:
+                dates.append(ends)
+    return min(dates) if dates else None
+
+
+def _check_day(what: str, day: date, today: date, not_before: date | None, since: str) -> None:
+    _check_not_future(what, day, today)
+    if not_before is not None and day < not_before:
+        raise _refuse(f"{what} {day.isoformat()} is before {since} on {not_before.isoformat()}")
+
+
+def _check_votes(c: DecideExtension, granted: bool) -> None:
+    counts = (c.votes_for, c.votes_against, c.abstentions)
+    if any(v is not None and v < 0 for v in counts):
+        raise _refuse("vote counts cannot be negative")
+    if c.votes_for is None or c.votes_against is None:
+        if c.votes_for is not None or c.votes_against is not None:
+            raise _refuse("give both the votes for and the votes against (or neither)")
+        return
+    majority = c.votes_for > c.votes_against
+    if granted and not majority:
+        raise _refuse(
+            f"{c.votes_for} for and {c.votes_against} against is no majority of the States "
+            "Parties present and voting (CCM Art. 3(5), 4(7)): the request was not granted"
+        )
+    if not granted and majority:
+        raise _refuse(
+            f"{c.votes_for} for and {c.votes_against} against is a majority for the request: "
+            "it was granted (give the date granted)"
+        )
+
+
+def decide_obligation(
+    s: RatificationState, command: ObligationCommand, profile: TreatyProfile, today: date
+) -> list[DomainEvent]:
+    """The events of a command on the State's obligations, or :class:`DomainError`.
+
+    - stockpiles / contamination declared: once, by a State for which the treaty is in
+      force; opens stockpile destruction (CCM Art. 3(2): 8 years after entry into force;
+      APMBC Art. 4: 4 years) / clearance (CCM Art. 4(1)(a): 10 years);
+    - extension request: on an open obligation, one at a time, within the treaty's limits
+      (:func:`domain.obligations.check_extension_request`: CCM Art. 3(3)-(5), 4(5)-(8));
+    - extension decision: by the Meeting the request is before, during it; granted
+      (to the date requested), a shorter period, or refused, by a majority of those
+      present and voting; a granted extension moves the deadline (the old one stays);
+    - report received / compliance declared: on an open obligation of that kind;
+    - withdrawal: by a State that deposited its instrument, once (CCM Art. 20);
+      armed conflict and its end recorded (Art. 20(3)).
+    """
+    name = s.state
+    match command:
+        case DeclareStockpiles(declared_on=day) | DeclareContamination(declared_on=day):
+            stock = isinstance(command, DeclareStockpiles)
+            what = "stockpile declaration" if stock else "contamination declaration"
+            in_force_on = _in_force_for(s, profile, what)
+            already = s.stockpiles_declared_on if stock else s.contamination_declared_on
+            if already is not None:
+                raise _refuse(f"{name} already declared this on {already.isoformat()}")
+            _check_day("declaration date", day, today, s.consented_on, f"{name}'s deposit")
+            o = (ob.stockpile_destruction if stock else ob.clearance)(profile, in_force_on)
+            declared: DomainEvent = (
+                StockpilesDeclared(occurred_on=day, state=name)
+                if stock
+                else ContaminationDeclared(occurred_on=day, state=name)
+            )
+            return [declared, _opened(s, o, day, today)]
+
+        case RequestExtension() as c:
+            o = _obligation(s, c.key, "extend")
+            if o.request is not None:
+                raise _refuse(
+                    f"{name}'s request to extend {o.key} to {o.request.requested_until} is "
+                    f"still before the {o.request.meeting}: record its decision first"
+                )
+            _check_not_future("request date", c.filed_on, today)
+            ob.check_extension_request(
+                profile, o, c.requested_until, c.meeting, c.filed_on, c.exceptional_circumstances
+            )
+            rule = ob._rule_for(profile, o)
+            assert rule is not None and rule.extension is not None
+            return [
+                ExtensionRequested(
+                    occurred_on=c.filed_on,
+                    state=name,
+                    key=o.key,
+                    requested_until=c.requested_until,
+                    deadline_in_force=o.due_on,
+                    meeting=c.meeting.name,
+                    meeting_opens_on=c.meeting.opens_on,
+                    article=rule.extension.article,
+                    exceptional_circumstances=c.exceptional_circumstances,
+                )
+            ]
+
+        case DecideExtension() as c:
+            o = _obligation(s, c.key, "decide an extension of")
+            pending = o.request
+            if pending is None:
+                raise _refuse(
+                    f"{name} has no extension request on {o.key} before a Meeting: record "
+                    "the request first (treaty ratification extension-request)"
+                )
+            if pending.meeting.lower() != c.meeting.name.lower():
+                raise _refuse(
+                    f"{name}'s request on {o.key} is before the {pending.meeting}, not the "
+                    f"{c.meeting.name}"
+                )
+            day = c.decided_on or c.meeting.closes_on
+            if not c.meeting.opens_on <= day <= c.meeting.closes_on:
+                raise _refuse(
+                    f"the {c.meeting.name} met from {c.meeting.opens_on} to "
+                    f"{c.meeting.closes_on}: a decision dated {day} was not taken there"
+                )
+            _check_not_future("decision date", day, today)
+            _check_votes(c, c.granted_until is not None)
+            if c.granted_until is None:
+                outcome: Literal["granted", "granted_shorter", "refused"] = "refused"
+            else:
+                ob.grant_extension(profile, o, pending.requested_until, c.granted_until, c.meeting)
+                shorter = c.granted_until < pending.requested_until
+                outcome = "granted_shorter" if shorter else "granted"
+            return [
+                ExtensionDecided(
+                    occurred_on=day,
+                    state=name,
+                    key=o.key,
+                    meeting=c.meeting.name,
+                    outcome=outcome,
+                    requested_until=pending.requested_until,
+                    granted_until=c.granted_until,
+                    votes_for=c.votes_for,
+                    votes_against=c.votes_against,
+                    abstentions=c.abstentions,
+                    historical=c.granted_until is not None and c.granted_until < today,
+                )
+            ]
+
+        case RecordReport() as c:
+            o = _obligation(s, c.key, "report on")
+            if o.kind not in ("initial_report", "annual_report"):
+                raise _refuse(
+                    f"{o.key} is met by a declaration of compliance, not a report "
+                    "(treaty ratification compliance-declaration)"
+                )
+            if not c.channel.strip():
+                raise _refuse("say by which channel the report was received (--channel)")
+            _check_day("receipt date", c.received_on, today, s.consented_on, f"{name}'s deposit")
+            return [
+                ReportReceived(
+                    occurred_on=c.received_on,
+                    state=name,
+                    key=o.key,
+                    channel=c.channel.strip(),
+                    document=c.document,
+                )
+            ]
+
+        case DeclareCompliance() as c:
+            o = _obligation(s, c.key, "declare compliance with")
+            if o.kind not in ("stockpile_destruction", "clearance"):
+                raise _refuse(
+                    f"{o.key} is met by a report, not a declaration of compliance "
+                    "(record the report received)"
+                )
+            if not c.channel.strip():
+                raise _refuse("say by which channel the declaration was received (--channel)")
+            _check_day("declaration date", c.declared_on, today, o.opened_on, "the obligation")
+            return [
+                ComplianceDeclared(
+                    occurred_on=c.declared_on,
+                    state=name,
+                    key=o.key,
+                    channel=c.channel.strip(),
+                    document=c.document,
+                )
+            ]
+
+        case Withdraw(received_on=day):
+            if s.consented_on is None:
+                raise _refuse(
+                    f"{name} is not a State Party to the {profile.code}: it deposited no "
+                    "instrument of ratification or accession, so it has nothing to withdraw "
+                    f"from ({profile.obligations.withdrawal.article})"
+                )
+            if s.withdrawal_received_on is not None:
+                raise _refuse(
+                    f"{name}'s instrument of withdrawal was already received on "
+                    f"{s.withdrawal_received_on.isoformat()}"
+                )
+            _check_day("receipt date", day, today, s.consented_on, f"{name}'s deposit")
+            rule = profile.obligations.withdrawal
+            deposited = WithdrawalDeposited(
+                occurred_on=day, state=name, takes_effect_on=rule.apply(day), article=rule.article
+            )
+            return [deposited, *_withdrawal_effect(evolve(s, deposited), profile, today)]
+
+        case RecordArmedConflict() as c:
+            if not profile.obligations.withdrawal_waits_for_armed_conflict:
+                raise _refuse(
+                    f"the {profile.code} has no armed-conflict clause on withdrawal "
+                    f"({profile.obligations.withdrawal.article})"
+                )
+            if s.withdrawn_on is not None:
+                raise _refuse(f"{name} withdrew on {s.withdrawn_on}: nothing depends on it now")
+            if any(x.ended_on is None for x in s.conflicts):
+                raise _refuse(f"{name} is already recorded as engaged in an armed conflict")
+            if not c.description.strip():
+                raise _refuse("describe the armed conflict and its source (--description)")
+            _check_not_future("start date", c.since, today)
+            events: list[DomainEvent] = [
+                ArmedConflictRecorded(occurred_on=c.since, state=name, description=c.description)
+            ]
+            if c.ended_on is not None:
+                _check_day("end date", c.ended_on, today, c.since, "its start")
+                events.append(ArmedConflictEnded(occurred_on=c.ended_on, state=name))
+            return [*events, *_withdrawal_effect(fold(s, events), profile, today)]
+
+        case EndArmedConflict(ended_on=day):
+            current = next((x for x in s.conflicts if x.ended_on is None), None)
+            if current is None:
+                raise _refuse(f"{name} is not recorded as engaged in an armed conflict")
+            _check_day("end date", day, today, current.since, "its start")
+            ended = ArmedConflictEnded(occurred_on=day, state=name)
+            return [ended, *_withdrawal_effect(evolve(s, ended), profile, today)]
+
+        case MarkDeadlines():
+            return settle(s, profile, today)
+    raise _refuse(f"unknown command {command!r}")  # pragma: no cover
+
+
+def _evolve_obligation(s: RatificationState, event: DomainEvent) -> dict[str, object]:
+    """The changes an obligation event makes to ``s``."""
+    obs = dict(s.obligations)
+
+    def put(key: str, **update: object) -> dict[str, object]:
+        obs[key] = obs[key].model_copy(update=update)
+        return {"obligations": obs}
+
+    match event:
+        case ObligationOpened() as e:
+            obs[e.key] = Obligation(
+                key=e.key,
+                kind=e.kind,
+                article=e.article,
+                deadlines=(ob.Deadline(due_on=e.due_on, basis=e.article, historical=e.historical),),
+                opened_on=e.occurred_on,
+                covers=e.covers,
+            )
+            return {"obligations": obs}
+        case ObligationDue(key=key) if key in obs:
+            return put(key, marked="due")
+        case ObligationOverdue(key=key) if key in obs:
+            return put(key, marked="overdue")
+        case ReportReceived() as e if e.key in obs:
+            return put(e.key, met_on=e.occurred_on, channel=e.channel)
+        case ComplianceDeclared() as e if e.key in obs:
+            return put(e.key, met_on=e.occurred_on, channel=e.channel)
+        case StockpilesDeclared(occurred_on=day):
+            return {"stockpiles_declared_on": day}
+        case ContaminationDeclared(occurred_on=day):
+            return {"contamination_declared_on": day}
+        case ExtensionRequested() as e if e.key in obs:
+            request = ob.PendingRequest(
+                requested_until=e.requested_until,
+                meeting=e.meeting,
+                meeting_opens_on=e.meeting_opens_on,
+                filed_on=e.occurred_on,
+                exceptional_circumstances=e.exceptional_circumstances,
+            )
+            return put(e.key, request=request)
+        case ExtensionDecided() as e if e.key in obs:
+            o = obs[e.key]
+            if e.granted_until is None:
+                return put(e.key, request=None)
+            basis = f"extension granted by the {e.meeting} ({e.occurred_on})"
+            deadline = ob.Deadline(due_on=e.granted_until, basis=basis, historical=e.historical)
+            return put(
+                e.key,
+                request=None,
+                deadlines=(*o.deadlines, deadline),
+                extensions_granted=o.extensions_granted + 1,
+                marked=None,
+            )
+        case WithdrawalDeposited() as e:
+            return {
+                "withdrawal_received_on": e.occurred_on,
+                "withdrawal_period_ends_on": e.takes_effect_on,
+            }
+        case ArmedConflictRecorded() as e if e.occurred_on is not None:
+            conflict = ArmedConflict(since=e.occurred_on, description=e.description)
+            return {"conflicts": (*s.conflicts, conflict)}
+        case ArmedConflictEnded(occurred_on=day):
+            conflicts = tuple(
+                c.model_copy(update={"ended_on": day}) if c.ended_on is None else c
+                for c in s.conflicts
+            )
+            return {"conflicts": conflicts}
+        case WithdrawalDeferred():
+            return {"withdrawal_deferred": True}
+        case WithdrawalTookEffect(occurred_on=day) if day is not None:
+            for key, o in obs.items():
+                if o.is_open:
+                    obs[key] = o.model_copy(update={"ended_on": day})
+            return {"withdrawn_on": day, "obligations": obs}
+    return {}
 
 
 def evolve(s: RatificationState, event: DomainEvent) -> RatificationState:
@@ -351,6 +987,8 @@ def evolve(s: RatificationState, event: DomainEvent) -> RatificationState:
                 changes.update(entered_into_force=False)
         case EnteredIntoForce():
             changes.update(entered_into_force=True)
+        case _:
+            changes.update(_evolve_obligation(s, event))
     return s.model_copy(update=changes)
 
 

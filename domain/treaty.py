@@ -22,9 +22,11 @@ from domain.events import (
     DomainEvent,
     EntryIntoForceDiscrepancyNoted,
     EntryIntoForceDiscrepancyResolved,
+    MeetingRecorded,
     TreatyEnteredIntoForce,
     TreatyEntryIntoForceFixed,
 )
+from domain.obligations import Meeting, RequiredMeeting, required_meetings
 from domain.ratification import TreatyContext
 from domain.treaties import TreatyProfile
 
@@ -58,7 +60,21 @@ class MarkTreatyEnteredIntoForce(BaseModel):
     kind: Literal["treaty_entered_into_force"] = "treaty_entered_into_force"
 
 
-TreatyCommand = CountDeposit | RecordDepositaryStatement | MarkTreatyEnteredIntoForce
+class RecordMeetings(BaseModel):
+    """Record Meetings of States Parties / Review Conferences held or convened (e.g. the
+    rows of ``ccm_meetings.csv``); ``source``: where the table comes from. A Meeting
+    already recorded with the same dates and city is skipped (idempotent); one with other
+    data is corrected only with ``correction``."""
+
+    kind: Literal["meetings"] = "meetings"
+    meetings: list[Meeting]
+    source: str | None = None
+    correction: bool = False
+
+
+TreatyCommand = (
+    CountDeposit | RecordDepositaryStatement | MarkTreatyEnteredIntoForce | RecordMeetings
+)
 
 
 class TreatyState(BaseModel):
@@ -81,6 +97,14 @@ class TreatyState(BaseModel):
     discrepancy: bool = False
     discrepancy_computed_on: date | None = None
     entered_into_force: bool = False
+    meetings: dict[str, Meeting] = {}
+
+    def required_meetings(self, profile: TreatyProfile) -> list[RequiredMeeting]:
+        """The Meetings the treaty requires from its entry into force (CCM Art. 11(2),
+        12(1)); empty while that date is not fixed."""
+        if self.in_force_on is None:
+            return []
+        return required_meetings(profile, self.in_force_on)
 
     def context(self) -> TreatyContext:
         """What ratification processes need to know (see :class:`TreatyContext`)."""
@@ -192,6 +216,42 @@ def _check_statement(c: RecordDepositaryStatement, profile: TreatyProfile, today
         )
 
 
+def _meeting_events(s: TreatyState, c: RecordMeetings, today: date) -> list[DomainEvent]:
+    """MeetingRecorded for each new (or, with ``correction``, changed) Meeting."""
+    events: list[DomainEvent] = []
+    seen: set[str] = set()
+    for m in c.meetings:
+        key = m.name.strip().upper()
+        if not key:
+            raise DomainError("a Meeting needs its name (e.g. 2MSP)")
+        if key in seen:
+            raise DomainError(f"{m.name} is given twice")
+        seen.add(key)
+        if m.closes_on < m.opens_on:
+            raise DomainError(f"{m.name} closes ({m.closes_on}) before it opens ({m.opens_on})")
+        known = s.meetings.get(key)
+        if known is not None:
+            if known == m:
+                continue
+            if not c.correction:
+                raise DomainError(
+                    f"{m.name} is already recorded ({known.opens_on} to {known.closes_on}, "
+                    f"{known.city}); to change it, record it as a correction"
+                )
+        events.append(
+            MeetingRecorded(
+                occurred_on=m.opens_on,
+                name=m.name.strip(),
+                kind=m.kind,
+                opens_on=m.opens_on,
+                closes_on=m.closes_on,
+                city=m.city,
+                source=c.source,
+            )
+        )
+    return events
+
+
 def decide(
     s: TreatyState, command: TreatyCommand, profile: TreatyProfile, today: date
 ) -> list[DomainEvent]:
@@ -260,6 +320,9 @@ def decide(
                 after = evolve(after, event)
             return [*events, *_reconcile(after, profile, s.deposits, today)]
 
+        case RecordMeetings() as c:
+            return _meeting_events(s, c, today)
+
         case MarkTreatyEnteredIntoForce():
             if s.entered_into_force or s.in_force_on is None or s.in_force_on > today:
                 return []
@@ -295,4 +358,9 @@ def evolve(s: TreatyState, event: DomainEvent) -> TreatyState:
             changes.update(discrepancy=False, discrepancy_computed_on=None)
         case TreatyEnteredIntoForce():
             changes["entered_into_force"] = True
+        case MeetingRecorded() as e:
+            meeting = Meeting(
+                name=e.name, kind=e.kind, opens_on=e.opens_on, closes_on=e.closes_on, city=e.city
+            )
+            changes["meetings"] = {**s.meetings, e.name.upper(): meeting}
     return s.model_copy(update=changes)

@@ -153,6 +153,17 @@ async def _tamper(url: str, sql: str, *args: Any) -> None:
         await conn.close()
 
 
+async def _last_versions(url: str) -> dict[str, int]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT stream_id, max(stream_version) AS v FROM events GROUP BY stream_id"
+        )
+    finally:
+        await conn.close()
+    return {row["stream_id"]: int(row["v"]) for row in rows}
+
+
 def tamper(url: str, sql: str, *args: Any) -> None:
     asyncio.run(_tamper(url, sql, *args))
 
@@ -760,9 +771,15 @@ def test_verify_names_tampering_and_a_lost_event_against_temporal(demo_stack: St
     tamper(
         url, "DELETE FROM events WHERE stream_id = 'ratification-CCM-NLD' AND stream_version = 2"
     )
-    # Switzerland (deposit 17 Jul 2012): signature, deposit, date fixed, entered into force
+    # Switzerland (deposit 17 Jul 2012, in force 1 Jan 2013): signature, deposit, date
+    # fixed, entered into force, then its obligations (the initial report and the annual
+    # reports 2014 to 2027): the last one is lost
+    last = asyncio.run(_last_versions(url))
+    che_last = last["ratification-CCM-CHE"]
     tamper(
-        url, "DELETE FROM events WHERE stream_id = 'ratification-CCM-CHE' AND stream_version = 4"
+        url,
+        "DELETE FROM events WHERE stream_id = 'ratification-CCM-CHE' AND stream_version = $1",
+        che_last,
     )
     asyncio.run(_delete_workflow(stack, LTU_WORKFLOW))
 
@@ -771,29 +788,24 @@ def test_verify_names_tampering_and_a_lost_event_against_temporal(demo_stack: St
     assert found == {
         ("ratification-CCM-BGR", 2, "chain"),  # altered
         ("ratification-CCM-BGR", 2, "history"),  # not what the workflow appended
-        # Bulgaria: signature, deposit, date fixed, entered into force, and the domestic
-        # procedure of 10 Feb 2011 from the demo's scenario (2011-consultation.yaml)
-        ("ratification-CCM-BGR", 5, "state"),
+        ("ratification-CCM-BGR", last["ratification-CCM-BGR"], "state"),
         ("ratification-CCM-NLD", 2, "chain"),  # the gap
         ("ratification-CCM-NLD", 3, "chain"),  # the broken link
         ("ratification-CCM-NLD", 2, "history"),  # lost
-        ("ratification-CCM-NLD", 3, "state"),
-        ("ratification-CCM-CHE", 4, "history"),  # the lost last event
-        ("ratification-CCM-CHE", 3, "state"),
+        ("ratification-CCM-NLD", last["ratification-CCM-NLD"] - 1, "state"),
+        ("ratification-CCM-CHE", che_last, "history"),  # the lost last event
+        ("ratification-CCM-CHE", che_last - 1, "state"),
     }
     by_key = {(d["stream"], d["version"], d["check"]): d for d in report["discrepancies"]}
-    che = by_key[("ratification-CCM-CHE", 4, "history")]
-    assert che["event_id"] == str(ids.event_id("ratification:CCM:CHE", 4))
+    che = by_key[("ratification-CCM-CHE", che_last, "history")]
+    assert che["event_id"] == str(ids.event_id("ratification:CCM:CHE", che_last))
     assert che["detail"].startswith(
-        "EnteredIntoForce is missing from the store: the Temporal history"
+        "ObligationOpened is missing from the store: the Temporal history"
     )
     assert by_key[("ratification-CCM-BGR", 2, "history")]["detail"].endswith(
         'data.instrument "accession" in the store, "ratification" in the history'
     )
-    assert (
-        "entered_into_force: false in the store, true in the workflow"
-        in (by_key[("ratification-CCM-CHE", 3, "state")]["detail"])
-    )
+    assert "annual-report-2027" in by_key[("ratification-CCM-CHE", che_last - 1, "state")]["detail"]
     gone = [n["detail"] for n in report["notes"] if n["stream"] == LTU_STREAM]
     assert gone and "no longer on the Temporal server" in gone[0]
     [ltu_checks] = [s["checks"] for s in report["streams"] if s["stream"] == LTU_STREAM]
@@ -830,7 +842,7 @@ def test_verify_names_tampering_and_a_lost_event_against_temporal(demo_stack: St
 
     one = stack.treaty("audit", "verify", "ratification-CCM-CHE")
     assert one.returncode == 1
-    assert "ratification-CCM-CHE version 4 (event" in one_line(one.stdout)
+    assert f"ratification-CCM-CHE version {che_last} (event" in one_line(one.stdout)
     ltu = stack.treaty("audit", "verify", LTU_WORKFLOW)
     assert ltu.returncode == 0, ltu.stdout + ltu.stderr
     assert "is no longer on the Temporal server" in one_line(ltu.stdout)

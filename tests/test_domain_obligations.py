@@ -20,8 +20,8 @@ from domain.treaties import APMBC, ATT, CCM
     [
         # deposit 2 Jun 2009 -> in force 1 Aug 2010 (Art. 17(1)); + 180 days
         ("Niger", date(2010, 8, 1), date(2011, 1, 28)),
-        # deposit 28 May 2010 -> 1 Aug 2010
-        ("Fiji", date(2010, 8, 1), date(2011, 1, 28)),
+        # deposit 28 May 2010, after the 30th instrument (16 Feb 2010) -> 1 Nov 2010 (Art. 17(2))
+        ("Fiji", date(2010, 11, 1), date(2011, 4, 30)),
         # deposit 28 Jul 2010 -> 1 Jan 2011 (Art. 17(2)); + 180 days
         ("Comoros", date(2011, 1, 1), date(2011, 6, 30)),
         # deposit 12 Jul 2012 -> 1 Jan 2013

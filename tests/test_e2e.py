@@ -94,13 +94,22 @@ def test_import_twice_changes_nothing_and_says_so(stack: Stack, demo: dict) -> N
 
 def test_events_of_bulgaria(stack: Stack, demo: dict) -> None:
     events = stack.json("events", "ratification-CCM-BGR")
-    assert [e["event_type"] for e in events] == [
+    assert [e["event_type"] for e in events[:4]] == [
         "SignatureRecorded",
         "InstrumentDeposited",
         "EntryIntoForceFixed",
         "EnteredIntoForce",
         "DomesticProcedureCompleted",
     ]
+    # then its obligations, from its entry into force on 1 Oct 2011: the initial report
+    # (CCM Art. 7(1): 180 days, 29 Mar 2012) and the annual reports (Art. 7(2): 30 April)
+    opened = events[4:]
+    assert {e["event_type"] for e in opened} == {"ObligationOpened"}
+    assert (opened[0]["data"]["key"], opened[0]["data"]["due_on"]) == (
+        "initial-report",
+        "2012-03-29",
+    )
+    assert opened[1]["data"]["key"] == "annual-report-2012"
     assert events[1]["occurred_on"] == "2011-04-06"
     assert events[1]["metadata"]["source"] == "UNTC-XXVI-6"
     assert events[3]["data"]["historical"] is True

@@ -5,19 +5,29 @@ refused command is rejected before it reaches history); accepted ones append the
 through the event-store activity. A durable timer waits for the entry-into-force date.
 The treaty process (``treaty:<CODE>``) is told of each deposit and tells this process the
 treaty's entry-into-force date.
+
+Once the treaty is in force for the State, its obligations are opened (initial and annual
+reports; stockpile destruction and clearance when declared) and a durable timer marks each
+deadline due on its day and overdue the day after; a withdrawal takes effect by timer too
+(CCM Art. 20). Obligation commands (declarations, extension requests and decisions,
+reports, compliance, withdrawal, armed conflict) arrive as the ``record_obligation``
+Update. A process whose history grows past ``continue_as_new_after`` events continues as
+new with its state, after every running handler has finished.
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import ids
     from domain import ratification as r
     from domain.errors import DomainError
+    from domain.events import EnteredIntoForce
     from domain.treaties import get_profile
     from workflows.common import (
         CommandMeta,
@@ -35,13 +45,36 @@ with workflow.unsafe.imports_passed_through():
 #: loop recorded EnteredIntoForce in a second append); see docs/workflow-changes.md.
 RECORD_REACHED_EIF = "record-reached-eif-with-its-date"
 
+#: ``workflow.patched`` id of "the obligations are opened with the entry into force" (before
+#: it, EnteredIntoForce was appended alone); asked only when an append records EnteredIntoForce.
+OPEN_OBLIGATIONS = "open-obligations-at-entry-into-force"
+
+#: ``workflow.patched`` id of "durable timers mark deadlines due and overdue and let a
+#: withdrawal take effect" (before it, a process in force waited for the next command);
+#: asked only when the process has such a date to wait for.
+DEADLINE_TIMERS = "deadline-timers"
+
+#: ``workflow.patched`` id of "a process in force before the obligations existed opens them
+#: with its first obligation command"; asked only then (its history has no obligations).
+CATCH_UP_OBLIGATIONS = "open-obligations-of-a-process-in-force-before"
+
+#: History length (events) past which the process continues as new (tests set it low).
+CONTINUE_AS_NEW_AFTER = 2000
+
 
 class RatificationInput(BaseModel):
-    """Start input: the treaty code, the State (ISO3) and what is known of the treaty."""
+    """Start input: the treaty code, the State (ISO3) and what is known of the treaty.
+
+    ``continue_as_new_after``: history length (events) past which the run continues as new;
+    ``carried``: the state handed over by the previous run (continue-as-new), None at the
+    start of the process.
+    """
 
     treaty: str
     state: str
     context: r.TreatyContext = r.TreatyContext()
+    continue_as_new_after: int = CONTINUE_AS_NEW_AFTER
+    carried: r.RatificationState | None = None
 
 
 class SignRequest(BaseModel):
@@ -59,6 +92,28 @@ class DepositRequest(BaseModel):
     meta: CommandMeta = CommandMeta()
 
 
+ObligationCommand = Annotated[
+    r.DeclareStockpiles
+    | r.DeclareContamination
+    | r.RequestExtension
+    | r.DecideExtension
+    | r.RecordReport
+    | r.DeclareCompliance
+    | r.Withdraw
+    | r.RecordArmedConflict
+    | r.EndArmedConflict,
+    Field(discriminator="kind"),
+]
+
+
+class ObligationRequest(BaseModel):
+    """A staff command on the State's obligations (see
+    :func:`domain.ratification.decide_obligation`)."""
+
+    command: ObligationCommand
+    meta: CommandMeta = CommandMeta()
+
+
 class RatificationView(BaseModel):
     """Query result: the process state and the treaty context it knows."""
 
@@ -72,23 +127,36 @@ class RatificationWorkflow:
     def __init__(self, input: RatificationInput) -> None:
         self._profile = get_profile(input.treaty)
         self._id = ids.ratification_workflow_id(input.treaty, input.state)
-        self._state = r.initial_state(input.treaty, input.state)
+        self._state = input.carried or r.initial_state(input.treaty, input.state)
         self._context = input.context
         self._lock = asyncio.Lock()
         self._wake = False
+        self._continue_after = input.continue_as_new_after
 
     # --- helpers ----------------------------------------------------------------------
 
     def _decide(self, command: r.Command) -> list:
         return r.decide(self._state, command, self._profile, self._context, today().date())
 
-    async def _execute(self, command: r.Command, meta: CommandMeta, cause: str) -> Recorded:
+    async def _execute(
+        self, command: r.Command, meta: CommandMeta, cause: str, catch_up: bool = False
+    ) -> Recorded:
         async with self._lock:
+            missing = self._missing_obligations() if catch_up else []
+            if missing and not workflow.patched(CATCH_UP_OBLIGATIONS):
+                missing = []
             try:
-                events = self._decide(command)
+                events = missing + r.decide(
+                    r.fold(self._state, missing),
+                    command,
+                    self._profile,
+                    self._context,
+                    today().date(),
+                )
             except DomainError as err:
                 raise refusal(err) from err
             events += self._reached(events)
+            events += self._obligations(events)
             recorded = await append(self._id, self._state.version, events, meta, cause)
             self._state = r.fold(self._state, events)
             if events:
@@ -109,9 +177,29 @@ class RatificationWorkflow:
             return reached
         return []
 
-    def _validate(self, command: r.Command) -> None:
+    def _obligations(self, events: list) -> list:
+        """The obligations opened when ``events`` record the entry into force (initial and
+        annual reports, each historical if already past), in the same append; behind
+        :data:`OPEN_OBLIGATIONS` so histories recorded before it replay unchanged."""
+        if not any(isinstance(e, EnteredIntoForce) for e in events):
+            return []
+        after = r.fold(self._state, events)
+        opened = r.obligations_at_entry_into_force(after, self._profile, today().date())
+        if opened and workflow.patched(OPEN_OBLIGATIONS):
+            return opened
+        return []
+
+    def _missing_obligations(self) -> list:
+        """The obligations of a process that entered into force under code that opened none
+        (before :data:`OPEN_OBLIGATIONS`): empty for any other process."""
+        return r.obligations_at_entry_into_force(self._state, self._profile, today().date())
+
+    def _validate(self, command: r.Command, catch_up: bool = False) -> None:
+        state = self._state
+        if catch_up:
+            state = r.fold(state, self._missing_obligations())
         try:
-            self._decide(command)
+            r.decide(state, command, self._profile, self._context, today().date())
         except DomainError as err:
             raise refusal(err) from err
 
@@ -124,19 +212,51 @@ class RatificationWorkflow:
 
     @workflow.run
     async def run(self, input: RatificationInput) -> None:
-        await workflow.get_external_workflow_handle(ids.treaty_workflow_id(input.treaty)).signal(
-            TreatyWorkflow.register, self._id
-        )
+        if input.carried is None:  # a continued run is registered already
+            await workflow.get_external_workflow_handle(
+                ids.treaty_workflow_id(input.treaty)
+            ).signal(TreatyWorkflow.register, self._id)
         while True:
             self._wake = False
+            if self._history_long():
+                await self._continue_as_new(input)
             due = self._state.in_force_on
             if due is not None and not self._state.entered_into_force:
                 if await sleep_until(due, lambda: self._wake):
                     await self._execute(
                         r.MarkEnteredIntoForce(), CommandMeta(actor="timer"), "timer"
                     )
+                continue
+            wake_on = r.next_wake(self._state)
+            if wake_on is not None and self._deadline_timers():
+                if await sleep_until(wake_on, lambda: self._wake):
+                    recorded = await self._execute(
+                        r.MarkDeadlines(), CommandMeta(actor="timer"), "timer"
+                    )
+                    if not recorded.events:  # nothing to mark: wait for a command
+                        await workflow.wait_condition(lambda: self._wake)
             else:
                 await workflow.wait_condition(lambda: self._wake)
+
+    @staticmethod
+    def _deadline_timers() -> bool:
+        """Whether this run keeps deadlines by timer (:data:`DEADLINE_TIMERS`)."""
+        return workflow.patched(DEADLINE_TIMERS)
+
+    def _history_long(self) -> bool:
+        info = workflow.info()
+        return (
+            info.get_current_history_length() >= self._continue_after
+            or info.is_continue_as_new_suggested()
+        )
+
+    async def _continue_as_new(self, input: RatificationInput) -> None:
+        """Continue as new with the state, once every Update and signal handler running
+        has finished (none is lost: what arrives later goes to the new run)."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(
+            input.model_copy(update={"context": self._context, "carried": self._state})
+        )
 
     # --- updates (staff commands) -------------------------------------------------------
 
@@ -177,6 +297,21 @@ class RatificationWorkflow:
     @deposit.validator
     def _validate_deposit(self, request: DepositRequest) -> None:
         self._validate(request.command)
+
+    @workflow.update
+    async def record_obligation(self, request: ObligationRequest) -> Recorded:
+        """A declaration, extension request or decision, report, declaration of compliance,
+        withdrawal or armed conflict (see :func:`domain.ratification.decide_obligation`)."""
+        return await self._execute(
+            request.command,
+            request.meta,
+            self._cause(f"record_obligation:{request.command.kind}"),
+            catch_up=True,
+        )
+
+    @record_obligation.validator
+    def _validate_obligation(self, request: ObligationRequest) -> None:
+        self._validate(request.command, catch_up=True)
 
     # --- from the treaty process --------------------------------------------------------
 

@@ -3,7 +3,9 @@
 Ratification processes register themselves and signal each deposit; when the threshold
 is reached (CCM Art. 17(1): 30 instruments) or the depositary's statement is recorded,
 the entry-into-force date is fixed and every registered ratification process is told.
-A durable timer marks the treaty's own entry into force.
+A durable timer marks the treaty's own entry into force. The treaty process records the
+Meetings held (CCM Arts. 11, 12). Past ``continue_as_new_after`` history events it continues
+as new with its state and the registered processes.
 """
 
 from __future__ import annotations
@@ -25,9 +27,17 @@ with workflow.unsafe.imports_passed_through():
 
 
 class TreatyInput(BaseModel):
-    """Start input: the treaty code (a key of :data:`domain.treaties.PROFILES`)."""
+    """Start input: the treaty code (a key of :data:`domain.treaties.PROFILES`).
+
+    ``continue_as_new_after``: history length (events) past which the run continues as
+    new; ``carried`` / ``registered``: the state and the registered ratification processes
+    handed over by the previous run (None at the start of the process).
+    """
 
     treaty: str
+    continue_as_new_after: int = 2000
+    carried: t.TreatyState | None = None
+    registered: list[str] = []
 
 
 class DepositNotice(BaseModel):
@@ -44,6 +54,11 @@ class StatementRequest(BaseModel):
     meta: CommandMeta = CommandMeta()
 
 
+class MeetingsRequest(BaseModel):
+    command: t.RecordMeetings
+    meta: CommandMeta = CommandMeta()
+
+
 class TreatyView(BaseModel):
     """Query result: the treaty process state and the registered ratification processes."""
 
@@ -57,8 +72,9 @@ class TreatyWorkflow:
     def __init__(self, input: TreatyInput) -> None:
         self._profile = get_profile(input.treaty)
         self._id = ids.treaty_workflow_id(input.treaty)
-        self._state = t.initial_state(input.treaty)
-        self._registered: list[str] = []
+        self._state = input.carried or t.initial_state(input.treaty)
+        self._registered: list[str] = list(input.registered)
+        self._continue_after = input.continue_as_new_after
         self._lock = asyncio.Lock()
         self._wake = False
 
@@ -99,6 +115,19 @@ class TreatyWorkflow:
     async def run(self, input: TreatyInput) -> None:
         while True:
             self._wake = False
+            info = workflow.info()
+            if (
+                info.get_current_history_length() >= self._continue_after
+                or info.is_continue_as_new_suggested()
+            ):
+                # every running handler first (no signal or Update is cut off); what
+                # arrives during the switch goes to the new run
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    input.model_copy(
+                        update={"carried": self._state, "registered": list(self._registered)}
+                    )
+                )
             due = self._state.in_force_on
             if due is not None and not self._state.entered_into_force:
                 if await sleep_until(due, lambda: self._wake):
@@ -139,6 +168,19 @@ class TreatyWorkflow:
 
     @record_depositary_statement.validator
     def _validate_statement(self, request: StatementRequest) -> None:
+        try:
+            t.decide(self._state, request.command, self._profile, today().date())
+        except DomainError as err:
+            raise refusal(err) from err
+
+    @workflow.update
+    async def record_meetings(self, request: MeetingsRequest) -> Recorded:
+        """Record the Meetings held or convened (CCM Arts. 11, 12), e.g. an import of
+        ``ccm_meetings.csv``; those already recorded alike are skipped."""
+        return await self._execute(request.command, request.meta, "update:record_meetings")
+
+    @record_meetings.validator
+    def _validate_meetings(self, request: MeetingsRequest) -> None:
         try:
             t.decide(self._state, request.command, self._profile, today().date())
         except DomainError as err:
