@@ -28,7 +28,14 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from eventstore.hashing import GENESIS_HASH, canonical_json, chain_hash, event_record
+from eventstore.hashing import (
+    GENESIS_HASH,
+    canonical_json,
+    canonical_record_json,
+    chain_hash,
+    chain_hash_of_json,
+    event_record,
+)
 
 STREAM_LOCK_NAMESPACE = 0x7466  # "tf": first key of pg_advisory_xact_lock(int, int)
 """Namespace of the per-stream transaction advisory lock ``(namespace, hashtext(stream_id))``."""
@@ -183,6 +190,34 @@ def _encode_json(value: Any) -> str:
     return canonical_json(value).decode("utf-8")
 
 
+_JSONB_STABLE_SCALARS = (str, int, bool, type(None), date, UUID)
+
+
+def _jsonb_stable(value: Any) -> bool:
+    """True when ``value`` comes back from ``jsonb`` exactly as ``json.loads`` of its
+    canonical JSON: objects, arrays, strings, integers, booleans and null (dates and UUIDs
+    are written as strings). A float may not (``1e+20`` comes back as an integer), so a
+    payload with one is normalised by the database before it is hashed."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif not isinstance(item, _JSONB_STABLE_SCALARS):
+            return False
+    return True
+
+
+def _sql_literal(text: str) -> str:
+    """``text`` as an SQL string literal (``E'...'``: the same whatever
+    ``standard_conforming_strings`` says)."""
+    if "\x00" in text:
+        raise ValueError("a stream id must not contain NUL characters")
+    return "E'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
 def _to_stored(row: asyncpg.Record) -> StoredEvent:
     return StoredEvent(
         global_position=row["global_position"],
@@ -215,6 +250,22 @@ def _validate_batch(stream_id: str, expected_version: int, events: Sequence[NewE
         if event.event_id in seen:
             raise ValueError(f"event id {event.event_id} appears twice in the batch")
         seen.add(event.event_id)
+
+
+async def _write_outbox(
+    conn: asyncpg.Connection, stream_id: str, outbox: Sequence[OutboxMessage]
+) -> None:
+    """Write ``outbox`` to the ``outbox`` table in the caller's transaction (a key already
+    there is left as it is)."""
+    await conn.executemany(
+        "INSERT INTO outbox (key, event_id, stream_id, treaty, state, template,"
+        " params) VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb)"
+        " ON CONFLICT (key) DO NOTHING",
+        [
+            (m.key, m.event_id, stream_id, m.treaty, m.state, m.template, _encode_json(m.params))
+            for m in outbox
+        ],
+    )
 
 
 class EventStore:
@@ -336,26 +387,24 @@ class EventStore:
         ``outbox``: messages written to the ``outbox`` table in the same transaction (all
         or nothing with the events); on an idempotent retry they are not written again.
         """
-        async with self._p.acquire() as conn, conn.transaction():
-            result = await self._append(conn, stream_id, expected_version, events)
-            if outbox and result.appended:
-                await conn.executemany(
-                    "INSERT INTO outbox (key, event_id, stream_id, treaty, state, template,"
-                    " params) VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb)"
-                    " ON CONFLICT (key) DO NOTHING",
-                    [
-                        (
-                            m.key,
-                            m.event_id,
-                            stream_id,
-                            m.treaty,
-                            m.state,
-                            m.template,
-                            _encode_json(m.params),
-                        )
-                        for m in outbox
-                    ],
-                )
+        _validate_batch(stream_id, expected_version, events)
+        lock = (
+            f"BEGIN; SELECT pg_advisory_xact_lock({STREAM_LOCK_NAMESPACE},"
+            f" hashtext({_sql_literal(stream_id)}))"
+        )
+        async with self._p.acquire() as conn:
+            # BEGIN and the stream lock in one round trip (a simple query, hence the
+            # literal); the rest as _append does it.
+            await conn.execute(lock)
+            try:
+                result = await self._append_locked(conn, stream_id, expected_version, events)
+                if outbox and result.appended:
+                    await _write_outbox(conn, stream_id, outbox)
+            except BaseException:
+                if not conn.is_closed() and conn.is_in_transaction():
+                    await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
             return result
 
     async def _append(
@@ -374,15 +423,25 @@ class EventStore:
         _validate_batch(stream_id, expected_version, events)
         if not conn.is_in_transaction():
             raise RuntimeError("_append needs an open transaction on conn")
-        count = len(events)
-        first, last = expected_version + 1, expected_version + count
-
         # Serialise writers of this stream (also the very first append, where there is no
-        # row to lock). The SELECTs below are separate statements so that, under READ
-        # COMMITTED, they see what the previous lock holder committed.
+        # row to lock).
         await conn.execute(
             "SELECT pg_advisory_xact_lock($1, hashtext($2))", STREAM_LOCK_NAMESPACE, stream_id
         )
+        return await self._append_locked(conn, stream_id, expected_version, events)
+
+    async def _append_locked(
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+    ) -> AppendResult:
+        """The append, in a transaction on ``conn`` that holds the stream's lock. The
+        SELECTs below are statements of their own, run after the lock was taken, so that
+        under READ COMMITTED they see what the previous lock holder committed."""
+        count = len(events)
+        first, last = expected_version + 1, expected_version + count
         head = await conn.fetchrow(
             "SELECT stream_version, hash FROM events WHERE stream_id = $1"
             " ORDER BY stream_version DESC LIMIT 1",
@@ -412,38 +471,54 @@ class EventStore:
                     return AppendResult(stream_id, first, last, appended=False)
             raise ConcurrencyError(stream_id, expected_version, current)
 
-        # Hash exactly what the database will hand back: let it normalise the JSON
-        # (jsonb rewrites numbers such as 1e+20, drops nothing else we rely on).
-        normalised = await conn.fetch(
-            "SELECT t.d::jsonb AS data, t.m::jsonb AS metadata"
-            " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(d, m, i) ORDER BY t.i",
-            [_encode_json(e.data) for e in events],
-            [_encode_json(e.metadata) for e in events],
-        )
+        # Hash exactly what the database will hand back. Each payload is encoded once (the
+        # same metadata object of a batch once for all); a payload with a float is first
+        # normalised by the database (jsonb rewrites numbers such as 1e+20), the others
+        # come back as they are.
+        datas: list[str] = []
+        metas: list[str] = []
+        encoded: dict[int, tuple[Any, str]] = {}
+        stable = True
+        for event in events:
+            for value, out in ((event.data, datas), (event.metadata, metas)):
+                cached = encoded.get(id(value))
+                if cached is None or cached[0] is not value:
+                    cached = (value, _encode_json(value))
+                    encoded[id(value)] = cached
+                    stable = stable and _jsonb_stable(value)
+                out.append(cached[1])
+        if not stable:
+            normalised = await conn.fetch(
+                "SELECT t.d::jsonb AS data, t.m::jsonb AS metadata"
+                " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(d, m, i)"
+                " ORDER BY t.i",
+                datas,
+                metas,
+            )
+            datas = [_encode_json(n["data"]) for n in normalised]
+            metas = [_encode_json(n["metadata"]) for n in normalised]
         recorded_at = datetime.now(UTC)
         versions: list[int] = []
         prev_hashes: list[bytes] = []
         hashes: list[bytes] = []
-        datas: list[str] = []
-        metas: list[str] = []
-        for offset, (event, norm) in enumerate(zip(events, normalised, strict=True)):
+        for offset, (event, data_json, meta_json) in enumerate(
+            zip(events, datas, metas, strict=True)
+        ):
             version = first + offset
-            record = event_record(
+            record = canonical_record_json(
                 stream_id=stream_id,
                 stream_version=version,
                 event_id=event.event_id,
                 event_type=event.event_type,
-                data=norm["data"],
-                metadata=norm["metadata"],
+                data_json=data_json.encode("utf-8"),
+                metadata_json=meta_json.encode("utf-8"),
                 occurred_on=event.occurred_on,
                 recorded_at=recorded_at,
             )
-            digest = chain_hash(prev_hash, record)
+            digest = chain_hash_of_json(prev_hash, record)
             versions.append(version)
             prev_hashes.append(prev_hash)
             hashes.append(digest)
-            datas.append(_encode_json(norm["data"]))
-            metas.append(_encode_json(norm["metadata"]))
             prev_hash = digest
 
         try:
