@@ -5,7 +5,7 @@ durability settings (the server's: one commit per call).
 
 Two shapes: one event per call on 16 concurrent streams; batches of 100 events per call.
 
-    .venv/bin/python bench/append_bench.py            # 16 x 200 single, 16 x 10 batches
+    .venv/bin/python bench/append_bench.py            # 16 x 200 single, 16 x 10 batches, 5 rounds
     .venv/bin/python bench/append_bench.py --quick
 
 Figures: events per second; ratios ours/baseline (targets >= 0.6 single, >= 0.8 batched).
@@ -141,31 +141,50 @@ async def baseline(url: str, tag: str, per_stream: int, batch: int) -> float:
         await pool.close()
 
 
-async def run(url: str, single_calls: int, batches: int) -> tuple[float, float]:
+async def run(url: str, single_calls: int, batches: int, rounds: int) -> tuple[float, float]:
+    """Per shape, ``rounds`` rounds of baseline and ours (in alternating order, so that a
+    burst of load elsewhere on the machine does not fall on one side only); the median of
+    the rounds' ratios."""
+    import statistics
+
     # warm both paths (connections, prepared statements) before timing
     await baseline(url, "W", 2, 1)
     await ours(url, "W", 2, 1)
-    rates = []
-    for tag, calls, size in (("1", single_calls, 1), ("B", batches, BATCH)):
+    medians = []
+    for shape, calls, size in (("1", single_calls, 1), ("B", batches, BATCH)):
         events = STREAMS * calls * size
-        base = await baseline(url, tag, calls, size)
-        mine = await ours(url, tag, calls, size)
-        shape = "1 event per call" if size == 1 else f"batches of {size}"
+        ratios, bases, mines = [], [], []
+        for r in range(rounds):
+            tag = f"{shape}{r}"
+            if r % 2 == 0:
+                base = await baseline(url, tag, calls, size)
+                mine = await ours(url, tag, calls, size)
+            else:
+                mine = await ours(url, tag, calls, size)
+                base = await baseline(url, tag, calls, size)
+            ratios.append(base / mine)
+            bases.append(base)
+            mines.append(mine)
+        base, mine = statistics.median(bases), statistics.median(mines)
+        label = "1 event per call" if size == 1 else f"batches of {size}"
         say(
-            f"{shape}, {STREAMS} concurrent streams, {events} events: baseline (raw INSERT) "
-            f"{base:.2f} s, {events / base:.0f} events/s; ours (EventStore.append) "
-            f"{mine:.2f} s, {events / mine:.0f} events/s"
+            f"{label}, {STREAMS} concurrent streams, {events} events, median of {rounds} "
+            f"rounds: baseline (raw INSERT) {base:.2f} s, {events / base:.0f} events/s; ours "
+            f"(EventStore.append) {mine:.2f} s, {events / mine:.0f} events/s; ratios "
+            + ", ".join(f"{x:.2f}" for x in ratios)
         )
-        rates.append(base / mine)
-    return rates[0], rates[1]
+        medians.append(statistics.median(ratios))
+    return medians[0], medians[1]
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0], single_calls=200, batches=10)
-    single_calls, batches = (10, 1) if args.quick else (args.single_calls, args.batches)
+    args = parse_args(__doc__.splitlines()[0], single_calls=200, batches=10, rounds=5)
+    single_calls, batches, rounds = (
+        (10, 1, 1) if args.quick else (args.single_calls, args.batches, args.rounds)
+    )
     with embedded(temporal=False) as bench:
         url = bench.database_url
-        single, batched = asyncio.run(run(url, single_calls, batches))
+        single, batched = asyncio.run(run(url, single_calls, batches, rounds))
     say(ratio_line(("single", single, TARGET_SINGLE), ("batched", batched, TARGET_BATCH)))
 
 

@@ -30,8 +30,8 @@ import structlog
 
 from eventstore.hashing import (
     GENESIS_HASH,
+    RecordEncoder,
     canonical_json,
-    canonical_record_json,
     chain_hash,
     chain_hash_of_json,
     event_record,
@@ -191,6 +191,7 @@ def _encode_json(value: Any) -> str:
 
 
 _JSONB_STABLE_SCALARS = (str, int, bool, type(None), date, UUID)
+_STABLE_TYPES = frozenset((str, int, bool, type(None), date, datetime, UUID))
 
 
 def _jsonb_stable(value: Any) -> bool:
@@ -201,7 +202,14 @@ def _jsonb_stable(value: Any) -> bool:
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, dict):
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif kind in _STABLE_TYPES:
+            continue
+        elif isinstance(item, dict):
             stack.extend(item.values())
         elif isinstance(item, list | tuple):
             stack.extend(item)
@@ -268,6 +276,98 @@ async def _write_outbox(
     )
 
 
+_INSERT = (
+    "INSERT INTO events (stream_id, stream_version, event_id, event_type, data,"
+    " metadata, occurred_on, recorded_at, prev_hash, hash)"
+    " SELECT $1, u.v, u.id, u.t, u.d::jsonb, u.m::jsonb, u.o, $2, u.p, u.h"
+    " FROM unnest($3::int[], $4::uuid[], $5::text[], $6::text[], $7::text[],"
+    " $8::date[], $9::bytea[], $10::bytea[]) AS u(v, id, t, d, m, o, p, h)"
+    " ORDER BY u.v"
+)
+
+#: Streams whose head (version, hash) a store remembers from its own appends.
+HEAD_CACHE_SIZE = 10_000
+
+
+@dataclass
+class _Encoded:
+    """The canonical JSON of each event's data and metadata; ``stable``: all of them come
+    back from jsonb as they are (:func:`_jsonb_stable`)."""
+
+    datas: list[bytes]
+    metas: list[bytes]
+    stable: bool
+
+
+def _encode(events: Sequence[NewEvent]) -> _Encoded:
+    """Each payload encoded once (the same metadata object of a batch once for all)."""
+    datas: list[bytes] = []
+    metas: list[bytes] = []
+    done: dict[int, tuple[Any, bytes]] = {}
+    stable = True
+    for event in events:
+        for value, out in ((event.data, datas), (event.metadata, metas)):
+            cached = done.get(id(value))
+            if cached is None or cached[0] is not value:
+                cached = (value, canonical_json(value))
+                done[id(value)] = cached
+                stable = stable and _jsonb_stable(value)
+            out.append(cached[1])
+    return _Encoded(datas, metas, stable)
+
+
+@dataclass
+class _Rows:
+    """The INSERT's arguments for a batch, chained after ``prev_hash``."""
+
+    args: tuple[Any, ...]
+    first_version: int
+    last_version: int
+    last_hash: bytes
+
+
+def _chain(
+    stream_id: str,
+    expected_version: int,
+    prev_hash: bytes,
+    events: Sequence[NewEvent],
+    encoded: _Encoded,
+) -> _Rows:
+    """Versions, ``recorded_at`` (now, UTC, one for the batch) and the hash chain of
+    ``events`` after ``prev_hash``: ``hash = sha256(prev_hash || canonical_json(record))``."""
+    recorded_at = datetime.now(UTC)
+    encoder = RecordEncoder(stream_id, recorded_at)
+    first = expected_version + 1
+    versions: list[int] = []
+    prev_hashes: list[bytes] = []
+    hashes: list[bytes] = []
+    for offset, (event, data_json, meta_json) in enumerate(
+        zip(events, encoded.datas, encoded.metas, strict=True)
+    ):
+        version = first + offset
+        record = encoder.record_json(
+            version, event.event_id, event.event_type, data_json, meta_json, event.occurred_on
+        )
+        digest = chain_hash_of_json(prev_hash, record)
+        versions.append(version)
+        prev_hashes.append(prev_hash)
+        hashes.append(digest)
+        prev_hash = digest
+    args = (
+        stream_id,
+        recorded_at,
+        versions,
+        [e.event_id for e in events],
+        [e.event_type for e in events],
+        [d.decode("utf-8") for d in encoded.datas],
+        [m.decode("utf-8") for m in encoded.metas],
+        [e.occurred_on for e in events],
+        prev_hashes,
+        hashes,
+    )
+    return _Rows(args, first, versions[-1], prev_hash)
+
+
 class EventStore:
     """Async access to the ``events`` table through an asyncpg pool.
 
@@ -279,6 +379,7 @@ class EventStore:
         """Use :meth:`connect`; this only prepares the instance."""
         self._app_role = app_role
         self._pool: asyncpg.Pool | None = None
+        self._heads: dict[str, tuple[int, bytes]] = {}
         self._role_warned = False
 
     @classmethod
@@ -388,6 +489,18 @@ class EventStore:
         or nothing with the events); on an idempotent retry they are not written again.
         """
         _validate_batch(stream_id, expected_version, events)
+        head = self._heads.get(stream_id)
+        if head is not None and head[0] == expected_version and not outbox:
+            encoded = _encode(events)
+            if encoded.stable:
+                rows = _chain(stream_id, expected_version, head[1], events, encoded)
+                try:
+                    await self._p.execute(_INSERT, *rows.args)
+                except asyncpg.UniqueViolationError:
+                    pass  # another writer came first, or a retry: the locked path says which
+                else:
+                    self._remember(stream_id, rows.last_version, rows.last_hash)
+                    return AppendResult(stream_id, rows.first_version, rows.last_version, True)
         lock = (
             f"BEGIN; SELECT pg_advisory_xact_lock({STREAM_LOCK_NAMESPACE},"
             f" hashtext({_sql_literal(stream_id)}))"
@@ -397,7 +510,9 @@ class EventStore:
             # literal); the rest as _append does it.
             await conn.execute(lock)
             try:
-                result = await self._append_locked(conn, stream_id, expected_version, events)
+                result, last_hash = await self._append_locked(
+                    conn, stream_id, expected_version, events
+                )
                 if outbox and result.appended:
                     await _write_outbox(conn, stream_id, outbox)
             except BaseException:
@@ -405,7 +520,18 @@ class EventStore:
                     await conn.execute("ROLLBACK")
                 raise
             await conn.execute("COMMIT")
-            return result
+        if result.appended:
+            self._remember(stream_id, result.last_version, last_hash)
+        return result
+
+    def _remember(self, stream_id: str, version: int, last_hash: bytes) -> None:
+        """Note the head this store committed for ``stream_id`` (at most
+        :data:`HEAD_CACHE_SIZE` streams, the least recently appended forgotten)."""
+        heads = self._heads
+        heads.pop(stream_id, None)
+        heads[stream_id] = (version, last_hash)
+        if len(heads) > HEAD_CACHE_SIZE:
+            del heads[next(iter(heads))]
 
     async def _append(
         self,
@@ -428,7 +554,8 @@ class EventStore:
         await conn.execute(
             "SELECT pg_advisory_xact_lock($1, hashtext($2))", STREAM_LOCK_NAMESPACE, stream_id
         )
-        return await self._append_locked(conn, stream_id, expected_version, events)
+        result, _ = await self._append_locked(conn, stream_id, expected_version, events)
+        return result
 
     async def _append_locked(
         self,
@@ -436,10 +563,11 @@ class EventStore:
         stream_id: str,
         expected_version: int,
         events: Sequence[NewEvent],
-    ) -> AppendResult:
-        """The append, in a transaction on ``conn`` that holds the stream's lock. The
-        SELECTs below are statements of their own, run after the lock was taken, so that
-        under READ COMMITTED they see what the previous lock holder committed."""
+    ) -> tuple[AppendResult, bytes]:
+        """The append, in a transaction on ``conn`` that holds the stream's lock; the
+        result and the hash of the last event (the stream's new head). The SELECTs below
+        are statements of their own, run after the lock was taken, so that under READ
+        COMMITTED they see what the previous lock holder committed."""
         count = len(events)
         first, last = expected_version + 1, expected_version + count
         head = await conn.fetchrow(
@@ -468,78 +596,29 @@ class EventStore:
                         first_version=first,
                         last_version=last,
                     )
-                    return AppendResult(stream_id, first, last, appended=False)
+                    return AppendResult(stream_id, first, last, appended=False), b""
             raise ConcurrencyError(stream_id, expected_version, current)
 
-        # Hash exactly what the database will hand back. Each payload is encoded once (the
-        # same metadata object of a batch once for all); a payload with a float is first
-        # normalised by the database (jsonb rewrites numbers such as 1e+20), the others
+        # Hash exactly what the database will hand back: a payload with a float is first
+        # normalised by the database (jsonb rewrites numbers such as 1e+20); the others
         # come back as they are.
-        datas: list[str] = []
-        metas: list[str] = []
-        encoded: dict[int, tuple[Any, str]] = {}
-        stable = True
-        for event in events:
-            for value, out in ((event.data, datas), (event.metadata, metas)):
-                cached = encoded.get(id(value))
-                if cached is None or cached[0] is not value:
-                    cached = (value, _encode_json(value))
-                    encoded[id(value)] = cached
-                    stable = stable and _jsonb_stable(value)
-                out.append(cached[1])
-        if not stable:
+        encoded = _encode(events)
+        if not encoded.stable:
             normalised = await conn.fetch(
                 "SELECT t.d::jsonb AS data, t.m::jsonb AS metadata"
                 " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(d, m, i)"
                 " ORDER BY t.i",
-                datas,
-                metas,
+                [d.decode("utf-8") for d in encoded.datas],
+                [m.decode("utf-8") for m in encoded.metas],
             )
-            datas = [_encode_json(n["data"]) for n in normalised]
-            metas = [_encode_json(n["metadata"]) for n in normalised]
-        recorded_at = datetime.now(UTC)
-        versions: list[int] = []
-        prev_hashes: list[bytes] = []
-        hashes: list[bytes] = []
-        for offset, (event, data_json, meta_json) in enumerate(
-            zip(events, datas, metas, strict=True)
-        ):
-            version = first + offset
-            record = canonical_record_json(
-                stream_id=stream_id,
-                stream_version=version,
-                event_id=event.event_id,
-                event_type=event.event_type,
-                data_json=data_json.encode("utf-8"),
-                metadata_json=meta_json.encode("utf-8"),
-                occurred_on=event.occurred_on,
-                recorded_at=recorded_at,
+            encoded = _Encoded(
+                [canonical_json(n["data"]) for n in normalised],
+                [canonical_json(n["metadata"]) for n in normalised],
+                True,
             )
-            digest = chain_hash_of_json(prev_hash, record)
-            versions.append(version)
-            prev_hashes.append(prev_hash)
-            hashes.append(digest)
-            prev_hash = digest
-
+        rows = _chain(stream_id, expected_version, prev_hash, events, encoded)
         try:
-            await conn.execute(
-                "INSERT INTO events (stream_id, stream_version, event_id, event_type, data,"
-                " metadata, occurred_on, recorded_at, prev_hash, hash)"
-                " SELECT $1, u.v, u.id, u.t, u.d::jsonb, u.m::jsonb, u.o, $2, u.p, u.h"
-                " FROM unnest($3::int[], $4::uuid[], $5::text[], $6::text[], $7::text[],"
-                " $8::date[], $9::bytea[], $10::bytea[]) AS u(v, id, t, d, m, o, p, h)"
-                " ORDER BY u.v",
-                stream_id,
-                recorded_at,
-                versions,
-                [e.event_id for e in events],
-                [e.event_type for e in events],
-                datas,
-                metas,
-                [e.occurred_on for e in events],
-                prev_hashes,
-                hashes,
-            )
+            await conn.execute(_INSERT, *rows.args)
         except asyncpg.UniqueViolationError as err:
             if err.constraint_name == _VERSION_CONSTRAINT:
                 raise ConcurrencyError(stream_id, expected_version, None) from err
@@ -553,7 +632,7 @@ class EventStore:
                     f" ({err.detail or err})",
                 ) from err
             raise
-        return AppendResult(stream_id, first, last, appended=True)
+        return AppendResult(stream_id, first, last, appended=True), rows.last_hash
 
     # ------------------------------------------------------------------- reads
 

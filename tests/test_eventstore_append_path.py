@@ -151,3 +151,25 @@ async def test_a_failed_append_leaves_the_connection_usable(store: EventStore) -
             await store.append("treaty-CCM", 0, [_event({"state": "FRA"}, {})])
     await store.append("treaty-CCM", 1, [_event({"state": "FRA"}, {})])
     assert await store.stream_version("treaty-CCM") == 2
+
+
+async def test_a_remembered_head_gone_stale_falls_back_to_the_locked_path(
+    store: EventStore, db_url: str
+) -> None:
+    """The store remembers the head it committed; when another writer appended since, the
+    append conflicts on the stream's unique version and the locked path says what happened:
+    a ConcurrencyError with the stream's real version, or an idempotent retry."""
+    stream = "ratification-CCM-LTU"
+    first = _event({"state": "LTU"}, {})
+    await store.append(stream, 0, [first])
+    other = await EventStore.connect(db_url, max_size=2)
+    try:
+        await other.append(stream, 1, [_event({"state": "LTU", "n": 2}, {})])
+    finally:
+        await other.close()
+    with pytest.raises(Exception, match="is at version 2, expected 1") as refused:
+        await store.append(stream, 1, [_event({"state": "LTU", "n": 3}, {})])
+    assert (refused.value.expected_version, refused.value.actual_version) == (1, 2)
+    retry = await store.append(stream, 0, [first])
+    assert (retry.first_version, retry.appended) == (1, False)
+    assert await store.verify_stream(stream) == []
