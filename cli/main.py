@@ -541,7 +541,12 @@ def status(
     iso = _state(state) if state else None
 
     async def work(rt: Runtime) -> list[r.RatificationState]:
-        return await reads.ratifications(await rt.store(), code)
+        store = await rt.store()
+        if iso is None:
+            return await reads.ratifications(store, code)
+        # one State: its stream alone, not every stream of the treaty
+        stored = await store.read_stream(reads.ratification_stream(code, iso))
+        return [reads.fold_ratification(code, iso, stored)] if stored else []
 
     states = [s for s in _run(work) if iso is None or s.state == iso]
     if iso and not states:
