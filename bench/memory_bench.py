@@ -53,6 +53,20 @@ async def baseline_load(address: str, n: int, concurrency: int = 16) -> None:
     await asyncio.gather(*(one(i) for i in range(n)))
 
 
+async def pending_until(address: str, treaty: str, code: str) -> str:
+    """The entry-into-force date a process waits for (its timer), checked to be ahead."""
+    from cli import service
+    from cli.connect import connect_client
+
+    client = await connect_client(address, "default")
+    view = await service.ratification_view(client, treaty, code)
+    assert view is not None, code
+    s = view.state
+    assert s.in_force_on is not None and s.in_force_on > today(), s
+    assert not s.entered_into_force, s
+    return s.in_force_on.isoformat()
+
+
 def settle(pid: int, seconds: float = 5.0) -> float:
     """RSS of ``pid`` once the last workflow tasks are done (after ``seconds``)."""
     time.sleep(seconds)
@@ -90,10 +104,15 @@ def main() -> None:
                 )
             )
         ours = settle(worker_pid)
+        checks = [
+            f"{code} ({treaty}) until {asyncio.run(pending_until(address, treaty, code))}"
+            for treaty, k in zip(TREATIES, per, strict=True)
+            for code in synthetic_codes("M", k)[-1:]
+        ]
         say(
             f"ours (stack worker, ratification processes with the entry-into-force timer "
             f"pending): idle {ours_idle:.0f} MiB, with {n} open processes {ours:.0f} MiB; "
-            f"sticky cache {STICKY_CACHE} workflows"
+            f"sticky cache {STICKY_CACHE} workflows; timers pending, e.g. {'; '.join(checks)}"
         )
     say(ratio_line(("memory (baseline RSS / ours)", base / ours, None)))
 
