@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 
-from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -27,43 +26,21 @@ with workflow.unsafe.imports_passed_through():
         sleep_until,
         today,
     )
-    from workflows.treaty import DepositNotice, TreatyWorkflow
+    from workflows.messages import (
+        DepositNotice,
+        DepositRequest,
+        DomesticProcedureRequest,
+        RatificationInput,
+        RatificationView,
+        SignRequest,
+    )
+    from workflows.treaty import TreatyWorkflow
 
 
 #: ``workflow.patched`` id of the change "an entry-into-force date already reached is
 #: recorded as reached in the same append as the event that fixed it" (before it, the run
 #: loop recorded EnteredIntoForce in a second append); see docs/workflow-changes.md.
 RECORD_REACHED_EIF = "record-reached-eif-with-its-date"
-
-
-class RatificationInput(BaseModel):
-    """Start input: the treaty code, the State (ISO3) and what is known of the treaty."""
-
-    treaty: str
-    state: str
-    context: r.TreatyContext = r.TreatyContext()
-
-
-class SignRequest(BaseModel):
-    command: r.Sign
-    meta: CommandMeta = CommandMeta()
-
-
-class DomesticProcedureRequest(BaseModel):
-    command: r.CompleteDomesticProcedure
-    meta: CommandMeta = CommandMeta()
-
-
-class DepositRequest(BaseModel):
-    command: r.Deposit
-    meta: CommandMeta = CommandMeta()
-
-
-class RatificationView(BaseModel):
-    """Query result: the process state and the treaty context it knows."""
-
-    state: r.RatificationState
-    context: r.TreatyContext
 
 
 @workflow.defn(name="Ratification")

@@ -9,9 +9,7 @@ A durable timer marks the treaty's own entry into force.
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
@@ -22,33 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.ratification import TreatyContext
     from domain.treaties import get_profile
     from workflows.common import CommandMeta, Recorded, append, refusal, sleep_until, today
-
-
-class TreatyInput(BaseModel):
-    """Start input: the treaty code (a key of :data:`domain.treaties.PROFILES`)."""
-
-    treaty: str
-
-
-class DepositNotice(BaseModel):
-    """A ratification process reports a deposit."""
-
-    state: str
-    deposited_on: date
-    workflow_id: str
-    meta: CommandMeta = CommandMeta()
-
-
-class StatementRequest(BaseModel):
-    command: t.RecordDepositaryStatement
-    meta: CommandMeta = CommandMeta()
-
-
-class TreatyView(BaseModel):
-    """Query result: the treaty process state and the registered ratification processes."""
-
-    state: t.TreatyState
-    registered: list[str]
+    from workflows.messages import DepositNotice, StatementRequest, TreatyInput, TreatyView
 
 
 @workflow.defn(name="Treaty")
