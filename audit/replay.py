@@ -22,7 +22,7 @@ import asyncio
 import json
 import re
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -279,6 +279,9 @@ async def replay(
     results: list[ReplayResult] = []
     upcoming = iter(targets)
     ahead: deque[tuple[Target, asyncio.Task[list[Loaded]]]] = deque()
+    # Targets loaded, in order, with their outcomes so far (None: not replayed yet).
+    loaded_targets: deque[tuple[Target, list[Loaded], list[ReplayResult | None]]] = deque()
+    slots: dict[int, tuple[Loaded, list[ReplayResult | None], int]] = {}
 
     def fetch_ahead() -> None:
         while len(ahead) < max(1, prefetch):
@@ -287,25 +290,45 @@ async def replay(
                 return
             ahead.append((target, asyncio.ensure_future(target.load())))
 
-    try:
+    def flush() -> None:
+        """Report the targets at the front whose histories have all been replayed."""
+        while loaded_targets and all(r is not None for r in loaded_targets[0][2]):
+            target, _, outcomes = loaded_targets.popleft()
+            mine = [r for r in outcomes if r is not None]
+            results.extend(mine)
+            if on_target is not None:
+                on_target(target, mine)
+
+    async def histories() -> AsyncIterator[WorkflowHistory]:
+        """Every history to replay, in the order of ``targets`` (fetched ahead); the
+        targets' problems (no history) are recorded on the way."""
         fetch_ahead()
         while ahead:
             target, loading = ahead.popleft()
             loaded = await loading
             fetch_ahead()
-            mine: list[ReplayResult] = []
-            for item in loaded:
-                if item.history is None:
-                    mine.append(_problem(item))
-                    continue
-                result = await rep.replay_workflow(item.history, raise_on_replay_failure=False)
+            outcomes: list[ReplayResult | None] = [
+                _problem(item) if item.history is None else None for item in loaded
+            ]
+            loaded_targets.append((target, loaded, outcomes))
+            flush()
+            for index, item in enumerate(loaded):
+                if item.history is not None:
+                    slots[id(item.history)] = (item, outcomes, index)
+                    yield item.history
+
+    try:
+        # One replay worker for all the histories (a worker per history costs more than
+        # most replays).
+        async with rep.workflow_replay_iterator(histories()) as replayed:
+            async for result in replayed:
+                item, outcomes, index = slots.pop(id(result.history))
                 outcome = _outcome(item, result.replay_failure)
                 if outcome.status == "nondeterministic" and outcome.event_id is None:
-                    await _locate(rep, item.history, outcome)
-                mine.append(outcome)
-            results.extend(mine)
-            if on_target is not None:
-                on_target(target, mine)
+                    await _locate(rep, item.history, outcome)  # type: ignore[arg-type]
+                outcomes[index] = outcome
+                flush()
+        flush()
     finally:
         for _, loading in ahead:
             loading.cancel()

@@ -10,24 +10,23 @@ object ``{"error": ..., "exit_code": N}`` on stdout.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
 import sys
 import traceback
 from datetime import date
-from importlib import metadata
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.text import Text
 
 import settings as settings_mod
 from cli import config as config_cli
-from cli import importer, meetings, obligations, reads, render, service
+from cli import meetings, obligations, render
 from cli import reporting as reporting_cli
+from cli.audit import audit_app
 from cli.audit import register as register_audit
 from cli.decision import decision_app
 from cli.hca import hca_app
@@ -52,24 +51,14 @@ from cli.runtime import (
     _treaty,
 )
 from cli.scenario import scenario_app
-from cli.stack import (
-    StackError,
-    describe,
-    redact,
-    stack_down,
-    stack_status,
-    stack_up,
-    stack_worker,
-    start_servers,
-    stop_servers,
-)
-from domain import ids
-from domain import ratification as r
-from domain import treaty as t
-from domain.errors import DomainError
-from domain.states import resolve_state
-from domain.treaties import get_profile
-from workflows.common import CommandMeta
+
+# Temporal, asyncpg, the pydantic models and the workflows are imported in the commands
+# that use them (a few hundred ms), so that `treaty --help` prints at once
+# (tests/test_cli_lazy.py).
+if TYPE_CHECKING:
+    from cli import reads, service
+    from domain import ratification as r
+    from workflows.common import CommandMeta
 
 T = TypeVar("T")
 
@@ -87,6 +76,8 @@ ratification_app = typer.Typer(help="Record one State's signature, domestic proc
 
 
 def _package_version() -> str:
+    from importlib import metadata
+
     try:
         return metadata.version("treatyflow")
     except metadata.PackageNotFoundError:  # running from a tree that was not installed
@@ -112,7 +103,7 @@ def _options(
 
 
 app.add_typer(ratification_app, name="ratification")
-app.add_typer(register_audit(), name="audit")
+app.add_typer(audit_app, name="audit")  # its commands are registered by main() when used
 app.add_typer(decision_app, name="decision")
 app.add_typer(hca_app, name="hca")
 app.add_typer(config_cli.app, name="config")
@@ -128,6 +119,8 @@ app.add_typer(meetings.app, name="meetings")
 
 
 def _print_stack(status: Any, as_json: bool) -> None:
+    from cli.stack import redact
+
     if as_json:
         render.print_json(
             {
@@ -156,6 +149,8 @@ def _print_stack(status: Any, as_json: bool) -> None:
 def up(as_json: JsonOpt = False) -> None:
     """Start the embedded stack in the background: Temporal dev server (Web UI), PostgreSQL
     and a worker, under $TREATYFLOW_HOME. Harmless if already running."""
+    from cli.stack import StackError, stack_up
+
     settings = settings_mod.load()
     try:
         status = stack_up(settings)
@@ -167,6 +162,8 @@ def up(as_json: JsonOpt = False) -> None:
 @app.command()
 def down(as_json: JsonOpt = False) -> None:
     """Stop the embedded stack (worker, Temporal dev server, PostgreSQL); data is kept."""
+    from cli.stack import StackError, stack_down
+
     try:
         status = stack_down(settings_mod.load())
     except StackError as err:
@@ -177,6 +174,8 @@ def down(as_json: JsonOpt = False) -> None:
 @app.command()
 def ps(as_json: JsonOpt = False) -> None:
     """What runs where: servers, worker, Web UI address."""
+    from cli.stack import stack_status
+
     _print_stack(stack_status(settings_mod.load()), as_json)
 
 
@@ -212,7 +211,10 @@ def worker(
 
     Starts the embedded servers that do not run, and stops them again when it ends (unless
     the stack's own worker, from `treaty up`, now relies on them)."""
+    import asyncio
+
     import worker as worker_mod
+    from cli.stack import StackError, describe, stack_worker, start_servers, stop_servers
 
     settings = settings_mod.load()
     configure_logging(settings)  # the worker logs what it does (INFO)
@@ -274,6 +276,12 @@ def worker(
 def _send(treaty: str, state: str, command: Any, meta: CommandMeta, as_json: bool) -> None:
     # What can be refused without knowing the process (a date in the future or before the
     # treaty was opened, a forbidden reservation) is refused here, with no server needed.
+    from cli import service
+    from domain import ids
+    from domain import ratification as r
+    from domain.errors import DomainError
+    from domain.treaties import get_profile
+
     try:
         r.check_command(command, get_profile(treaty), date.today())
     except DomainError as err:
@@ -309,6 +317,8 @@ def ratification_sign(
     as_json: JsonOpt = False,
 ) -> None:
     """Record a State's signature (CCM Art. 15: open for signature until entry into force)."""
+    from domain import ratification as r
+
     if (on is None) == (not date_unknown):
         raise typer.BadParameter("give --date YYYY-MM-DD, or --date-unknown")
     command = r.Sign(signed_on=_parse_date(on))
@@ -325,6 +335,8 @@ def ratification_domestic_procedure(
     as_json: JsonOpt = False,
 ) -> None:
     """Record that a State completed its domestic procedure for consent to be bound."""
+    from domain import ratification as r
+
     command = r.CompleteDomesticProcedure(completed_on=_parse_date(on))
     _send(_treaty(treaty), _state(state), command, _meta(actor, source), as_json)
 
@@ -349,6 +361,10 @@ def ratification_deposit(
     as_json: JsonOpt = False,
 ) -> None:
     """Record the deposit of an instrument; fixes the State's entry into force (CCM Art. 17)."""
+    from domain import ratification as r
+    from domain.errors import DomainError
+    from domain.treaties import get_profile
+
     profile = get_profile(_treaty(treaty))
     instrument = instrument.strip().lower()  # "Ratification" is "ratification"
     try:
@@ -371,6 +387,9 @@ def ratification_show(
     as_json: JsonOpt = False,
 ) -> None:
     """Ask the running process for its state (a Temporal query)."""
+    from cli import service
+    from domain import ids
+
     code, iso = _treaty(treaty), _state(state)
 
     async def work(rt: Runtime) -> Any:
@@ -408,6 +427,9 @@ def depositary_statement(
 
     It prevails over a record of deposits that disagrees (which is reported). A statement
     recorded before is replaced only with --correct; both stay in the history."""
+    from cli import service
+    from domain import treaty as t
+
     code = _treaty(treaty)
     command = t.RecordDepositaryStatement(
         in_force_on=_parse_date(in_force_on),
@@ -433,6 +455,8 @@ def depositary_statement(
 
 
 def _import(path: Path, treaty: str, meta: CommandMeta, as_json: bool) -> service.ImportReport:
+    from cli import importer, service
+
     try:
         rows, bad_rows = importer.read_table(path)
     except importer.TableError as err:
@@ -513,11 +537,19 @@ def status(
     as_json: JsonOpt = False,
 ) -> None:
     """Table of States: signature, instrument, deposit, entry into force, status."""
+    from cli import reads
+    from domain.treaties import get_profile
+
     code = _treaty(treaty)
     iso = _state(state) if state else None
 
     async def work(rt: Runtime) -> list[r.RatificationState]:
-        return await reads.ratifications(await rt.store(), code)
+        store = await rt.store()
+        if iso is None:
+            return await reads.ratifications(store, code)
+        # one State: its stream alone, not every stream of the treaty
+        stored = await store.read_stream(reads.ratification_stream(code, iso))
+        return [reads.fold_ratification(code, iso, stored)] if stored else []
 
     states = [s for s in _run(work) if iso is None or s.state == iso]
     if iso and not states:
@@ -535,6 +567,8 @@ def parties(
     as_json: JsonOpt = False,
 ) -> None:
     """Counts on a date: States that consented to be bound (deposit) vs. in force for them."""
+    from cli import reads
+
     code = _treaty(treaty)
     day = _parse_date(as_of) or date.today()
 
@@ -574,6 +608,10 @@ def _stream_id(text: str, treaty: str) -> str:
     (``treaty-ccm`` is ``treaty-CCM``, ``ratification-ccm-bulgaria`` is
     ``ratification-CCM-BGR``). A State instead of a stream is a usage error that names the
     State's stream under ``treaty``."""
+    from domain import ids
+    from domain.errors import DomainError
+    from domain.states import resolve_state
+
     raw = text.strip()
     kind, _, rest = raw.replace(":", "-").partition("-")
     if kind.lower() == "treaty" and rest and "-" not in rest:
@@ -697,6 +735,8 @@ def main(argv: list[str] | None = None) -> int:
     (but for an internal error with ``TREATYFLOW_DEBUG=1``)."""
     args = list(sys.argv[1:] if argv is None else argv)
     as_json = _wants_json(args)
+    if "audit" in args:  # its commands import Temporal and the store: only when used
+        register_audit()
     try:
         configure_logging(settings_mod.load(), default_level="WARNING")
         result = app(args=args, prog_name="treaty", standalone_mode=False)

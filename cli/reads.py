@@ -19,6 +19,11 @@ from domain import treaty as t
 from eventstore.store import EventStore, StoredEvent
 
 
+def ratification_stream(treaty: str, state: str) -> str:
+    """The stream of a State's ratification process: ``ratification-CCM-BGR``."""
+    return ids.stream_id(ids.ratification_workflow_id(treaty, state))
+
+
 def fold_ratification(
     treaty: str, state: str, events: list[StoredEvent], as_of: date | None = None
 ) -> r.RatificationState:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.table import Table
 
-from domain import ratification as r
-from domain.states import resolve_state
+if TYPE_CHECKING:  # imported where used: `treaty --help` needs neither
+    from rich.table import Table
+
+    from domain import ratification as r
 
 #: Width of output piped to a file or another program: tables keep their columns whole and
 #: messages are not broken at 80 columns.
@@ -43,6 +44,8 @@ def _d(day: date | None, unknown: str = "") -> str:
 
 def state_name(code: str) -> str:
     """Display name of an ISO3 code (the code itself if unknown)."""
+    from domain.states import resolve_state
+
     try:
         return resolve_state(code).name
     except Exception:  # noqa: BLE001 - display only
@@ -68,6 +71,8 @@ def status_row(s: r.RatificationState) -> dict[str, Any]:
 
 def status_table(states: list[r.RatificationState], title: str) -> Table:
     """The table of ``treaty status``."""
+    from rich.table import Table
+
     table = Table(title=title, header_style="bold")
     for col in (
         "State",

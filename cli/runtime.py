@@ -4,46 +4,31 @@ sense) and turns their failures into one-line errors with an exit code."""
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import os
 import socket
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from asyncpg import exceptions as asyncpg_errors
 from rich.text import Text
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
 import settings as settings_mod
-from cli import render, service
-from cli.connect import (
-    NoWorkerError,
-    connect_cause,
-    connect_client,
-    is_no_poller,
-    no_worker_message,
-    require_worker,
-)
-from cli.stack import (
-    Servers,
-    StackError,
-    describe,
-    redact,
-    stack_status,
-    stack_worker,
-    start_servers,
-)
-from domain.errors import DomainError
-from domain.states import resolve_state
-from domain.treaties import get_profile
-from eventstore.migrate import migrate
-from eventstore.store import EventStore
-from workflows.common import CommandMeta
+from cli import render
+
+# The modules below import temporalio, asyncpg and the pydantic models (a few hundred ms):
+# they are imported where a command needs them, so that `treaty --help` and commands that
+# need no server start fast.
+if TYPE_CHECKING:
+    from temporalio.client import Client
+    from temporalio.service import RPCError
+
+    from cli.stack import Servers
+    from eventstore.store import EventStore
+    from workflows.common import CommandMeta
 
 T = TypeVar("T")
 
@@ -89,6 +74,8 @@ ActorOpt = Annotated[
 
 
 def _meta(actor: str | None, source: str | None) -> CommandMeta:
+    from workflows.common import CommandMeta
+
     return CommandMeta(
         actor=actor or os.environ.get("TREATYFLOW_ACTOR") or getpass.getuser(),
         source=source,
@@ -97,6 +84,9 @@ def _meta(actor: str | None, source: str | None) -> CommandMeta:
 
 
 def _treaty(code: str) -> str:
+    from domain.errors import DomainError
+    from domain.treaties import get_profile
+
     try:
         return get_profile(code).code
     except DomainError as err:
@@ -104,6 +94,9 @@ def _treaty(code: str) -> str:
 
 
 def _state(name: str) -> str:
+    from domain.errors import DomainError
+    from domain.states import resolve_state
+
     try:
         return resolve_state(name).code
     except DomainError as err:
@@ -123,12 +116,16 @@ def _note(message: str) -> None:
 
 
 def _note_started(settings: settings_mod.Settings, started: tuple[str, ...]) -> None:
+    from cli.stack import describe
+
     them = "them" if len(started) > 1 else "it"
     _note(f"started {describe(started)} under {settings.home}; stop {them} with `treaty down`")
 
 
 def _pg_cause(err: BaseException) -> str:
     """A short reason why PostgreSQL could not be reached, from asyncpg's error."""
+    from asyncpg import exceptions as asyncpg_errors
+
     if isinstance(err, ConnectionRefusedError):
         return "connection refused"
     if isinstance(err, socket.gaierror):
@@ -146,16 +143,27 @@ def _pg_cause(err: BaseException) -> str:
     return str(err).splitlines()[0] if str(err) else type(err).__name__
 
 
-#: asyncpg's errors that mean "this server cannot be used with this URL".
-_PG_UNREACHABLE: tuple[type[BaseException], ...] = (
-    OSError,  # refused, unknown host, timeout, no socket
-    ValueError,  # malformed URL (asyncpg's ClientConfigurationError is one)
-    asyncpg_errors.PostgresConnectionError,
-    asyncpg_errors.InvalidAuthorizationSpecificationError,  # wrong user / password
-    asyncpg_errors.InvalidCatalogNameError,  # no such database
-    asyncpg_errors.CannotConnectNowError,  # starting up / shutting down
-    asyncpg_errors.TooManyConnectionsError,
-)
+def _pg_unreachable() -> tuple[type[BaseException], ...]:
+    """asyncpg's errors that mean "this server cannot be used with this URL"."""
+    from asyncpg import exceptions as asyncpg_errors
+
+    return (
+        OSError,  # refused, unknown host, timeout, no socket
+        ValueError,  # malformed URL (asyncpg's ClientConfigurationError is one)
+        asyncpg_errors.PostgresConnectionError,
+        asyncpg_errors.InvalidAuthorizationSpecificationError,  # wrong user / password
+        asyncpg_errors.InvalidCatalogNameError,  # no such database
+        asyncpg_errors.CannotConnectNowError,  # starting up / shutting down
+        asyncpg_errors.TooManyConnectionsError,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # ``_PG_UNREACHABLE`` (the tuple of :func:`_pg_unreachable`) is made when first asked
+    # for, so that importing this module does not import asyncpg.
+    if name == "_PG_UNREACHABLE":
+        return _pg_unreachable()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Runtime:
@@ -173,6 +181,8 @@ class Runtime:
     # servers
 
     def _start(self, *, postgres: bool, temporal: bool) -> Servers:
+        from cli.stack import StackError, start_servers
+
         try:
             servers = start_servers(self.settings, postgres=postgres, temporal=temporal)
         except StackError as err:
@@ -194,6 +204,8 @@ class Runtime:
         not run, except for a command that needs a worker: no worker can poll a server
         that was not running, so such a command fails at once and starts nothing."""
         if self._temporal_address is None:
+            from cli.stack import stack_status
+
             s = self.settings
             if s.embedded_temporal and need_worker:
                 address = stack_status(s).temporal_address
@@ -221,6 +233,8 @@ class Runtime:
         return Failure(f"cannot reach {where} ({cause}); {hint}", EXIT_UNAVAILABLE)
 
     def postgres_unreachable(self, url: str, cause: str) -> Failure:
+        from cli.stack import redact
+
         hint = (
             "see `treaty ps`, or restart the stack with `treaty down` and `treaty up`"
             if self.settings.embedded_postgres
@@ -236,6 +250,8 @@ class Runtime:
         """The Temporal client; with ``need_worker``, a worker must be polling the task
         queue (:func:`_require_worker`), else :class:`Failure` (exit 3)."""
         if self._client is None:
+            from cli.connect import connect_cause, connect_client
+
             address = self.temporal_address(need_worker=need_worker)
             try:
                 self._client = await connect_client(address, self.settings.temporal_namespace)
@@ -254,6 +270,11 @@ class Runtime:
         that is alive but not polling (the Temporal server restarted and it is
         reconnecting) is waited for, up to :data:`WORKER_RECONNECT_SECONDS`.
         """
+        from temporalio.service import RPCError, RPCStatusCode
+
+        from cli.connect import NoWorkerError, no_worker_message, require_worker
+        from cli.stack import stack_worker
+
         queue = self.settings.task_queue
         worker = stack_worker(self.settings)
         dead = [worker.identity] if worker is not None and not worker.running else []
@@ -270,6 +291,8 @@ class Runtime:
             if not reconnecting:
                 raise Failure(str(err), EXIT_UNAVAILABLE) from None
         assert worker is not None
+        import asyncio
+
         _note("waiting for the worker to reconnect…")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + WORKER_RECONNECT_SECONDS
@@ -296,11 +319,17 @@ class Runtime:
 
     async def store(self) -> EventStore:
         if self._store is None:
+            from asyncpg import exceptions as asyncpg_errors
+
+            from cli.stack import redact
+            from eventstore.migrate import migrate
+            from eventstore.store import EventStore
+
             url = self.database_url()
             try:
                 await migrate(url)
                 self._store = await EventStore.connect(url)
-            except _PG_UNREACHABLE as err:
+            except _pg_unreachable() as err:
                 raise self.postgres_unreachable(url, _pg_cause(err)) from None
             except asyncpg_errors.PostgresError as err:
                 raise Failure(
@@ -317,6 +346,10 @@ class Runtime:
 
 def _rpc_failure(err: RPCError, runtime: Runtime) -> Failure:
     """A Temporal error as the command's outcome (exit 3: the servers or the worker)."""
+    from temporalio.service import RPCStatusCode
+
+    from cli.connect import is_no_poller, no_worker_message
+
     if is_no_poller(err):
         # the worker died without a word; the query or update was not delivered
         return Failure(no_worker_message(runtime.settings.task_queue), EXIT_UNAVAILABLE)
@@ -333,6 +366,8 @@ def _rpc_failure(err: RPCError, runtime: Runtime) -> Failure:
 
 
 def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    import asyncio
+
     runtime = Runtime()
 
     async def main() -> T:
@@ -343,7 +378,13 @@ def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(main())
-    except service.Refused as err:
-        raise Failure(f"refused: {err}", EXIT_REFUSED) from None
-    except RPCError as err:
-        raise _rpc_failure(err, runtime) from None
+    except Exception as err:
+        # A refusal or a Temporal error can only come from a module the work imported:
+        # look for them among the loaded modules rather than import them for every command.
+        service = sys.modules.get("cli.service")
+        if service is not None and isinstance(err, service.Refused):
+            raise Failure(f"refused: {err}", EXIT_REFUSED) from None
+        temporal_service = sys.modules.get("temporalio.service")
+        if temporal_service is not None and isinstance(err, temporal_service.RPCError):
+            raise _rpc_failure(err, runtime) from None
+        raise

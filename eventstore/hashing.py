@@ -101,6 +101,96 @@ def event_record(
     }
 
 
+def _scalar(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+class RecordEncoder:
+    """Assembles ``canonical_json(event_record(...))`` for the events of one append (one
+    stream, one ``recorded_at``) from the canonical JSON of each event's ``data`` and
+    ``metadata``, so that an append encodes each payload once and the parts common to the
+    batch once.
+
+    Raises:
+        ValueError: ``recorded_at`` is naive.
+    """
+
+    def __init__(self, stream_id: str, recorded_at: datetime) -> None:
+        self._tail = b"".join(
+            (
+                b',"recorded_at":"',
+                format_recorded_at(recorded_at).encode("ascii"),
+                b'","stream_id":',
+                _scalar(stream_id),
+                b',"stream_version":',
+            )
+        )
+        self._types: dict[str, bytes] = {}
+
+    def record_json(
+        self,
+        stream_version: int,
+        event_id: UUID,
+        event_type: str,
+        data_json: bytes,
+        metadata_json: bytes,
+        occurred_on: date | None,
+    ) -> bytes:
+        """The canonical JSON of the event's record (keys in sorted order, compact, UTF-8)."""
+        type_json = self._types.get(event_type)
+        if type_json is None:
+            type_json = self._types[event_type] = _scalar(event_type)
+        return b"".join(
+            (
+                b'{"data":',
+                data_json,
+                b',"event_id":"',
+                str(event_id).encode("ascii"),
+                b'","event_type":',
+                type_json,
+                b',"metadata":',
+                metadata_json,
+                b',"occurred_on":',
+                b'"' + occurred_on.isoformat().encode("ascii") + b'"'
+                if occurred_on is not None
+                else b"null",
+                self._tail,
+                str(int(stream_version)).encode("ascii"),
+                b"}",
+            )
+        )
+
+
+def canonical_record_json(
+    *,
+    stream_id: str,
+    stream_version: int,
+    event_id: UUID,
+    event_type: str,
+    data_json: bytes,
+    metadata_json: bytes,
+    occurred_on: date | None,
+    recorded_at: datetime,
+) -> bytes:
+    """``canonical_json(event_record(...))`` assembled from the canonical JSON of ``data``
+    and ``metadata`` already made (``data_json = canonical_json(data)``): the same bytes.
+    One event's :meth:`RecordEncoder.record_json`.
+
+    Raises:
+        ValueError: ``recorded_at`` is naive.
+    """
+    return RecordEncoder(stream_id, recorded_at).record_json(
+        stream_version, event_id, event_type, data_json, metadata_json, occurred_on
+    )
+
+
+def chain_hash_of_json(prev_hash: bytes, record_json: bytes) -> bytes:
+    """``sha256(prev_hash || record_json)`` for a record already in canonical JSON."""
+    if len(prev_hash) != 32:
+        raise ValueError(f"prev_hash must be 32 bytes, got {len(prev_hash)}")
+    return hashlib.sha256(bytes(prev_hash) + record_json).digest()
+
+
 def chain_hash(prev_hash: bytes, record: Mapping[str, Any]) -> bytes:
     """``sha256(prev_hash || canonical_json(record))``: 32 bytes.
 

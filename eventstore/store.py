@@ -28,7 +28,14 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from eventstore.hashing import GENESIS_HASH, canonical_json, chain_hash, event_record
+from eventstore.hashing import (
+    GENESIS_HASH,
+    RecordEncoder,
+    canonical_json,
+    chain_hash,
+    chain_hash_of_json,
+    event_record,
+)
 
 STREAM_LOCK_NAMESPACE = 0x7466  # "tf": first key of pg_advisory_xact_lock(int, int)
 """Namespace of the per-stream transaction advisory lock ``(namespace, hashtext(stream_id))``."""
@@ -183,6 +190,42 @@ def _encode_json(value: Any) -> str:
     return canonical_json(value).decode("utf-8")
 
 
+_JSONB_STABLE_SCALARS = (str, int, bool, type(None), date, UUID)
+_STABLE_TYPES = frozenset((str, int, bool, type(None), date, datetime, UUID))
+
+
+def _jsonb_stable(value: Any) -> bool:
+    """True when ``value`` comes back from ``jsonb`` exactly as ``json.loads`` of its
+    canonical JSON: objects, arrays, strings, integers, booleans and null (dates and UUIDs
+    are written as strings). A float may not (``1e+20`` comes back as an integer), so a
+    payload with one is normalised by the database before it is hashed."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif kind in _STABLE_TYPES:
+            continue
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif not isinstance(item, _JSONB_STABLE_SCALARS):
+            return False
+    return True
+
+
+def _sql_literal(text: str) -> str:
+    """``text`` as an SQL string literal (``E'...'``: the same whatever
+    ``standard_conforming_strings`` says)."""
+    if "\x00" in text:
+        raise ValueError("a stream id must not contain NUL characters")
+    return "E'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
 def _to_stored(row: asyncpg.Record) -> StoredEvent:
     return StoredEvent(
         global_position=row["global_position"],
@@ -217,6 +260,114 @@ def _validate_batch(stream_id: str, expected_version: int, events: Sequence[NewE
         seen.add(event.event_id)
 
 
+async def _write_outbox(
+    conn: asyncpg.Connection, stream_id: str, outbox: Sequence[OutboxMessage]
+) -> None:
+    """Write ``outbox`` to the ``outbox`` table in the caller's transaction (a key already
+    there is left as it is)."""
+    await conn.executemany(
+        "INSERT INTO outbox (key, event_id, stream_id, treaty, state, template,"
+        " params) VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb)"
+        " ON CONFLICT (key) DO NOTHING",
+        [
+            (m.key, m.event_id, stream_id, m.treaty, m.state, m.template, _encode_json(m.params))
+            for m in outbox
+        ],
+    )
+
+
+_INSERT = (
+    "INSERT INTO events (stream_id, stream_version, event_id, event_type, data,"
+    " metadata, occurred_on, recorded_at, prev_hash, hash)"
+    " SELECT $1, u.v, u.id, u.t, u.d::jsonb, u.m::jsonb, u.o, $2, u.p, u.h"
+    " FROM unnest($3::int[], $4::uuid[], $5::text[], $6::text[], $7::text[],"
+    " $8::date[], $9::bytea[], $10::bytea[]) AS u(v, id, t, d, m, o, p, h)"
+    " ORDER BY u.v"
+)
+
+#: Streams whose head (version, hash) a store remembers from its own appends.
+HEAD_CACHE_SIZE = 10_000
+
+
+@dataclass
+class _Encoded:
+    """The canonical JSON of each event's data and metadata; ``stable``: all of them come
+    back from jsonb as they are (:func:`_jsonb_stable`)."""
+
+    datas: list[bytes]
+    metas: list[bytes]
+    stable: bool
+
+
+def _encode(events: Sequence[NewEvent]) -> _Encoded:
+    """Each payload encoded once (the same metadata object of a batch once for all)."""
+    datas: list[bytes] = []
+    metas: list[bytes] = []
+    done: dict[int, tuple[Any, bytes]] = {}
+    stable = True
+    for event in events:
+        for value, out in ((event.data, datas), (event.metadata, metas)):
+            cached = done.get(id(value))
+            if cached is None or cached[0] is not value:
+                cached = (value, canonical_json(value))
+                done[id(value)] = cached
+                stable = stable and _jsonb_stable(value)
+            out.append(cached[1])
+    return _Encoded(datas, metas, stable)
+
+
+@dataclass
+class _Rows:
+    """The INSERT's arguments for a batch, chained after ``prev_hash``."""
+
+    args: tuple[Any, ...]
+    first_version: int
+    last_version: int
+    last_hash: bytes
+
+
+def _chain(
+    stream_id: str,
+    expected_version: int,
+    prev_hash: bytes,
+    events: Sequence[NewEvent],
+    encoded: _Encoded,
+) -> _Rows:
+    """Versions, ``recorded_at`` (now, UTC, one for the batch) and the hash chain of
+    ``events`` after ``prev_hash``: ``hash = sha256(prev_hash || canonical_json(record))``."""
+    recorded_at = datetime.now(UTC)
+    encoder = RecordEncoder(stream_id, recorded_at)
+    first = expected_version + 1
+    versions: list[int] = []
+    prev_hashes: list[bytes] = []
+    hashes: list[bytes] = []
+    for offset, (event, data_json, meta_json) in enumerate(
+        zip(events, encoded.datas, encoded.metas, strict=True)
+    ):
+        version = first + offset
+        record = encoder.record_json(
+            version, event.event_id, event.event_type, data_json, meta_json, event.occurred_on
+        )
+        digest = chain_hash_of_json(prev_hash, record)
+        versions.append(version)
+        prev_hashes.append(prev_hash)
+        hashes.append(digest)
+        prev_hash = digest
+    args = (
+        stream_id,
+        recorded_at,
+        versions,
+        [e.event_id for e in events],
+        [e.event_type for e in events],
+        [d.decode("utf-8") for d in encoded.datas],
+        [m.decode("utf-8") for m in encoded.metas],
+        [e.occurred_on for e in events],
+        prev_hashes,
+        hashes,
+    )
+    return _Rows(args, first, versions[-1], prev_hash)
+
+
 class EventStore:
     """Async access to the ``events`` table through an asyncpg pool.
 
@@ -228,6 +379,7 @@ class EventStore:
         """Use :meth:`connect`; this only prepares the instance."""
         self._app_role = app_role
         self._pool: asyncpg.Pool | None = None
+        self._heads: dict[str, tuple[int, bytes]] = {}
         self._role_warned = False
 
     @classmethod
@@ -336,27 +488,50 @@ class EventStore:
         ``outbox``: messages written to the ``outbox`` table in the same transaction (all
         or nothing with the events); on an idempotent retry they are not written again.
         """
-        async with self._p.acquire() as conn, conn.transaction():
-            result = await self._append(conn, stream_id, expected_version, events)
-            if outbox and result.appended:
-                await conn.executemany(
-                    "INSERT INTO outbox (key, event_id, stream_id, treaty, state, template,"
-                    " params) VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb)"
-                    " ON CONFLICT (key) DO NOTHING",
-                    [
-                        (
-                            m.key,
-                            m.event_id,
-                            stream_id,
-                            m.treaty,
-                            m.state,
-                            m.template,
-                            _encode_json(m.params),
-                        )
-                        for m in outbox
-                    ],
+        _validate_batch(stream_id, expected_version, events)
+        head = self._heads.get(stream_id)
+        if head is not None and head[0] == expected_version and not outbox:
+            encoded = _encode(events)
+            if encoded.stable:
+                rows = _chain(stream_id, expected_version, head[1], events, encoded)
+                try:
+                    await self._p.execute(_INSERT, *rows.args)
+                except asyncpg.UniqueViolationError:
+                    pass  # another writer came first, or a retry: the locked path says which
+                else:
+                    self._remember(stream_id, rows.last_version, rows.last_hash)
+                    return AppendResult(stream_id, rows.first_version, rows.last_version, True)
+        lock = (
+            f"BEGIN; SELECT pg_advisory_xact_lock({STREAM_LOCK_NAMESPACE},"
+            f" hashtext({_sql_literal(stream_id)}))"
+        )
+        async with self._p.acquire() as conn:
+            # BEGIN and the stream lock in one round trip (a simple query, hence the
+            # literal); the rest as _append does it.
+            await conn.execute(lock)
+            try:
+                result, last_hash = await self._append_locked(
+                    conn, stream_id, expected_version, events
                 )
-            return result
+                if outbox and result.appended:
+                    await _write_outbox(conn, stream_id, outbox)
+            except BaseException:
+                if not conn.is_closed() and conn.is_in_transaction():
+                    await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+        if result.appended:
+            self._remember(stream_id, result.last_version, last_hash)
+        return result
+
+    def _remember(self, stream_id: str, version: int, last_hash: bytes) -> None:
+        """Note the head this store committed for ``stream_id`` (at most
+        :data:`HEAD_CACHE_SIZE` streams, the least recently appended forgotten)."""
+        heads = self._heads
+        heads.pop(stream_id, None)
+        heads[stream_id] = (version, last_hash)
+        if len(heads) > HEAD_CACHE_SIZE:
+            del heads[next(iter(heads))]
 
     async def _append(
         self,
@@ -374,15 +549,27 @@ class EventStore:
         _validate_batch(stream_id, expected_version, events)
         if not conn.is_in_transaction():
             raise RuntimeError("_append needs an open transaction on conn")
-        count = len(events)
-        first, last = expected_version + 1, expected_version + count
-
         # Serialise writers of this stream (also the very first append, where there is no
-        # row to lock). The SELECTs below are separate statements so that, under READ
-        # COMMITTED, they see what the previous lock holder committed.
+        # row to lock).
         await conn.execute(
             "SELECT pg_advisory_xact_lock($1, hashtext($2))", STREAM_LOCK_NAMESPACE, stream_id
         )
+        result, _ = await self._append_locked(conn, stream_id, expected_version, events)
+        return result
+
+    async def _append_locked(
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+    ) -> tuple[AppendResult, bytes]:
+        """The append, in a transaction on ``conn`` that holds the stream's lock; the
+        result and the hash of the last event (the stream's new head). The SELECTs below
+        are statements of their own, run after the lock was taken, so that under READ
+        COMMITTED they see what the previous lock holder committed."""
+        count = len(events)
+        first, last = expected_version + 1, expected_version + count
         head = await conn.fetchrow(
             "SELECT stream_version, hash FROM events WHERE stream_id = $1"
             " ORDER BY stream_version DESC LIMIT 1",
@@ -409,62 +596,29 @@ class EventStore:
                         first_version=first,
                         last_version=last,
                     )
-                    return AppendResult(stream_id, first, last, appended=False)
+                    return AppendResult(stream_id, first, last, appended=False), b""
             raise ConcurrencyError(stream_id, expected_version, current)
 
-        # Hash exactly what the database will hand back: let it normalise the JSON
-        # (jsonb rewrites numbers such as 1e+20, drops nothing else we rely on).
-        normalised = await conn.fetch(
-            "SELECT t.d::jsonb AS data, t.m::jsonb AS metadata"
-            " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(d, m, i) ORDER BY t.i",
-            [_encode_json(e.data) for e in events],
-            [_encode_json(e.metadata) for e in events],
-        )
-        recorded_at = datetime.now(UTC)
-        versions: list[int] = []
-        prev_hashes: list[bytes] = []
-        hashes: list[bytes] = []
-        datas: list[str] = []
-        metas: list[str] = []
-        for offset, (event, norm) in enumerate(zip(events, normalised, strict=True)):
-            version = first + offset
-            record = event_record(
-                stream_id=stream_id,
-                stream_version=version,
-                event_id=event.event_id,
-                event_type=event.event_type,
-                data=norm["data"],
-                metadata=norm["metadata"],
-                occurred_on=event.occurred_on,
-                recorded_at=recorded_at,
+        # Hash exactly what the database will hand back: a payload with a float is first
+        # normalised by the database (jsonb rewrites numbers such as 1e+20); the others
+        # come back as they are.
+        encoded = _encode(events)
+        if not encoded.stable:
+            normalised = await conn.fetch(
+                "SELECT t.d::jsonb AS data, t.m::jsonb AS metadata"
+                " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(d, m, i)"
+                " ORDER BY t.i",
+                [d.decode("utf-8") for d in encoded.datas],
+                [m.decode("utf-8") for m in encoded.metas],
             )
-            digest = chain_hash(prev_hash, record)
-            versions.append(version)
-            prev_hashes.append(prev_hash)
-            hashes.append(digest)
-            datas.append(_encode_json(norm["data"]))
-            metas.append(_encode_json(norm["metadata"]))
-            prev_hash = digest
-
+            encoded = _Encoded(
+                [canonical_json(n["data"]) for n in normalised],
+                [canonical_json(n["metadata"]) for n in normalised],
+                True,
+            )
+        rows = _chain(stream_id, expected_version, prev_hash, events, encoded)
         try:
-            await conn.execute(
-                "INSERT INTO events (stream_id, stream_version, event_id, event_type, data,"
-                " metadata, occurred_on, recorded_at, prev_hash, hash)"
-                " SELECT $1, u.v, u.id, u.t, u.d::jsonb, u.m::jsonb, u.o, $2, u.p, u.h"
-                " FROM unnest($3::int[], $4::uuid[], $5::text[], $6::text[], $7::text[],"
-                " $8::date[], $9::bytea[], $10::bytea[]) AS u(v, id, t, d, m, o, p, h)"
-                " ORDER BY u.v",
-                stream_id,
-                recorded_at,
-                versions,
-                [e.event_id for e in events],
-                [e.event_type for e in events],
-                datas,
-                metas,
-                [e.occurred_on for e in events],
-                prev_hashes,
-                hashes,
-            )
+            await conn.execute(_INSERT, *rows.args)
         except asyncpg.UniqueViolationError as err:
             if err.constraint_name == _VERSION_CONSTRAINT:
                 raise ConcurrencyError(stream_id, expected_version, None) from err
@@ -478,7 +632,7 @@ class EventStore:
                     f" ({err.detail or err})",
                 ) from err
             raise
-        return AppendResult(stream_id, first, last, appended=True)
+        return AppendResult(stream_id, first, last, appended=True), rows.last_hash
 
     # ------------------------------------------------------------------- reads
 

@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 import settings as settings_mod
 from cli import main as cli
 from cli import reads, render, service
+from cli import stack as cli_stack
 from cli.stack import redact
 from domain import ratification as r
 from tests.e2e import ROOT, TREATY, free_port
@@ -202,7 +203,7 @@ def _explode(*args: object, **kwargs: object) -> object:
 def test_an_unexpected_error_is_one_line_asking_for_a_report(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli, "stack_status", _explode)
+    monkeypatch.setattr(cli_stack, "stack_status", _explode)  # `ps` imports it when run
     code, out, err = run(capsys, "ps", "--json")
     assert code == 70
     assert "Traceback" not in err
@@ -216,7 +217,7 @@ def test_an_unexpected_error_is_one_line_asking_for_a_report(
 def test_debug_shows_the_traceback(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli, "stack_status", _explode)
+    monkeypatch.setattr(cli_stack, "stack_status", _explode)  # `ps` imports it when run
     monkeypatch.setenv("TREATYFLOW_DEBUG", "1")
     code, _, err = run(capsys, "ps")
     assert code == 70

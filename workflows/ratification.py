@@ -18,9 +18,7 @@ new with its state, after every running handler has finished.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -37,7 +35,16 @@ with workflow.unsafe.imports_passed_through():
         sleep_until,
         today,
     )
-    from workflows.treaty import DepositNotice, TreatyWorkflow
+    from workflows.messages import (
+        DepositNotice,
+        DepositRequest,
+        DomesticProcedureRequest,
+        ObligationRequest,
+        RatificationInput,
+        RatificationView,
+        SignRequest,
+    )
+    from workflows.treaty import TreatyWorkflow
 
 
 #: ``workflow.patched`` id of the change "an entry-into-force date already reached is
@@ -57,68 +64,6 @@ DEADLINE_TIMERS = "deadline-timers"
 #: ``workflow.patched`` id of "a process in force before the obligations existed opens them
 #: with its first obligation command"; asked only then (its history has no obligations).
 CATCH_UP_OBLIGATIONS = "open-obligations-of-a-process-in-force-before"
-
-#: History length (events) past which the process continues as new (tests set it low).
-CONTINUE_AS_NEW_AFTER = 2000
-
-
-class RatificationInput(BaseModel):
-    """Start input: the treaty code, the State (ISO3) and what is known of the treaty.
-
-    ``continue_as_new_after``: history length (events) past which the run continues as new;
-    ``carried``: the state handed over by the previous run (continue-as-new), None at the
-    start of the process.
-    """
-
-    treaty: str
-    state: str
-    context: r.TreatyContext = r.TreatyContext()
-    continue_as_new_after: int = CONTINUE_AS_NEW_AFTER
-    carried: r.RatificationState | None = None
-
-
-class SignRequest(BaseModel):
-    command: r.Sign
-    meta: CommandMeta = CommandMeta()
-
-
-class DomesticProcedureRequest(BaseModel):
-    command: r.CompleteDomesticProcedure
-    meta: CommandMeta = CommandMeta()
-
-
-class DepositRequest(BaseModel):
-    command: r.Deposit
-    meta: CommandMeta = CommandMeta()
-
-
-ObligationCommand = Annotated[
-    r.DeclareStockpiles
-    | r.DeclareContamination
-    | r.RequestExtension
-    | r.DecideExtension
-    | r.RecordReport
-    | r.DeclareCompliance
-    | r.Withdraw
-    | r.RecordArmedConflict
-    | r.EndArmedConflict,
-    Field(discriminator="kind"),
-]
-
-
-class ObligationRequest(BaseModel):
-    """A staff command on the State's obligations (see
-    :func:`domain.ratification.decide_obligation`)."""
-
-    command: ObligationCommand
-    meta: CommandMeta = CommandMeta()
-
-
-class RatificationView(BaseModel):
-    """Query result: the process state and the treaty context it knows."""
-
-    state: r.RatificationState
-    context: r.TreatyContext
 
 
 @workflow.defn(name="Ratification")

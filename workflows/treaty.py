@@ -11,9 +11,7 @@ as new with its state and the registered processes.
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
@@ -24,46 +22,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.ratification import TreatyContext
     from domain.treaties import get_profile
     from workflows.common import CommandMeta, Recorded, append, refusal, sleep_until, today
-
-
-class TreatyInput(BaseModel):
-    """Start input: the treaty code (a key of :data:`domain.treaties.PROFILES`).
-
-    ``continue_as_new_after``: history length (events) past which the run continues as
-    new; ``carried`` / ``registered``: the state and the registered ratification processes
-    handed over by the previous run (None at the start of the process).
-    """
-
-    treaty: str
-    continue_as_new_after: int = 2000
-    carried: t.TreatyState | None = None
-    registered: list[str] = []
-
-
-class DepositNotice(BaseModel):
-    """A ratification process reports a deposit."""
-
-    state: str
-    deposited_on: date
-    workflow_id: str
-    meta: CommandMeta = CommandMeta()
-
-
-class StatementRequest(BaseModel):
-    command: t.RecordDepositaryStatement
-    meta: CommandMeta = CommandMeta()
-
-
-class MeetingsRequest(BaseModel):
-    command: t.RecordMeetings
-    meta: CommandMeta = CommandMeta()
-
-
-class TreatyView(BaseModel):
-    """Query result: the treaty process state and the registered ratification processes."""
-
-    state: t.TreatyState
-    registered: list[str]
+    from workflows.messages import (
+        DepositNotice,
+        MeetingsRequest,
+        StatementRequest,
+        TreatyInput,
+        TreatyView,
+    )
 
 
 @workflow.defn(name="Treaty")

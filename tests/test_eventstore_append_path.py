@@ -1,0 +1,175 @@
+"""The append path made cheaper for the benchmarks (bench/append_bench.py): BEGIN and the
+stream lock in one round trip, each payload encoded once, the database's normalisation
+only for payloads with a float. Against a real (embedded) PostgreSQL: what is stored and
+hashed must be exactly what the general path stored and hashed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from eventstore.hashing import (
+    GENESIS_HASH,
+    canonical_json,
+    canonical_record_json,
+    chain_hash,
+    event_record,
+)
+from eventstore.store import EventStore, NewEvent, _jsonb_stable, _sql_literal
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@given(
+    data=st.dictionaries(st.text(max_size=5), json_values, max_size=4),
+    metadata=st.dictionaries(st.text(max_size=5), json_values, max_size=3),
+    event_type=st.text(min_size=1, max_size=20),
+    stream_id=st.text(min_size=1, max_size=30),
+    version=st.integers(min_value=1, max_value=2**31 - 1),
+    occurred_on=st.none() | st.dates(),
+)
+def test_record_json_assembled_from_payloads_is_the_canonical_json_of_the_record(
+    data: dict, metadata: dict, event_type: str, stream_id: str, version: int, occurred_on: date
+) -> None:
+    event_id = uuid.UUID(int=version)
+    recorded_at = datetime(2011, 3, 24, 9, 30, 0, 123456, tzinfo=UTC)
+    record = event_record(
+        stream_id=stream_id,
+        stream_version=version,
+        event_id=event_id,
+        event_type=event_type,
+        data=data,
+        metadata=metadata,
+        occurred_on=occurred_on,
+        recorded_at=recorded_at,
+    )
+    assembled = canonical_record_json(
+        stream_id=stream_id,
+        stream_version=version,
+        event_id=event_id,
+        event_type=event_type,
+        data_json=canonical_json(data),
+        metadata_json=canonical_json(metadata),
+        occurred_on=occurred_on,
+        recorded_at=recorded_at,
+    )
+    assert assembled == canonical_json(record)
+
+
+def test_a_float_anywhere_sends_the_payload_through_the_database() -> None:
+    assert _jsonb_stable({"a": [1, "x", None, True, {"d": date(2011, 8, 1)}]})
+    assert _jsonb_stable({"id": uuid.UUID(int=1), "t": ("a", "b")})
+    assert not _jsonb_stable({"a": [1, {"b": 1.0}]})
+    assert not _jsonb_stable({"a": 1e20})
+
+
+def test_stream_ids_are_quoted_as_literals() -> None:
+    assert _sql_literal("ratification-CCM-BGR") == "E'ratification-CCM-BGR'"
+    assert _sql_literal("a'b\\c") == "E'a''b\\\\c'"
+    with pytest.raises(ValueError):
+        _sql_literal("a\x00b")
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[EventStore]:
+    es = await EventStore.connect(db_url, max_size=4)
+    try:
+        yield es
+    finally:
+        await es.close()
+
+
+def _event(data: dict, metadata: dict) -> NewEvent:
+    return NewEvent(
+        event_id=uuid.uuid4(),
+        event_type="InstrumentDeposited",
+        data=data,
+        metadata=metadata,
+        occurred_on=date(2011, 3, 24),
+    )
+
+
+async def test_a_stream_id_with_quotes_and_backslashes_appends_and_verifies(
+    store: EventStore,
+) -> None:
+    stream = "ratification-CCM-O'B\\R"
+    await store.append(stream, 0, [_event({"state": "LTU"}, {"actor": "a"})])
+    await store.append(stream, 1, [_event({"state": "LTU"}, {"actor": "a"})])
+    assert [e.stream_version for e in await store.read_stream(stream)] == [1, 2]
+    assert await store.verify_stream(stream) == []
+
+
+async def test_shared_metadata_and_mixed_payloads_hash_what_is_stored(store: EventStore) -> None:
+    meta = {"actor": "depositary", "source": "UNTC XXVI-6", "n": 10**30}
+    events = [
+        _event({"state": "LTU", "reservations": ("none",)}, meta),
+        _event({"state": "LTU", "share": 0.5}, meta),  # a float: normalised by the database
+        _event({"state": "LTU", "on": date(2011, 9, 1)}, meta),
+    ]
+    await store.append("ratification-CCM-LTU", 0, events)
+    stored = await store.read_stream("ratification-CCM-LTU")
+    assert [e.data for e in stored] == [
+        {"state": "LTU", "reservations": ["none"]},
+        {"state": "LTU", "share": 0.5},
+        {"state": "LTU", "on": "2011-09-01"},
+    ]
+    assert all(e.metadata == meta for e in stored)
+    prev = GENESIS_HASH
+    for e in stored:
+        assert e.prev_hash == prev
+        assert e.hash == chain_hash(
+            prev,
+            event_record(
+                stream_id=e.stream_id,
+                stream_version=e.stream_version,
+                event_id=e.event_id,
+                event_type=e.event_type,
+                data=e.data,
+                metadata=e.metadata,
+                occurred_on=e.occurred_on,
+                recorded_at=e.recorded_at,
+            ),
+        )
+        prev = e.hash
+
+
+async def test_a_failed_append_leaves_the_connection_usable(store: EventStore) -> None:
+    await store.append("treaty-CCM", 0, [_event({"state": "LTU"}, {})])
+    for _ in range(6):  # more refusals than the pool has connections
+        with pytest.raises(Exception, match="expected 0"):
+            await store.append("treaty-CCM", 0, [_event({"state": "FRA"}, {})])
+    await store.append("treaty-CCM", 1, [_event({"state": "FRA"}, {})])
+    assert await store.stream_version("treaty-CCM") == 2
+
+
+async def test_a_remembered_head_gone_stale_falls_back_to_the_locked_path(
+    store: EventStore, db_url: str
+) -> None:
+    """The store remembers the head it committed; when another writer appended since, the
+    append conflicts on the stream's unique version and the locked path says what happened:
+    a ConcurrencyError with the stream's real version, or an idempotent retry."""
+    stream = "ratification-CCM-LTU"
+    first = _event({"state": "LTU"}, {})
+    await store.append(stream, 0, [first])
+    other = await EventStore.connect(db_url, max_size=2)
+    try:
+        await other.append(stream, 1, [_event({"state": "LTU", "n": 2}, {})])
+    finally:
+        await other.close()
+    with pytest.raises(Exception, match="is at version 2, expected 1") as refused:
+        await store.append(stream, 1, [_event({"state": "LTU", "n": 3}, {})])
+    assert (refused.value.expected_version, refused.value.actual_version) == (1, 2)
+    retry = await store.append(stream, 0, [first])
+    assert (retry.first_version, retry.appended) == (1, False)
+    assert await store.verify_stream(stream) == []

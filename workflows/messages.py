@@ -1,0 +1,127 @@
+"""The payloads of the workflows' starts, Updates, signals and queries (pydantic models).
+
+They live in a module of their own that the workflow modules import through
+``workflow.unsafe.imports_passed_through()``: the workflow sandbox re-imports a workflow's
+module for every run it starts (and keeps it while the run is cached), and a pydantic model
+costs a few hundred microseconds and a few dozen KiB to build; passed through, they are
+built once per worker. The workflow modules re-export them under their old names. The
+payloads themselves (their JSON) are unchanged, so recorded histories replay as before.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from domain import ratification as r
+from domain import treaty as t
+from workflows.common import CommandMeta
+
+#: History length (events) past which a process continues as new (tests set it low).
+CONTINUE_AS_NEW_AFTER = 2000
+
+# --- treaty:<CODE> ------------------------------------------------------------------------
+
+
+class TreatyInput(BaseModel):
+    """Start input: the treaty code (a key of :data:`domain.treaties.PROFILES`).
+
+    ``continue_as_new_after``: history length (events) past which the run continues as
+    new; ``carried`` / ``registered``: the state and the registered ratification processes
+    handed over by the previous run (None at the start of the process).
+    """
+
+    treaty: str
+    continue_as_new_after: int = CONTINUE_AS_NEW_AFTER
+    carried: t.TreatyState | None = None
+    registered: list[str] = []
+
+
+class DepositNotice(BaseModel):
+    """A ratification process reports a deposit."""
+
+    state: str
+    deposited_on: date
+    workflow_id: str
+    meta: CommandMeta = CommandMeta()
+
+
+class StatementRequest(BaseModel):
+    command: t.RecordDepositaryStatement
+    meta: CommandMeta = CommandMeta()
+
+
+class MeetingsRequest(BaseModel):
+    command: t.RecordMeetings
+    meta: CommandMeta = CommandMeta()
+
+
+class TreatyView(BaseModel):
+    """Query result: the treaty process state and the registered ratification processes."""
+
+    state: t.TreatyState
+    registered: list[str]
+
+
+# --- ratification:<CODE>:<ISO3> -----------------------------------------------------------
+
+
+class RatificationInput(BaseModel):
+    """Start input: the treaty code, the State (ISO3) and what is known of the treaty.
+
+    ``continue_as_new_after``: history length (events) past which the run continues as new;
+    ``carried``: the state handed over by the previous run (continue-as-new), None at the
+    start of the process.
+    """
+
+    treaty: str
+    state: str
+    context: r.TreatyContext = r.TreatyContext()
+    continue_as_new_after: int = CONTINUE_AS_NEW_AFTER
+    carried: r.RatificationState | None = None
+
+
+class SignRequest(BaseModel):
+    command: r.Sign
+    meta: CommandMeta = CommandMeta()
+
+
+class DomesticProcedureRequest(BaseModel):
+    command: r.CompleteDomesticProcedure
+    meta: CommandMeta = CommandMeta()
+
+
+class DepositRequest(BaseModel):
+    command: r.Deposit
+    meta: CommandMeta = CommandMeta()
+
+
+ObligationCommand = Annotated[
+    r.DeclareStockpiles
+    | r.DeclareContamination
+    | r.RequestExtension
+    | r.DecideExtension
+    | r.RecordReport
+    | r.DeclareCompliance
+    | r.Withdraw
+    | r.RecordArmedConflict
+    | r.EndArmedConflict,
+    Field(discriminator="kind"),
+]
+
+
+class ObligationRequest(BaseModel):
+    """A staff command on the State's obligations (see
+    :func:`domain.ratification.decide_obligation`)."""
+
+    command: ObligationCommand
+    meta: CommandMeta = CommandMeta()
+
+
+class RatificationView(BaseModel):
+    """Query result: the process state and the treaty context it knows."""
+
+    state: r.RatificationState
+    context: r.TreatyContext
