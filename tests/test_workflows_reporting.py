@@ -9,6 +9,7 @@ the same transaction as its event, and delivered once (here as .eml files).
 
 from __future__ import annotations
 
+import asyncio
 import email
 import sys
 import uuid
@@ -185,10 +186,25 @@ async def test_refused_commands_change_nothing(
                 break
         child = client.get_workflow_handle(rp.report_workflow_id("CCM", year, "NOR"))
         try:
-            await _refusals(env, store, child, year)
+            # no timer may fire while the refusals are compared (the report's next reminder
+            # is 30 days away), and the report's first appends are waited for
+            with env.auto_time_skipping_disabled():
+                await _settled(store, f"reporting-CCM-{year}-NOR")
+                await _refusals(env, store, child, year)
         finally:
             await handle.terminate()
             await child.terminate()
+
+
+async def _settled(store: EventStore, stream: str) -> None:
+    """Wait until ``stream`` has events and no new one for a second (10 s at most)."""
+    seen = -1
+    for _ in range(20):
+        events = await store.read_stream(stream)
+        if events and len(events) == seen:
+            return
+        seen = len(events)
+        await asyncio.sleep(0.5)
 
 
 async def _refusals(
