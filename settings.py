@@ -58,9 +58,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote
 
 import platformdirs
 from pydantic import (
@@ -152,18 +153,34 @@ def _bool(value: Any, default: bool) -> bool:
     return _BOOLS[text]
 
 
+#: ``scheme://user:password@``: the password of a URL's user information (non-empty).
+_USERINFO_PASSWORD = re.compile(r"(?P<pre>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):(?P<pw>[^@\s/]+)@")
+#: ``password=...``: a URL's query parameter or a libpq ``key=value`` connection string's
+#: keyword (a quoted value may hold spaces).
+_PASSWORD_PARAM = re.compile(r"(?i)(?P<pre>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|[^&\s]+)")
+
+
+def url_passwords(url: str) -> list[str]:
+    """Every password written in a connection string ``url``: in a URL's user information
+    (``postgresql://app:pw@db/x``), in its query (``?password=pw``), or as the ``password``
+    keyword of a libpq ``key=value`` string (``host=db password='p w'``); quotes and
+    percent-encoding kept as written."""
+    found = [m.group("pw") for m in _USERINFO_PASSWORD.finditer(url)]
+    found += [m.group("pw").strip("'") for m in _PASSWORD_PARAM.finditer(url)]
+    return [pw for pw in found if pw]
+
+
 def redact_url(url: str) -> str:
-    """``url`` with a non-empty password replaced by ``***`` (``postgresql://app:***@db/x``);
-    a string that is not a URL has whatever precedes its last ``@`` hidden."""
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:
-        return "***@" + url.rsplit("@", 1)[-1] if "@" in url else url
-    if not password:
-        return url
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    """``url`` (or a message quoting one) with every non-empty password replaced by ``***``:
+    ``postgresql://app:***@db/x``, ``...?password=***``, ``host=db password=***`` (an empty
+    one, as in the embedded server's ``postgres:@``, is left: there is nothing to hide). A
+    single word with an ``@`` that is none of these has whatever precedes its last ``@``
+    hidden."""
+    masked = _USERINFO_PASSWORD.sub(lambda m: f"{m.group('pre')}:***@", url)
+    masked = _PASSWORD_PARAM.sub(lambda m: f"{m.group('pre')}***", masked)
+    if masked == url and "@" in url and "://" not in url and not any(c.isspace() for c in url):
+        return "***@" + url.rsplit("@", 1)[-1]
+    return masked
 
 
 class Settings(BaseSettings):
@@ -493,12 +510,8 @@ class Settings(BaseSettings):
             if s is not None and s.get_secret_value()
         ]
         if self.database_url:
-            try:
-                password = urlsplit(self.database_url).password
-            except ValueError:
-                password = None
-            if password:
-                values.append(password)
+            for password in url_passwords(self.database_url):
+                values += dict.fromkeys((password, unquote(password)))
         return values
 
     def masked(self) -> dict[str, Any]:

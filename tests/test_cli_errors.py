@@ -417,6 +417,12 @@ def test_counts_are_singular_for_one(
         ("postgresql://app:s3cret@db:5432/t", "postgresql://app:***@db:5432/t"),
         ("postgresql://app@db/t", "postgresql://app@db/t"),
         ("notaurl", "notaurl"),
+        # a password in the query or in a libpq key=value string is a password too
+        ("postgresql://u@h/db?password=s3cr3t", "postgresql://u@h/db?password=***"),
+        ("postgresql://u@h/db?sslmode=require&PASSWORD=s3cr3t&x=1", "postgresql://u@h/db?sslmode=require&PASSWORD=***&x=1"),
+        ("host=h user=u password=s3cr3t dbname=x", "host=h user=u password=*** dbname=x"),
+        ("host=h password = 'two words' dbname=x", "host=h password = *** dbname=x"),
+        ("at postgresql://app:s3cret@db/t: refused", "at postgresql://app:***@db/t: refused"),
     ],
 )  # fmt: skip
 def test_redact_masks_only_a_password_there_is(url: str, shown: str) -> None:

@@ -226,6 +226,24 @@ def test_config_show_masks_the_secrets(
     assert set(values) == set(settings_mod.Settings.variables())
 
 
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://app@db/app?password=PW", "postgresql://app@db/app?password=***"),
+        ("host=db user=app password=PW dbname=app", "host=db user=app password=*** dbname=app"),
+    ],
+)  # fmt: skip
+def test_a_database_password_outside_the_user_part_is_masked_too(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], url: str, shown: str
+) -> None:
+    clean_env.setenv("DATABASE_URL", url.replace("PW", PASSWORD))
+    assert main(["config", "show", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert PASSWORD not in out
+    assert json.loads(out)["settings"]["DATABASE_URL"] == shown
+    assert PASSWORD in settings_mod.load().secret_values()  # so logs mask it as well
+
+
 def test_config_show_with_a_bad_value_exits_2(
     clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
