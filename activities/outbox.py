@@ -41,7 +41,8 @@ from temporalio.exceptions import ApplicationError
 from eventstore.store import EventStore
 
 DEFAULT_SENDER = "treatyflow@localhost"
-_EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$|^[^@\s<>,;]+@localhost$")
+#: One label of a host name (RFC 1035 / 1123: letters, digits, inner hyphens, 1-63).
+_LABEL_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
 # --- configuration ---------------------------------------------------------------------
@@ -100,21 +101,58 @@ class ContactError(ValueError):
 
 
 def check_email(email: str) -> str:
-    """``email`` stripped, or :class:`ContactError` if it is not an address."""
+    """``email`` stripped, or :class:`ContactError` if it is not an address.
+
+    The address must parse as an RFC 5322 addr-spec (``email.headerregistry.Address``:
+    one ``@``, no display name, no spaces) and its domain must be a host name: labels of
+    letters, digits and inner hyphens (RFC 1123; an internationalised name counts by its
+    IDNA form), at least two of them, the last not all digits (``localhost`` is accepted
+    for tests). So ``a@-.-``, ``a@b`` and ``a@1.2.3.4`` are refused."""
+    from email.errors import HeaderParseError
+    from email.headerregistry import Address
+
     email = email.strip()
-    if not _EMAIL_RE.match(email):
-        raise ContactError(
-            f"{email!r} is not an e-mail address: expected name@domain, e.g. "
-            "article7@mfa.example.org"
-        )
+    refused = ContactError(
+        f"{email!r} is not an e-mail address: expected name@domain with a host name as the "
+        "domain, e.g. article7@mfa.example.org"
+    )
+    if email.count("@") != 1 or any(c.isspace() or c in '<>,;"()' for c in email):
+        raise refused
+    try:
+        address = Address(addr_spec=email)
+    except (ValueError, IndexError, HeaderParseError):
+        raise refused from None
+    if not address.username or address.addr_spec != email:
+        raise refused
+    domain = address.domain
+    if domain.lower() == "localhost":
+        return email
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise refused from None
+    labels = ascii_domain.split(".")
+    if len(labels) < 2 or not all(_LABEL_RE.match(label) for label in labels):
+        raise refused
+    if labels[-1].isdigit():
+        raise refused
     return email
 
 
+def email_key(email: str) -> str:
+    """The identity of an address: the whole address lowercased (two spellings that
+    differ only in case are one focal point; the spelling given first is kept)."""
+    return email.strip().lower()
+
+
 async def add_contact(store: EventStore, contact: Contact) -> bool:
-    """Add ``contact``; False if that address was already a focal point of the State."""
+    """Add ``contact``; False if that address (compared case-insensitively,
+    :func:`email_key`) was already a focal point of the State: the stored one is kept."""
     email = check_email(contact.email)
     result = await store.pool.execute(
-        "INSERT INTO contacts (treaty, state, email, name, role) VALUES ($1, $2, $3, $4, $5)"
+        "INSERT INTO contacts (treaty, state, email, name, role)"
+        " SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM contacts"
+        " WHERE treaty = $1 AND state = $2 AND lower(email) = lower($3))"
         " ON CONFLICT DO NOTHING",
         contact.treaty,
         contact.state,
@@ -123,6 +161,19 @@ async def add_contact(store: EventStore, contact: Contact) -> bool:
         contact.role,
     )
     return result.endswith(" 1")
+
+
+async def find_contact(store: EventStore, treaty: str, state: str, email: str) -> Contact | None:
+    """The stored focal point of ``state`` with ``email`` (compared case-insensitively),
+    as it was stored, or None."""
+    row = await store.pool.fetchrow(
+        "SELECT treaty, state, email, name, role FROM contacts WHERE treaty = $1"
+        " AND state = $2 AND lower(email) = lower($3) ORDER BY email LIMIT 1",
+        treaty,
+        state,
+        email.strip(),
+    )
+    return Contact(**dict(row)) if row else None
 
 
 async def list_contacts(store: EventStore, treaty: str, state: str | None = None) -> list[Contact]:

@@ -91,6 +91,13 @@ async def _cycle(rt: Runtime, treaty: str, year: int) -> rp.CycleState:
 
 async def _require_cycle(rt: Runtime, treaty: str, year: int) -> rp.CycleState:
     cycle = await _cycle(rt, treaty, year)
+    today = _today()
+    if not cycle.opened and year > today.year:
+        raise Failure(
+            f"refused: no {treaty} reporting cycle for {year}: {year} is in the future (today "
+            f"is {today}), a cycle can be opened for {today.year} or an earlier year",
+            EXIT_REFUSED,
+        )
     if not cycle.opened:
         raise Failure(
             f"refused: no {treaty} reporting cycle for {year} has been opened; open it with "
@@ -158,6 +165,13 @@ def open_cycle(
                 f"`treaty reporting status --year {year}`",
                 EXIT_REFUSED,
             )
+        from activities.reporting import parties
+
+        recorded = await parties(await rt.store(), code)
+        try:
+            rp.check_year_owed(profile, year, recorded)
+        except DomainError as err:
+            raise _refused(err) from None
         client = await rt.client()
         try:
             handle = await client.start_workflow(
@@ -196,6 +210,12 @@ def open_cycle(
         f"(covering {year - 1}; {profile.obligations.annual_report_article}); the cycle closes "
         f"on {cycle.closes_on}"
     )
+    if not cycle.states and not cycle.not_due:
+        o.print(
+            f"no State Party of the {code} is recorded (no entry into force in any "
+            "ratification process): the cycle is empty. Import the status table "
+            "(`treaty import`) first to have reports requested."
+        )
     if cycle.not_due:
         o.print(
             f"not asked this year ({len(cycle.not_due)}; initial report still running, CCM "
@@ -530,8 +550,23 @@ def _figures_json(fig: rp.Figures) -> dict[str, Any]:
         "on_time": fig.on_time,
         "late": fig.late,
         "missing": fig.missing,
-        "on_time_rate": round(fig.on_time_rate, 4),
+        "on_time_rate": None if fig.on_time_rate is None else round(fig.on_time_rate, 4),
         "per_state": {k: v.model_dump(mode="json") for k, v in fig.per_state.items()},
+    }
+
+
+def report_json(treaty: str, year: int, fig: rp.Figures, final: bool) -> dict[str, Any]:
+    """`reporting report --json`: ``cycle``, ``year``, ``final`` (figures recorded at the
+    close, else provisional), the figures (``on_time_rate``: null when none is due) and
+    ``states``: one row per State (``state``, ``name``, ``outcome``, ``received_on``)."""
+    data = _figures_json(fig)
+    per_state = data.pop("per_state")
+    return {
+        "cycle": rp.cycle_workflow_id(treaty, year),
+        "year": year,
+        "final": final,
+        **data,
+        "states": [{"state": k, "name": render.state_name(k), **v} for k, v in per_state.items()],
     }
 
 
@@ -547,7 +582,7 @@ def _figures_table(fig: rp.Figures, title: str) -> Any:
         str(fig.on_time),
         str(fig.late),
         str(fig.missing),
-        f"{fig.on_time_rate:.1%}",
+        fig.on_time_rate_text,
     )
     return table
 
@@ -573,7 +608,7 @@ def render_report(
         for k, v in fig.per_state.items():
             w.writerow([k, render.state_name(k), v.outcome, v.received_on or ""])
         return buf.getvalue()
-    rate = f"{fig.on_time_rate:.1%}"
+    rate = fig.on_time_rate_text
     if fmt == "md":
         lines = [
             f"# {title}",
@@ -633,10 +668,14 @@ def report(
         Path | None, typer.Option("--output", "-o", help="Write to FILE (default: stdout).")
     ] = None,
     treaty: TreatyOpt = "CCM",
+    as_json: JsonOpt = False,
 ) -> None:
     """The compliance figures of a cycle: due, received on time, late, missing, the on-time
     rate, the late and missing States (HTML: with a bar chart). Once the cycle closed,
-    the figures it recorded; before, the figures so far (marked provisional)."""
+    the figures it recorded; before, the figures so far (marked provisional). --json:
+    the figures and one row per State (``--format`` is then ignored). CSV has one row per
+    State and no totals row (a row of another shape would break the column types for
+    spreadsheets and scripts): the totals are in md, html and --json."""
     if fmt not in ("md", "csv", "html"):
         raise typer.BadParameter(f"--format {fmt!r}: expected md, csv or html")
     code = _treaty(treaty)
@@ -648,7 +687,12 @@ def report(
         return rp.figures(await _reports(rt, cycle)), False
 
     fig, final = _run(work)
-    text = render_report(code, year, fig, final, fmt)  # type: ignore[arg-type]
+    if as_json:
+        import json
+
+        text = json.dumps(report_json(code, year, fig, final), indent=2, default=str) + "\n"
+    else:
+        text = render_report(code, year, fig, final, fmt)  # type: ignore[arg-type]
     if output is None:
         render.out.file.write(text)
         return
@@ -734,13 +778,15 @@ async def ensure_schedule(
     treaty: str,
     task_queue: str,
     *,
-    month: int = 1,
-    day: int = 1,
-    replace: bool = False,
+    month: int | None = None,
+    day: int | None = None,
 ) -> str:
     """Create the Schedule ``reporting-open-<CODE>`` (each ``day``/``month`` at 00:00 UTC,
-    start ``OpenReportingCycle``) unless it exists; with ``replace``, update an existing
-    one to this calendar. Returns ``created``, ``updated`` or ``exists``."""
+    default 1 January; start ``OpenReportingCycle``) unless it exists. An existing one is
+    kept as it is (perhaps changed by staff) unless ``month`` or ``day`` is given: then its
+    calendar is changed to them (the one not given is kept). Returns ``created``,
+    ``updated`` or ``exists``. Raises ``ValueError`` when the resulting day is not a date
+    of every year (29 February: the cycle would open only in leap years)."""
     from temporalio.client import (
         Schedule,
         ScheduleActionStartWorkflow,
@@ -754,15 +800,18 @@ async def ensure_schedule(
 
     from workflows.reporting import OpenInput, OpenReportingCycleWorkflow
 
-    spec = ScheduleSpec(
-        calendars=[
-            ScheduleCalendarSpec(
-                month=[ScheduleRange(month)],
-                day_of_month=[ScheduleRange(day)],
-                comment=f"open the {treaty} reporting cycle of the year (CCM Art. 7(2))",
-            )
-        ]
-    )
+    def spec_for(m: int, d: int) -> Any:
+        check_schedule_day(m, d)
+        return ScheduleSpec(
+            calendars=[
+                ScheduleCalendarSpec(
+                    month=[ScheduleRange(m)],
+                    day_of_month=[ScheduleRange(d)],
+                    comment=f"open the {treaty} reporting cycle of the year (CCM Art. 7(2))",
+                )
+            ]
+        )
+
     action = ScheduleActionStartWorkflow(
         OpenReportingCycleWorkflow.run,
         OpenInput(treaty=treaty),
@@ -771,20 +820,39 @@ async def ensure_schedule(
     )
     sid = schedule_id(treaty)
     try:
-        await client.create_schedule(sid, Schedule(action=action, spec=spec))
+        await client.create_schedule(
+            sid, Schedule(action=action, spec=spec_for(month or 1, day or 1))
+        )
         return "created"
     except ScheduleAlreadyRunningError:
-        if not replace:
+        if month is None and day is None:
             return "exists"
 
     def update(inp: ScheduleUpdateInput) -> ScheduleUpdate:
         sched = inp.description.schedule
-        sched.spec = spec
+        cals = sched.spec.calendars
+        old_m = cals[0].month[0].start if cals and cals[0].month else 1
+        old_d = cals[0].day_of_month[0].start if cals and cals[0].day_of_month else 1
+        sched.spec = spec_for(month or old_m, day or old_d)
         sched.action = action
         return ScheduleUpdate(schedule=sched)
 
     await client.get_schedule_handle(sid).update(update)
     return "updated"
+
+
+def check_schedule_day(month: int, day: int) -> None:
+    """Refuse (``ValueError``, with what would be accepted) a ``month``/``day`` that is
+    not a date of every year: 29 February would open the cycle only in leap years."""
+    if (month, day) == (2, 29):
+        raise ValueError(
+            "--month 2 --day 29 would open the cycle only in leap years; give a day that "
+            "every year has (e.g. --month 3 --day 1)"
+        )
+    try:
+        date(2001, month, day)
+    except ValueError:
+        raise ValueError(f"--month {month} --day {day} is not a date") from None
 
 
 def schedule_treaties() -> list[str]:
@@ -824,8 +892,14 @@ def ensure_schedules_at_up(temporal_address: str, namespace: str, task_queue: st
 @reporting_app.command("schedule")
 def schedule(
     treaty: TreatyOpt = "CCM",
-    month: Annotated[int, typer.Option(min=1, max=12, help="Month the cycle opens.")] = 1,
-    day: Annotated[int, typer.Option(min=1, max=31, help="Day of the month.")] = 1,
+    month: Annotated[
+        int | None,
+        typer.Option(min=1, max=12, help="Month the cycle opens (default: keep; new: 1)."),
+    ] = None,
+    day: Annotated[
+        int | None,
+        typer.Option(min=1, max=31, help="Day of the month (default: keep; new: 1)."),
+    ] = None,
     pause: Annotated[bool, typer.Option("--pause", help="Pause the schedule.")] = False,
     unpause: Annotated[bool, typer.Option("--unpause", help="Resume the schedule.")] = False,
     delete: Annotated[bool, typer.Option("--delete", help="Delete the schedule.")] = False,
@@ -835,22 +909,43 @@ def schedule(
     as_json: JsonOpt = False,
 ) -> None:
     """Create or change the Temporal Schedule that opens the reporting cycle each year
-    (default: 1 January, 00:00 UTC; `treaty up` creates it for the CCM)."""
+    (default: 1 January, 00:00 UTC; `treaty up` and the compose `migrate` service create
+    it). Only --month/--day change its date; --pause, --unpause and --trigger leave it as
+    it is."""
     code = _treaty(treaty)
-    try:
-        date(2000, month, day)  # 29 Feb exists in 2000
-    except ValueError:
-        raise typer.BadParameter(f"--month {month} --day {day} is not a date") from None
+    if pause and unpause:
+        raise typer.BadParameter("--pause and --unpause contradict each other: give one")
+    if delete and (pause or unpause or trigger or month is not None or day is not None):
+        raise typer.BadParameter(
+            "--delete cannot be combined with --pause, --unpause, --trigger, --month or --day"
+        )
+    if month is not None or day is not None:
+        try:
+            check_schedule_day(month or 1, day or 1)
+        except ValueError as err:
+            raise typer.BadParameter(str(err)) from None
 
     async def work(rt: Runtime) -> dict[str, Any]:
+        from temporalio.service import RPCError, RPCStatusCode
+
         client = await rt.client(need_worker=trigger)
         sid = schedule_id(code)
         if delete:
-            await client.get_schedule_handle(sid).delete()
+            try:
+                await client.get_schedule_handle(sid).delete()
+            except RPCError as err:
+                if err.status == RPCStatusCode.NOT_FOUND:
+                    raise Failure(
+                        f"refused: no such schedule {sid}: nothing to delete (create it with "
+                        f"`treaty reporting schedule --treaty {code}`)",
+                        EXIT_REFUSED,
+                    ) from None
+                raise
             return {"schedule": sid, "action": "deleted"}
-        what = await ensure_schedule(
-            client, code, rt.settings.task_queue, month=month, day=day, replace=True
-        )
+        try:
+            what = await ensure_schedule(client, code, rt.settings.task_queue, month=month, day=day)
+        except ValueError as err:  # an existing day combined with a new month
+            raise Failure(f"usage: {err}", EXIT_USAGE) from None
         handle = client.get_schedule_handle(sid)
         if pause:
             await handle.pause(note="paused with treaty reporting schedule --pause")
@@ -894,7 +989,7 @@ def contacts_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a State's focal point (reminders are e-mailed to every focal point of the State)."""
-    from activities.outbox import Contact, ContactError, add_contact, check_email
+    from activities.outbox import Contact, ContactError, add_contact, check_email, find_contact
 
     code, iso = _treaty(treaty), _state(state)
     try:
@@ -903,14 +998,20 @@ def contacts_add(
         raise Failure(f"refused: {err}", EXIT_REFUSED) from None
     contact = Contact(treaty=code, state=iso, email=address, name=name, role=role)
 
-    async def work(rt: Runtime) -> bool:
-        return await add_contact(await rt.store(), contact)
+    async def work(rt: Runtime) -> tuple[bool, Contact]:
+        store = await rt.store()
+        added = await add_contact(store, contact)
+        stored = await find_contact(store, code, iso, address)
+        return added, stored or contact
 
-    added = _run(work)
+    added, stored = _run(work)
     if as_json:
-        render.print_json({**contact.model_dump(), "added": added})
+        render.print_json({**stored.model_dump(), "added": added})
+    elif added:
+        render.out.print(f"{iso}: {stored.email} added")
     else:
-        render.out.print(f"{iso}: {address} " + ("added" if added else "was already a focal point"))
+        who = f" ({stored.name})" if stored.name else ""
+        render.out.print(f"{iso}: {stored.email}{who} was already a focal point; kept as stored")
 
 
 @contacts_app.command("list")
@@ -1050,3 +1151,54 @@ def print_demo_cycle(part: dict, home: Path) -> None:
     )
     o.print(f"  treaty reporting status --year {year}   # the table with received / due")
     o.print(f"  treaty reporting outbox --year {year}   # each reminder and its delivery")
+
+
+# --- servers: the Schedule without `treaty up` --------------------------------------------------
+
+
+def ensure_schedules_from_settings() -> list[str]:
+    """On servers (the compose file's one-shot ``migrations`` service runs
+    ``python -m cli.reporting``): create the yearly Schedule of each treaty of
+    ``TREATYFLOW_REPORTING_SCHEDULES`` on the Temporal server of ``TEMPORAL_ADDRESS``
+    unless it exists (an existing one, perhaps changed by staff, is kept: the semantics of
+    `treaty reporting schedule` with no option). Returns one ``<id>: created|exists`` line
+    per Schedule. Raises :class:`settings.SettingsError` without ``TEMPORAL_ADDRESS``."""
+    import settings as settings_mod
+
+    config = settings_mod.load()
+    if not config.temporal_address:
+        raise settings_mod.SettingsError(
+            "TEMPORAL_ADDRESS is not set: the reporting Schedules are created on a Temporal "
+            "server (on the embedded stack `treaty up` creates them)"
+        )
+    return ensure_schedules_at_up(
+        config.temporal_address, config.temporal_namespace, config.task_queue
+    )
+
+
+def _main(attempts: int = 30, pause_seconds: float = 2.0) -> int:
+    """``python -m cli.reporting``: :func:`ensure_schedules_from_settings`, tried again
+    while the Temporal server is still starting (its namespace may be registered a little
+    after it is healthy). Exit 0, or 1 with the last error."""
+    import sys
+    import time
+
+    import settings as settings_mod
+
+    for attempt in range(1, attempts + 1):
+        try:
+            for line in ensure_schedules_from_settings():
+                print(line, flush=True)
+            return 0
+        except settings_mod.SettingsError:
+            raise
+        except Exception as err:  # noqa: BLE001 - the server is perhaps not ready yet
+            if attempt == attempts:
+                print(f"cannot create the reporting Schedules: {err}", file=sys.stderr)
+                return 1
+            time.sleep(pause_seconds)
+    return 1
+
+
+if __name__ == "__main__":  # pragma: no cover - run by the compose file
+    raise SystemExit(_main())

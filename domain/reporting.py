@@ -239,9 +239,12 @@ class ReportState(BaseModel):
 
     ``due_on``: the deadline; ``closes_on``: when the cycle closes; ``received``: a
     submission stands (not withdrawn); ``received_on``: the date of the standing one;
-    ``first_received_on``: of the first one (on time or late is decided by it);
-    ``reminders``: the reminder numbers sent; ``findings``: review findings recorded;
-    ``review``: where the review stands.
+    ``first_received_on``: of the first one ever (kept for the record: a withdrawn report
+    counts as not received, so on time or late is decided by the standing submission's
+    ``received_on``);
+    ``reminders``: the reminder numbers sent (1, 2, ...); ``reminded_for``: the planned
+    dates of the slots they were sent for (a slot is sent once); ``findings``: review
+    findings recorded; ``review``: where the review stands.
     """
 
     treaty: str
@@ -259,17 +262,19 @@ class ReportState(BaseModel):
     submission: Submission | None = None
     withdrawn: int = 0
     reminders: tuple[int, ...] = ()
+    reminded_for: tuple[date, ...] = ()
     findings: tuple[Finding, ...] = ()
     review: ReviewStatus = "not_received"
     notes: tuple[str, ...] = ()
 
     def outcome(self) -> Outcome:
-        """``on_time`` (a standing submission first received by the deadline), ``late``
-        (received after it), or ``missing`` (none standing)."""
+        """``on_time`` (the standing submission was received by the deadline), ``late``
+        (received after it), or ``missing`` (none standing). A withdrawn report counts as
+        not received, so an earlier, withdrawn submission does not make a later one on
+        time."""
         if not self.received or self.received_on is None or self.due_on is None:
             return "missing"
-        first = self.first_received_on or self.received_on
-        return "on_time" if first <= self.due_on else "late"
+        return "on_time" if self.received_on <= self.due_on else "late"
 
 
 def initial_report_state(treaty: str, year: int, state: str) -> ReportState:
@@ -392,7 +397,7 @@ def decide_report(
     assert s.due_on is not None
     if isinstance(command, SendReminder):
         slot = command.slot
-        if slot.n in s.reminders or (s.received and slot.kind in ("friendly", "overdue")):
+        if slot.on in s.reminded_for or s.received:
             return []
         if slot.kind == "overdue" and today <= s.due_on:
             return []
@@ -402,7 +407,7 @@ def decide_report(
                 state=s.state,
                 year=s.year,
                 kind=slot.kind,
-                n=slot.n,
+                n=len(s.reminders) + 1,  # numbered per report from 1, whatever the plan
                 planned_on=slot.on,
                 due_on=s.due_on,
             )
@@ -415,11 +420,7 @@ def decide_report(
                 f"{_label(s)} was already received on {s.received_on}; withdraw it first "
                 f"(`treaty reporting withdraw {s.state} --year {s.year}`) to submit again"
             )
-        on_time = (
-            sub.received_on <= s.due_on
-            if s.first_received_on is None
-            else (s.first_received_on <= s.due_on)
-        )
+        on_time = sub.received_on <= s.due_on  # the standing submission decides
         events: list[DomainEvent] = [
             ReportSubmitted(
                 occurred_on=sub.received_on,
@@ -491,6 +492,7 @@ def evolve_report(s: ReportState, event: DomainEvent) -> ReportState:
         )
     elif isinstance(event, ReminderSent):
         u["reminders"] = (*s.reminders, event.n)
+        u["reminded_for"] = (*s.reminded_for, event.planned_on)
     elif isinstance(event, ReportSubmitted):
         sub = event.submission
         u.update(
@@ -530,7 +532,8 @@ def fold_report(s: ReportState, events: list[DomainEvent]) -> ReportState:
 
 class Figures(BaseModel):
     """The compliance figures of a cycle: ``due``, ``on_time``, ``late``, ``missing`` and
-    ``per_state`` (ISO3 -> outcome); ``on_time_rate``: on_time / due (0 when none due)."""
+    ``per_state`` (ISO3 -> outcome); ``on_time_rate``: on_time / due (None when none is
+    due: there is no rate to give)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -545,8 +548,14 @@ class Figures(BaseModel):
         return self.on_time + self.late
 
     @property
-    def on_time_rate(self) -> float:
-        return self.on_time / self.due if self.due else 0.0
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.due if self.due else None
+
+    @property
+    def on_time_rate_text(self) -> str:
+        """The rate as a percentage with one decimal (``50.0%``), ``n/a`` when none due."""
+        rate = self.on_time_rate
+        return "n/a" if rate is None else f"{rate:.1%}"
 
 
 def figures(reports: list[ReportState]) -> Figures:
@@ -623,6 +632,38 @@ def check_year(profile: TreatyProfile, year: int, today: date) -> None:
         )
 
 
+def first_reporting_year(profile: TreatyProfile, parties: list[Party]) -> int:
+    """The first year in which any annual report is owed (CCM Art. 7(1)-(2): the first
+    30 April deadline after the initial report, due 180 days after entry into force).
+
+    From the parties' entry-into-force dates when there are any (CCM: in force 1 August
+    2010 -> initial reports due 28 January 2011 -> first annual reports 30 April 2011);
+    with none recorded, from the earliest the treaty could have entered into force (its
+    opening for signature, then ``treaty_eif``: CCM 1 June 2009 -> 2010)."""
+    if parties:
+        earliest = min(p.in_force_on for p in parties)
+    else:
+        earliest = profile.treaty_eif.apply(profile.opened_for_signature_on)
+    return obligations.first_annual_report_year(profile, earliest)
+
+
+def check_year_owed(profile: TreatyProfile, year: int, parties: list[Party]) -> None:
+    """Refuse a cycle for a year before :func:`first_reporting_year`: no State owes an
+    annual report then (CCM Art. 7(2)). With no party recorded nothing is refused here
+    beyond :func:`check_year` (the cycle would be empty: callers say so)."""
+    if not parties:
+        return
+    first = first_reporting_year(profile, parties)
+    if year < first:
+        earliest = min(p.in_force_on for p in parties)
+        raise DomainError(
+            f"no {profile.code} annual report is due for {year}: the first entry into force "
+            f"recorded is {earliest}, so the first annual reports are due {first} "
+            f"({profile.obligations.initial_report.article}, "
+            f"{profile.obligations.annual_report_article}); expected a year from {first} on"
+        )
+
+
 def decide_cycle(
     s: CycleState, command: CycleCommand, profile: TreatyProfile, today: date
 ) -> list[DomainEvent]:
@@ -631,6 +672,7 @@ def decide_cycle(
         if s.opened:
             return []
         check_year(profile, s.year, today)
+        check_year_owed(profile, s.year, command.parties)
         due_on = annual_due_on(profile, s.year)
         closes_on = command.policy.closes_on(due_on)
         due = due_parties(profile, command.parties, s.year)

@@ -9,6 +9,7 @@ pinned test dependency: ``check_jsonschema/builtin_schemas/vendor/compose-spec.j
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.util
 import json
 import re
@@ -93,7 +94,15 @@ def test_topology(compose: dict[str, Any]) -> None:
     # the commands the containers run are commands the worker module has
     assert services["worker"]["command"] == ["python", "-m", "worker"]
     choices = next(a.choices for a in worker._parser()._actions if a.dest == "command")
-    assert services["migrations"]["command"][-1] in choices
+    # migrations: `sh -c "python -m worker migrate && python -m cli.reporting"`
+    shell, flag, line = services["migrations"]["command"]
+    assert (shell, flag) == ("sh", "-c")
+    steps = [step.split() for step in line.split("&&")]
+    assert steps[0][:3] == ["python", "-m", "worker"] and steps[0][3] in choices
+    assert steps[1] == ["python", "-m", "cli.reporting"]
+    reporting = importlib.import_module("cli.reporting")
+    assert callable(reporting._main)  # what `python -m cli.reporting` runs
+    assert services["migrations"]["depends_on"]["temporal"]["condition"] == "service_healthy"
     assert w["healthcheck"]["test"][:3] == ["CMD", "python", "-m"]
     assert importlib.util.find_spec(w["healthcheck"]["test"][3]) is not None
     # SIGTERM leaves in-flight activities their time: the container gets more than that
@@ -110,7 +119,15 @@ def test_named_volumes_are_declared_and_used(compose: dict[str, Any]) -> None:
         for v in s.get("volumes", [])
         if not v.startswith((".", "/"))
     }
-    assert used == declared == {"postgres-data"}
+    assert used == declared == {"postgres-data", "treatyflow-home"}
+    # the worker's data folder (its .eml outbox) is on the volume, not in the container
+    home = next(
+        re.search(r"TREATYFLOW_HOME=(\S+)", line).group(1)  # type: ignore[union-attr]
+        for line in DOCKERFILE.read_text().splitlines()
+        if "TREATYFLOW_HOME=" in line
+    )
+    mounts = [v.split(":")[1] for v in compose["services"]["worker"]["volumes"]]
+    assert any(home == m or home.startswith(m.rstrip("/") + "/") for m in mounts), mounts
 
 
 def test_image_tags_are_pinned(compose: dict[str, Any]) -> None:
@@ -136,17 +153,55 @@ def test_every_variable_of_our_services_is_a_setting(compose: dict[str, Any]) ->
     interpolated = set(re.findall(_INTERPOLATION, COMPOSE.read_text()))
     names = {m[0] for m in interpolated}
     assert names - set(known) == COMPOSE_ONLY_VARIABLES
-    # and with nothing set, each service's environment is settings that load
+    # and with nothing set, each service's environment is settings that load (an empty
+    # variable is unset for settings.py: env_ignore_empty)
+    assert settings_mod.Settings.model_config.get("env_ignore_empty") is True
     for name, service in ours.items():
-        env = {k: _default(str(v)) for k, v in service["environment"].items()}
+        env = _unset_empty(service["environment"])
         config = settings_mod.Settings(**env)
         assert config.database_url is not None, name
-    worker_config = settings_mod.Settings(
-        **{k: _default(str(v)) for k, v in ours["worker"]["environment"].items()}
-    )
+    worker_config = settings_mod.Settings(**_unset_empty(ours["worker"]["environment"]))
     assert worker_config.temporal_address == "temporal:7233"
     assert worker_config.metrics_port == 9464 and worker_config.health_port == 8080
     assert worker_config.log_format == "json"
+
+
+def _unset_empty(environment: dict[str, Any]) -> dict[str, str]:
+    """The environment with nothing set, as settings.py sees it: empty values dropped."""
+    env = {k: _default(str(v)) for k, v in environment.items()}
+    return {k: v for k, v in env.items() if v != ""}
+
+
+#: Settings the containers do not take from the compose environment, and why.
+NOT_PASSED = {
+    "TREATYFLOW_HOME": "set by the image (Dockerfile), on the treatyflow-home volume",
+    "TREATYFLOW_TEMPORAL_PORT": "the embedded dev server's port: not used on servers",
+    "TREATYFLOW_UI_PORT": "the embedded dev server's UI port: not used on servers",
+}
+
+
+def test_every_setting_reaches_the_worker_and_what_migrations_need(compose: dict[str, Any]) -> None:
+    """A setting left out of a service's environment never reaches its container (compose
+    passes only the listed variables): the reminder policy, the reporting Schedules, TLS
+    and API key of Temporal Cloud, the actor, the task queues..."""
+    known = set(settings_mod.Settings.variables())
+    assert known - set(compose["services"]["worker"]["environment"]) == set(NOT_PASSED)
+    # the migrations service creates the reporting Schedules: it needs the connection to
+    # Temporal (TLS, API key), the task queue and which treaties
+    needs = {v for v in known if v.startswith("TEMPORAL_")} | {
+        "DATABASE_URL", "TREATYFLOW_TASK_QUEUE", "TREATYFLOW_REPORTING_SCHEDULES",
+    }  # fmt: skip
+    assert needs - set(compose["services"]["migrations"]["environment"]) == set()
+    # a variable set in the environment is passed through, not replaced by a constant
+    env = compose["services"]["worker"]["environment"]
+    for var in (
+        "TREATYFLOW_REMINDER_DAYS_BEFORE",
+        "TREATYFLOW_REPORTING_SCHEDULES",
+        "TEMPORAL_API_KEY",
+        "TEMPORAL_TLS_CERT",
+        "TREATYFLOW_WORKER_TASK_QUEUES",
+    ):
+        assert str(env[var]).startswith("${" + var), var
 
 
 def test_the_event_store_gets_its_own_database_and_login(compose: dict[str, Any]) -> None:

@@ -133,7 +133,9 @@ def test_review_checks_recorded_as_findings() -> None:
     )
 
 
-def test_nothing_new_is_a_valid_submission_and_withdraw_resubmit_keeps_first_date() -> None:
+def test_nothing_new_is_valid_and_a_resubmission_after_withdrawal_is_judged_by_its_date() -> None:
+    # README / CCM practice: a withdrawn report counts as not received, so the standing
+    # submission's date decides. Due 30 April 2011 (CCM Art. 7(2)).
     s = _requested()
     first = rp.Submission(received_on=date(2011, 4, 20), nothing_new=True)
     s = rp.fold_report(s, rp.decide_report(s, rp.Submit(submission=first), CCM, TODAY))
@@ -145,8 +147,12 @@ def test_nothing_new_is_a_valid_submission_and_withdraw_resubmit_keeps_first_dat
     again = rp.Submission(received_on=date(2011, 5, 20))
     events = rp.decide_report(s, rp.Submit(submission=again), CCM, TODAY)
     assert [e.type for e in events] == ["ReportSubmitted", "ReviewFindingRecorded"]
+    assert events[0].on_time is False  # 20 May 2011 > 30 April 2011
     s = rp.fold_report(s, events)
-    assert s.outcome() == "on_time" and s.submissions == 2
+    assert s.outcome() == "late" and s.submissions == 2
+    assert s.first_received_on == date(2011, 4, 20)  # kept for the record
+    fig = rp.figures([s])
+    assert (fig.on_time, fig.late, fig.missing) == (0, 1, 0)
 
 
 @pytest.mark.parametrize(
@@ -194,3 +200,50 @@ def test_figures_and_the_process_registry() -> None:
     state = fold("reporting:CCM:2011:BEL", [])
     assert isinstance(state, rp.ReportState) and state.state == "BEL"
     assert isinstance(fold("reporting-CCM-2011", []), rp.CycleState)
+
+
+def test_no_cycle_before_the_first_annual_reports_are_owed() -> None:
+    # CCM in force 1 Aug 2010 (Art. 17(1)): initial reports due 28 Jan 2011 (Art. 7(1),
+    # 180 days), so the first annual reports are due 30 April 2011 (Art. 7(2)).
+    parties = ccm_parties()
+    assert rp.first_reporting_year(CCM, parties) == 2011
+    for year in (2009, 2010):
+        with pytest.raises(DomainError, match="expected a year from 2011 on"):
+            rp.check_year_owed(CCM, year, parties)
+        s = rp.initial_cycle_state("CCM", year)
+        with pytest.raises(DomainError, match="first annual reports are due 2011"):
+            rp.decide_cycle(s, rp.OpenCycle(parties=parties), CCM, TODAY)
+    rp.check_year_owed(CCM, 2011, parties)
+    # a single State in force 1 Nov 2010 (Ecuador): initial report due 30 April 2011,
+    # first annual report 2012
+    late_only = [rp.Party(state="ECU", in_force_on=date(2010, 11, 1))]
+    assert rp.first_reporting_year(CCM, late_only) == 2012
+    with pytest.raises(DomainError, match="from 2012 on"):
+        rp.check_year_owed(CCM, 2011, late_only)
+    # no State recorded at all: not refused here (the CLI says the cycle is empty)
+    rp.check_year_owed(CCM, 2010, [])
+
+
+def test_reminders_are_numbered_per_report_from_1() -> None:
+    # opened on TODAY (29 Nov 2026) for 2026: the catch-up overdue notice is the first
+    # reminder BGR ever gets, whatever its position in the plan
+    policy = rp.ReminderPolicy()
+    due, closes = date(2026, 4, 30), date(2026, 12, 31)
+    pending = rp.pending_reminders(policy, due, closes, TODAY)
+    assert pending[0].n > 1  # its place in the policy's plan
+    s = _requested(year=2026, state="BGR")
+    numbers = []
+    for slot in pending:
+        events = rp.decide_report(s, rp.SendReminder(slot=slot), CCM, slot.on)
+        s = rp.fold_report(s, events)
+        numbers.append(events[0].n)
+    assert numbers == [1, 2]
+    # the same slot again sends nothing
+    assert rp.decide_report(s, rp.SendReminder(slot=pending[0]), CCM, TODAY) == []
+
+
+def test_on_time_rate_is_none_when_nothing_is_due() -> None:
+    fig = rp.figures([])
+    assert fig.due == 0 and fig.on_time_rate is None and fig.on_time_rate_text == "n/a"
+    fig = rp.figures([_requested()])
+    assert fig.on_time_rate == 0.0 and fig.on_time_rate_text == "0.0%"

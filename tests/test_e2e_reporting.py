@@ -146,3 +146,77 @@ def test_2011_figures_status_and_report(stack: Stack, tmp_path: Path) -> None:
     events = stack.json("events", "reporting-CCM-2011-NOR")
     types = [e["event_type"] if "event_type" in e else e["type"] for e in events]
     assert types == ["AnnualReportRequested", "ReportSubmitted", "ReportAccepted"]
+
+
+def test_schedule_options_keep_the_date_and_contradictions_are_refused(stack: Stack) -> None:
+    def next_run(*args: str) -> str:
+        result = stack.treaty("reporting", "schedule", *args, "--json")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)["next"][5:10]
+
+    assert next_run("--month", "3", "--day", "15") == "03-15"
+    # --pause, --unpause, a bare call (and --trigger) leave the date alone
+    assert next_run("--pause") == "03-15"
+    assert next_run("--unpause") == "03-15"
+    assert next_run() == "03-15"
+    assert next_run("--day", "20") == "03-20"  # the month given before is kept
+    for args in (("--pause", "--unpause"), ("--pause", "--delete"), ("--month", "2", "--day",
+                 "29"), ("--month", "4", "--day", "31")):  # fmt: skip
+        result = stack.treaty("reporting", "schedule", *args)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+    assert "leap years" in stack.treaty("reporting", "schedule", "--month", "2", "--day",
+                                        "29").stderr  # fmt: skip
+    gone = stack.treaty("reporting", "schedule", "--treaty", "ATT", "--delete")
+    assert gone.returncode == 1, (gone.stdout, gone.stderr)
+    assert "no such schedule reporting-open-ATT" in gone.stderr
+    assert next_run("--month", "1", "--day", "1") == "01-01"
+
+
+def test_no_cycle_before_the_first_annual_reports(stack: Stack) -> None:
+    # CCM in force 1 Aug 2010: first annual reports due 30 April 2011 (Art. 7(1)-(2))
+    for year in ("2009", "2010"):
+        err = _refused(stack, "reporting", "open", "--year", year)
+        assert "expected a year from 2011 on" in err
+    future = stack.treaty("reporting", "status", "--year", "2099")
+    assert future.returncode == 1
+    assert "2099 is in the future" in future.stderr
+    assert "reporting open --year 2099" not in future.stderr
+
+
+def test_contacts_case_and_bad_addresses(stack: Stack) -> None:
+    ok = stack.treaty("contacts", "add", "AUT", "x@bmeia.example.org", "--name", "Focal AT")
+    assert ok.returncode == 0, ok.stderr
+    again = stack.json("contacts", "add", "AUT", "X@BMEIA.EXAMPLE.ORG")
+    assert (again["added"], again["email"], again["name"]) == (
+        False,
+        "x@bmeia.example.org",
+        "Focal AT",
+    )
+    listed = stack.json("contacts", "list", "AUT")
+    assert [c["email"] for c in listed] == ["x@bmeia.example.org"]
+    err = _refused(stack, "contacts", "add", "AUT", "a@-.-")
+    assert "is not an e-mail address" in err
+
+
+def test_late_resubmission_is_late_and_report_json(stack: Stack) -> None:
+    opened = stack.treaty("reporting", "open", "--year", "2012")
+    assert opened.returncode == 0, opened.stderr
+    for args in (
+        ("submit", "NOR", "--year", "2012", "--received-on", "2012-03-01"),
+        ("withdraw", "NOR", "--year", "2012", "--date", "2012-03-10"),
+        ("submit", "NOR", "--year", "2012", "--received-on", "2012-06-01"),
+    ):
+        ok = stack.treaty("reporting", *args)
+        assert ok.returncode == 0, (args, ok.stderr)
+    status = stack.json("reporting", "status", "--year", "2012")
+    nor = next(r for r in status["reports"] if r["state"] == "NOR")
+    assert nor["status"] == "late"  # 1 June 2012 > 30 April 2012 (CCM Art. 7(2))
+    closed = stack.json("reporting", "close", "--year", "2012")
+    # AUT, ECU (in force 1 Nov 2010: first annual report 2012) and NOR owe it
+    assert (closed["due"], closed["on_time"], closed["late"], closed["missing"]) == (3, 0, 1, 2)
+    data = stack.json("reporting", "report", "--year", "2012")
+    assert (data["due"], data["on_time"], data["late"], data["missing"]) == (3, 0, 1, 2)
+    assert data["on_time_rate"] == 0.0 and data["final"] is True
+    rows = {r["state"]: r for r in data["states"]}
+    assert rows["NOR"]["outcome"] == "late" and rows["NOR"]["received_on"] == "2012-06-01"
+    assert rows["AUT"]["outcome"] == "missing"

@@ -498,3 +498,28 @@ def test_templates_staff_edit_take_precedence(tmp_path: Path) -> None:
     )
     assert msg["Subject"] == "Rapport 2011 (Norway)"
     assert msg.get_content() == "Bonjour Norway.\n"
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["a@-.-", "a@b", "a@1.2.3.4", "a b@x.org", "Jo <a@x.org>", "a@x..org", "a@x-.org", "@x.org"],
+)
+def test_addresses_that_are_not_addresses_are_refused(address: str) -> None:
+    from activities.outbox import ContactError, check_email
+
+    with pytest.raises(ContactError, match="is not an e-mail address"):
+        check_email(address)
+
+
+async def test_contacts_are_one_per_address_whatever_its_case(store: EventStore) -> None:
+    from activities.outbox import find_contact, list_contacts
+
+    domain = f"mfa-{uuid.uuid4().hex[:8]}.example.org"
+    first = Contact(treaty="CCM", state="BGR", email=f"x@{domain}", name="Focal Point")
+    assert await add_contact(store, first)
+    again = Contact(treaty="CCM", state="BGR", email=f"X@{domain.upper()}")
+    assert not await add_contact(store, again)
+    ours = [c for c in await list_contacts(store, "CCM", "BGR") if c.email.lower().endswith(domain)]
+    assert [(c.email, c.name) for c in ours] == [(f"x@{domain}", "Focal Point")]
+    stored = await find_contact(store, "CCM", "BGR", f"X@{domain.upper()}")
+    assert stored is not None and (stored.email, stored.name) == (f"x@{domain}", "Focal Point")

@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import ids
     from domain import reporting as rp
     from domain.errors import DomainError
-    from domain.events import DomainEvent
+    from domain.events import DomainEvent, ReminderSent
     from domain.treaties import get_profile
     from workflows.common import (
         CommandMeta,
@@ -173,7 +173,9 @@ class StateReportWorkflow:
                 raise refusal(err) from err
             outbox = None
             if events and isinstance(command, rp.SendReminder):
-                outbox = {0: self._reminder_message(command.slot)}
+                sent = events[0]
+                assert isinstance(sent, ReminderSent)
+                outbox = {0: self._reminder_message(command.slot, sent.n)}
             version = self._state.version
             recorded = await append(self._id, version, events, meta, cause, outbox)
             self._state = rp.fold_report(self._state, events)
@@ -190,7 +192,9 @@ class StateReportWorkflow:
                 )
             return recorded
 
-    def _reminder_message(self, slot: rp.ReminderSlot) -> OutboxSpec:
+    def _reminder_message(self, slot: rp.ReminderSlot, n: int) -> OutboxSpec:
+        """The e-mail of a reminder; ``n``: its number among the reminders this report
+        got (1 for the first), as the ``ReminderSent`` event records it."""
         s = self._state
         return OutboxSpec(
             treaty=s.treaty,
@@ -205,7 +209,7 @@ class StateReportWorkflow:
                 "due_on": s.due_on.isoformat() if s.due_on else "",
                 "article": self._profile.obligations.annual_report_article,
                 "kind": slot.kind,
-                "n": slot.n,
+                "n": n,
                 "planned_on": slot.on.isoformat(),
             },
         )
