@@ -33,8 +33,8 @@ HEAVY = (
 #: The only modules of ``domain`` that help may import: plain Python, no model.
 LIGHT_DOMAIN = {"domain", "domain.errors", "domain.ids"}
 
-#: Every group, and a command of each, whose ``--help`` is checked (``audit`` imports the
-#: store when used: its commands are registered only then, so it is not in this list).
+#: Every group, and a command of each, whose ``--help`` is checked (``audit``'s commands are
+#: registered only when ``audit`` is on the command line, and import the store when run).
 HELP = [
     ("--help",),
     ("--version",),
@@ -49,6 +49,7 @@ HELP = [
             "contacts",
             "scenario",
             "meetings",
+            "audit",
         )
     ],
     *[
@@ -68,6 +69,9 @@ HELP = [
             ("reporting", "open"),
             ("config", "show"),
             ("meetings", "list"),
+            ("audit", "replay"),
+            ("audit", "state"),
+            ("audit", "verify"),
         )
     ],
 ]
