@@ -15,40 +15,51 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from asyncpg import exceptions as asyncpg_errors
 from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
-from temporalio.client import WorkflowHistory
 
-from audit import export as export_mod
-from audit import timeline as timeline_mod
-from audit import verify as verify_mod
-from audit.archive import ArchivedHistory, HistoryArchive, TamperedHistory
-from audit.folding import UnreadableEventError, metadata_of, show
 from cli import render
 from cli.audit import audit_app
 from cli.runtime import (
-    _PG_UNREACHABLE,
     EXIT_REFUSED,
     EXIT_UNAVAILABLE,
     Failure,
     JsonOpt,
+    LazyModule,
     Runtime,
     TreatyOpt,
     _note,
     _parse_date,
     _pg_cause,
+    _pg_unreachable,
     _run,
     _treaty,
 )
-from cli.stack import redact
-from domain import ids, processes
-from eventstore.migrate import migrate
-from eventstore.store import EventStore
+from domain import ids
+
+# Temporal, asyncpg, the store and the audit tools are imported when a command runs, not to
+# print `treaty audit --help` (tests/test_cli_lazy.py).
+if TYPE_CHECKING:
+    from asyncpg import exceptions as asyncpg_errors
+    from temporalio.client import WorkflowHistory
+
+    from audit import export as export_mod
+    from audit import folding
+    from audit import timeline as timeline_mod
+    from audit import verify as verify_mod
+    from domain import processes
+    from eventstore.store import EventStore
+else:
+    asyncpg_errors = LazyModule("asyncpg.exceptions")
+    export_mod = LazyModule("audit.export")
+    folding = LazyModule("audit.folding")
+    timeline_mod = LazyModule("audit.timeline")
+    verify_mod = LazyModule("audit.verify")
+    processes = LazyModule("domain.processes")
 
 AUDIT_ROLE = "treatyflow_audit"
 """The read-only role the audit commands' connections run as (SELECT on events only)."""
@@ -105,6 +116,10 @@ async def audit_store(rt: Runtime) -> AsyncIterator[EventStore]:
     The schema is brought up to date first when the login user may (the embedded stack's
     may); an auditor's own login that may not change the schema reads what is there.
     """
+    from cli.stack import redact
+    from eventstore.migrate import migrate
+    from eventstore.store import EventStore
+
     url = rt.database_url()
     try:
         try:
@@ -112,7 +127,7 @@ async def audit_store(rt: Runtime) -> AsyncIterator[EventStore]:
         except asyncpg_errors.InsufficientPrivilegeError:
             pass
         store = await EventStore.connect(url, app_role=AUDIT_ROLE, max_size=8)
-    except _PG_UNREACHABLE as err:
+    except _pg_unreachable() as err:
         raise rt.postgres_unreachable(url, _pg_cause(err)) from None
     except asyncpg_errors.PostgresError as err:
         raise Failure(
@@ -188,8 +203,8 @@ def timeline(stream: StreamArg, treaty: TreatyOpt = "CCM", as_json: JsonOpt = Fa
             _date_cell(e.occurred_on),
             e.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
             e.event_type,
-            str(metadata_of(e).get("actor") or ""),
-            str(metadata_of(e).get("source") or ""),
+            str(folding.metadata_of(e).get("actor") or ""),
+            str(folding.metadata_of(e).get("source") or ""),
             change,
         )
     render.out.print(table)
@@ -237,7 +252,7 @@ def state(
             raise Failure(f"no events in stream {sid!r}", EXIT_REFUSED)
         try:
             return timeline_mod.state_as_of(sid, events, day, before)
-        except UnreadableEventError as err:
+        except folding.UnreadableEventError as err:
             raise Failure(f"{err}; see `treaty audit verify {sid}`", EXIT_REFUSED) from None
 
     result = _run(work)
@@ -263,8 +278,8 @@ def state(
 
 def _value_cell(value: Any) -> str:
     if isinstance(value, dict):
-        return ", ".join(f"{k} {show(v)}" for k, v in value.items()) or "—"
-    return show(value)
+        return ", ".join(f"{k} {folding.show(v)}" for k, v in value.items()) or "—"
+    return folding.show(value)
 
 
 # --- verify -----------------------------------------------------------------------------------
@@ -339,6 +354,8 @@ def verify(
 def _archive_of(store: EventStore) -> verify_mod.HistorySource:
     """The history archive (migration 003) as verify's source of runs no longer on the
     Temporal server; an archived history altered since it was archived is a problem."""
+    from audit.archive import ArchivedHistory, HistoryArchive, TamperedHistory
+
     archive = HistoryArchive(store)
 
     async def archived(workflow_id: str) -> tuple[list[WorkflowHistory], list[str]]:

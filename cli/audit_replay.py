@@ -15,18 +15,24 @@ import logging
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
 
-from audit import archive as archive_mod
-from audit import replay as replay_mod
 from cli import render
 from cli.audit import audit_app
-from cli.runtime import EXIT_REFUSED, Failure, JsonOpt, Runtime, _run
+from cli.runtime import EXIT_REFUSED, Failure, JsonOpt, LazyModule, Runtime, _run
 from domain import ids as ids_mod
+
+# Temporal and the replayer are imported when the command runs, not to print help.
+if TYPE_CHECKING:
+    from audit import archive as archive_mod
+    from audit import replay as replay_mod
+else:
+    archive_mod = LazyModule("audit.archive")
+    replay_mod = LazyModule("audit.replay")
 
 #: Histories at which the progress bar appears (fewer are done before it would be seen).
 PROGRESS_FROM = 3

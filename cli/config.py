@@ -8,13 +8,17 @@ are shown by path; their contents (a private key) are never read here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-import settings as settings_mod
 from cli import render
-from cli.runtime import JsonOpt
+from cli.runtime import JsonOpt, LazyModule
+
+if TYPE_CHECKING:
+    import settings as settings_mod
+else:  # pydantic-settings is loaded when the command runs, not for help
+    settings_mod = LazyModule("settings")
 
 app = typer.Typer(help="The effective configuration (from the environment; secrets masked).")
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import BaseModel
 from rich.console import Group
 from rich.markup import escape
 from rich.table import Table
@@ -26,6 +25,7 @@ from cli.runtime import (
     ActorOpt,
     Failure,
     JsonOpt,
+    LazyModule,
     Runtime,
     SourceOpt,
     TreatyOpt,
@@ -33,12 +33,26 @@ from cli.runtime import (
     _parse_date,
     _run,
     _treaty,
+    lazy_function,
 )
-from domain import decision as d
 from domain import ids
 from domain.errors import DomainError
-from domain.states import resolve_participant
-from domain.treaties import get_profile
+
+# The pydantic models are imported when a command uses them, not to print help.
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from domain import decision as d
+    from domain.states import resolve_participant
+    from domain.treaties import get_profile
+else:
+    d = LazyModule("domain.decision")
+    resolve_participant = lazy_function("domain.states", "resolve_participant")
+    get_profile = lazy_function("domain.treaties", "get_profile")
+
+#: ``domain.decision.DEFAULT_REMIND_DAYS``, repeated here for the option's default so that
+#: printing help imports no model (tests/test_cli_lazy.py checks they are equal).
+DEFAULT_REMIND_DAYS = 7
 
 decision_app = typer.Typer(
     help=(
@@ -177,7 +191,7 @@ def round_(
     requested_by: Annotated[str | None, typer.Option(help="Who asked for comments.")] = None,
     remind_days: Annotated[
         int, typer.Option(help="Days before the deadline the reminder goes.")
-    ] = d.DEFAULT_REMIND_DAYS,
+    ] = DEFAULT_REMIND_DAYS,
     close: Annotated[
         bool, typer.Option("--close", help="Close this round now instead of opening it.")
     ] = False,

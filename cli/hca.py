@@ -8,10 +8,9 @@ event store. No temporalio at load time.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import BaseModel
 from rich.table import Table
 
 from cli import render
@@ -20,6 +19,7 @@ from cli.runtime import (
     ActorOpt,
     Failure,
     JsonOpt,
+    LazyModule,
     Runtime,
     SourceOpt,
     TreatyOpt,
@@ -28,9 +28,21 @@ from cli.runtime import (
     _run,
     _treaty,
 )
-from domain import hca as h
 from domain import ids
 from domain.errors import DomainError
+
+# The pydantic models are imported when a command uses them, not to print help.
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from domain import hca as h
+else:
+    h = LazyModule("domain.hca")
+
+#: ``domain.hca.MILESTONES`` and ``PREPARATIONS``, repeated here for the arguments' help so
+#: that printing help imports no model (tests/test_cli_lazy.py checks they are equal).
+MILESTONES = ("draft-received", "negotiations", "text-agreed", "signed", "in-force")
+PREPARATIONS = ("venue", "focal_point", "task_force", "funding_need", "funding_pledge")
 
 hca_app = typer.Typer(
     help=(
@@ -152,7 +164,7 @@ def open_agreement(
 @hca_app.command("milestone")
 def milestone(
     meeting: MeetingArg,
-    key: Annotated[str, typer.Argument(help=", ".join(h.MILESTONES))],
+    key: Annotated[str, typer.Argument(help=", ".join(MILESTONES))],
     on: Annotated[str, typer.Option("--on", help="When it was reached, YYYY-MM-DD.")],
     note: Annotated[str | None, typer.Option(help="A note.")] = None,
     treaty: TreatyOpt = "CCM",
@@ -193,7 +205,7 @@ def move_meeting(
 @hca_app.command("prepare")
 def prepare(
     meeting: MeetingArg,
-    item: Annotated[str, typer.Argument(help=", ".join(h.PREPARATIONS))],
+    item: Annotated[str, typer.Argument(help=", ".join(PREPARATIONS))],
     detail: Annotated[str, typer.Option(help="What was prepared or pledged.")],
     on: Annotated[str | None, typer.Option("--on", help="Date (default: today).")] = None,
     donor: Annotated[

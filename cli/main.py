@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.text import Text
 
-import settings as settings_mod
 from cli import config as config_cli
 from cli import meetings, obligations, render
 from cli import reporting as reporting_cli
@@ -30,7 +29,6 @@ from cli.audit import audit_app
 from cli.audit import register as register_audit
 from cli.decision import decision_app
 from cli.hca import hca_app
-from cli.logging import configure_logging
 from cli.runtime import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -40,6 +38,7 @@ from cli.runtime import (
     ActorOpt,
     Failure,
     JsonOpt,
+    LazyModule,
     Runtime,
     SourceOpt,
     TreatyOpt,
@@ -56,9 +55,14 @@ from cli.scenario import scenario_app
 # that use them (a few hundred ms), so that `treaty --help` prints at once
 # (tests/test_cli_lazy.py).
 if TYPE_CHECKING:
+    import click
+
+    import settings as settings_mod
     from cli import reads, service
     from domain import ratification as r
     from workflows.common import CommandMeta
+else:  # the settings model (pydantic-settings) is loaded when a command runs, not for help
+    settings_mod = LazyModule("settings")
 
 T = TypeVar("T")
 
@@ -214,6 +218,7 @@ def worker(
     import asyncio
 
     import worker as worker_mod
+    from cli.logging import configure_logging
     from cli.stack import StackError, describe, stack_worker, start_servers, stop_servers
 
     settings = settings_mod.load()
@@ -729,6 +734,42 @@ def _fail(message: str, code: int, as_json: bool) -> int:
     return code
 
 
+def _configure() -> None:
+    """Load the settings (raises :class:`settings.SettingsError`) and configure logging:
+    done before a command runs, not to print help or the version."""
+    from cli.logging import configure_logging
+
+    configure_logging(settings_mod.load(), default_level="WARNING")
+
+
+def _configured_first(command: click.Command) -> None:
+    """Make every command under ``command`` call :func:`_configure` before it runs (a
+    group's help, a command's ``--help`` and usage errors come before, so they need
+    neither pydantic-settings nor structlog)."""
+    commands = getattr(command, "commands", None)
+    if commands is not None:  # a group
+        for sub in commands.values():
+            _configured_first(sub)
+        return
+    inner = command.callback
+    if inner is None or getattr(inner, "_configured_first", False):
+        return
+
+    def callback(*args: Any, **kwargs: Any) -> Any:
+        _configure()
+        return inner(*args, **kwargs)
+
+    callback._configured_first = True  # type: ignore[attr-defined]
+    command.callback = callback
+
+
+def _settings_error(err: SystemExit) -> bool:
+    """Whether ``err`` is a :class:`settings.SettingsError` (without importing settings
+    where it was never loaded: then it is not one)."""
+    loaded = sys.modules.get("settings")
+    return loaded is not None and isinstance(err, loaded.SettingsError)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``treaty`` command with ``argv`` (default: the process's arguments); its
     exit code. Every failure ends as one line saying what is wrong, never a traceback
@@ -738,11 +779,14 @@ def main(argv: list[str] | None = None) -> int:
     if "audit" in args:  # its commands import Temporal and the store: only when used
         register_audit()
     try:
-        configure_logging(settings_mod.load(), default_level="WARNING")
-        result = app(args=args, prog_name="treaty", standalone_mode=False)
+        command = typer.main.get_command(app)
+        _configured_first(command)
+        result = command.main(args=args, prog_name="treaty", standalone_mode=False)
         return result if isinstance(result, int) else 0
-    except settings_mod.SettingsError as err:
-        return _fail(str(err), EXIT_USAGE, as_json)
+    except SystemExit as err:
+        if _settings_error(err):
+            return _fail(str(err), EXIT_USAGE, as_json)
+        raise
     except Failure as err:
         return _fail(str(err), err.code, as_json)
     except typer.Exit as err:  # the command chose its exit code, after its own output

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -28,7 +28,9 @@ from cli.runtime import (
     _treaty,
 )
 from domain.errors import DomainError
-from domain.obligations import Meeting
+
+if TYPE_CHECKING:  # the pydantic models are imported where used, not to print help
+    from domain.obligations import Meeting
 
 COLUMNS = ("meeting", "kind", "opens_on", "closes_on", "city")
 
@@ -36,6 +38,8 @@ COLUMNS = ("meeting", "kind", "opens_on", "closes_on", "city")
 def read_meetings(path: Path) -> list[Meeting]:
     """All the Meetings of the table, in order; :class:`DomainError` naming the line of the
     first bad row (missing column, bad date, closing before opening, a name twice)."""
+    from domain.obligations import Meeting
+
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:

@@ -22,6 +22,7 @@ from cli.runtime import (
     ActorOpt,
     Failure,
     JsonOpt,
+    LazyModule,
     Runtime,
     SourceOpt,
     TreatyOpt,
@@ -30,13 +31,18 @@ from cli.runtime import (
     _run,
     _state,
     _treaty,
+    lazy_function,
 )
-from domain import ratification as r
-from domain.obligations import Obligation
-from domain.treaties import get_profile
 
+# The pydantic models are imported when a command uses them, not to print help.
 if TYPE_CHECKING:
+    from domain import ratification as r
+    from domain.obligations import Obligation
+    from domain.treaties import get_profile
     from workflows.common import CommandMeta
+else:
+    r = LazyModule("domain.ratification")
+    get_profile = lazy_function("domain.treaties", "get_profile")
 
 #: ``treaty obligations`` and ``treaty deadlines`` (top-level commands).
 app = typer.Typer()

@@ -15,7 +15,7 @@ import html
 import io
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -26,6 +26,7 @@ from cli.runtime import (
     ActorOpt,
     Failure,
     JsonOpt,
+    LazyModule,
     Runtime,
     SourceOpt,
     TreatyOpt,
@@ -34,10 +35,17 @@ from cli.runtime import (
     _run,
     _state,
     _treaty,
+    lazy_function,
 )
-from domain import reporting as rp
 from domain.errors import DomainError
-from domain.treaties import get_profile
+
+# The pydantic models are imported when a command uses them, not to print help.
+if TYPE_CHECKING:
+    from domain import reporting as rp
+    from domain.treaties import get_profile
+else:
+    rp = LazyModule("domain.reporting")
+    get_profile = lazy_function("domain.treaties", "get_profile")
 
 reporting_app = typer.Typer(
     help="Annual transparency reporting (CCM Art. 7): open a cycle, record submissions and "

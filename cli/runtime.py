@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.text import Text
 
-import settings as settings_mod
 from cli import render
 
 # The modules below import temporalio, asyncpg and the pydantic models (a few hundred ms):
@@ -26,11 +25,40 @@ if TYPE_CHECKING:
     from temporalio.client import Client
     from temporalio.service import RPCError
 
+    import settings as settings_mod
     from cli.stack import Servers
     from eventstore.store import EventStore
     from workflows.common import CommandMeta
 
 T = TypeVar("T")
+
+
+class LazyModule:
+    """Stands for the module ``name`` and imports it when an attribute is first asked for:
+    the command modules name the domain modules (pydantic models, a few hundred ms to
+    import) at module level this way, so that printing help imports none of them
+    (``tests/test_cli_lazy.py``). Use the real module under ``TYPE_CHECKING``."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)
+
+
+def lazy_function(module: str, name: str) -> Callable[..., Any]:
+    """The function ``module.name``, imported when first called (see :class:`LazyModule`)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -171,6 +199,8 @@ class Runtime:
     closed at the end."""
 
     def __init__(self) -> None:
+        import settings as settings_mod
+
         self.settings = settings_mod.load()
         self._database_url: str | None = None
         self._temporal_address: str | None = None
