@@ -263,6 +263,7 @@ class Milestone(BaseModel):
     purpose: str | None = None
     outcome: Literal["adopted", "deferred"] | None = None
     deferred_to: str | None = None
+    decided_on: date | None = None
 
 
 class Adoption(BaseModel):
@@ -296,6 +297,7 @@ class DecisionState(BaseModel):
     rounds: dict[str, Round] = {}
     positions: list[Position] = []
     milestones: dict[str, Milestone] = {}
+    milestone_history: list[Milestone] = []
     adopted: Adoption | None = None
 
     @property
@@ -571,6 +573,8 @@ def decide(
         return [DecisionOpened(occurred_on=command.opened_on, question=command.question.strip())]
     if s.question is None:
         raise _refuse(f"{_process(s)} is not open: open it first with its question")
+    if already_recorded(s, command):
+        return []
     if s.adopted is not None:
         a = s.adopted
         raise _refuse(
@@ -747,6 +751,81 @@ def decide(
         case RecordOutcome() as c:
             return _outcome(s, c, profile)
     raise _refuse(f"unknown command {command!r}")  # pragma: no cover
+
+
+def _same_text(a: str | None, b: str | None) -> bool:
+    return (a or "").strip() == (b or "").strip()
+
+
+def already_recorded(s: DecisionState, command: BaseModel) -> bool:
+    """Whether the history of ``s`` already holds ``command``'s fact identically (same
+    participant, option, stance, date, source ...), even if a later fact has since
+    replaced it: such a command records nothing, so that a scenario or an import can be
+    run again after later facts were recorded. Unknown names count as not recorded (the
+    rules then say what is wrong)."""
+    try:
+        match command:
+            case AddOption() as c:
+                o = s.options.get(c.option)
+                return o is not None and (
+                    o.title,
+                    o.proposed_by,
+                    o.proposed_on,
+                    o.source,
+                ) == (c.title, _participant(c.proposed_by).code, c.proposed_on, c.source)
+            case RecordDocument() as c:
+                return any(
+                    d.document == c.document
+                    and (d.title, d.dated, d.label, d.authors, d.source)
+                    == (c.title, c.dated, c.label, tuple(c.authors), c.source)
+                    for d in s.documents
+                )
+            case OpenRound() as c:
+                r = s.rounds.get(c.round)
+                return r is not None and (r.title, r.comments_due, r.opened_on) == (
+                    c.title,
+                    c.comments_due,
+                    c.opened_on,
+                )
+            case CloseRound() as c:
+                r = s.rounds.get(c.round)
+                return r is not None and r.closed_on == c.closed_on
+            case StatePosition() as c:
+                who = _participant(c.participant)
+                return any(
+                    (p.participant, p.option, p.stance, p.stated_on, p.meeting, p.document)
+                    == (who.code, c.option, c.stance, c.stated_on, c.meeting, c.document)
+                    and _same_text(p.condition, c.condition)
+                    for p in s.positions
+                )
+            case SetMilestone() as c:
+                return any(
+                    m.meeting.lower() == c.meeting.strip().lower()
+                    and (m.kind, m.opens_on, m.closes_on, m.decision_point, m.purpose)
+                    == (c.meeting_kind, c.opens_on, c.closes_on, c.decision_point, c.purpose)
+                    for m in s.milestone_history
+                )
+            case RecordOutcome() as c:
+                m = _meeting(s, c.meeting)
+                if m is None or m.outcome != c.result or m.decided_on != c.decided_on:
+                    return False
+                if c.result == "deferred":
+                    later = c.deferred_to
+                    return later is not None and (m.deferred_to or "").lower() == (
+                        later.meeting.strip().lower()
+                    )
+                a = s.adopted
+                return a is not None and (
+                    a.option,
+                    a.method,
+                    a.present,
+                    a.in_favour,
+                    a.against,
+                    a.abstaining,
+                ) == (c.option, c.method, c.present, c.in_favour, c.against, c.abstaining)
+    except DomainError:
+        return False
+    return False
 
 
 def _outcome(s: DecisionState, c: RecordOutcome, profile: TreatyProfile) -> list[DomainEvent]:
@@ -942,22 +1021,21 @@ def evolve(s: DecisionState, event: DomainEvent) -> DecisionState:
                 ),
             ]
         case DecisionMilestoneSet() as e:
-            changes["milestones"] = {
-                **s.milestones,
-                e.meeting: Milestone(
-                    meeting=e.meeting,
-                    kind=e.kind,
-                    opens_on=e.opens_on,
-                    closes_on=e.closes_on,
-                    decision_point=e.decision_point,
-                    purpose=e.purpose,
-                ),
-            }
+            set_ = Milestone(
+                meeting=e.meeting,
+                kind=e.kind,
+                opens_on=e.opens_on,
+                closes_on=e.closes_on,
+                decision_point=e.decision_point,
+                purpose=e.purpose,
+            )
+            changes["milestones"] = {**s.milestones, e.meeting: set_}
+            changes["milestone_history"] = [*s.milestone_history, set_]
         case DecisionAdopted() as e:
             m = s.milestones[e.meeting]
             changes["milestones"] = {
                 **s.milestones,
-                e.meeting: m.model_copy(update={"outcome": "adopted"}),
+                e.meeting: m.model_copy(update={"outcome": "adopted", "decided_on": e.occurred_on}),
             }
             changes["adopted"] = Adoption(
                 meeting=e.meeting,
@@ -974,7 +1052,11 @@ def evolve(s: DecisionState, event: DomainEvent) -> DecisionState:
             changes["milestones"] = {
                 **s.milestones,
                 e.meeting: m.model_copy(
-                    update={"outcome": "deferred", "deferred_to": e.to_meeting}
+                    update={
+                        "outcome": "deferred",
+                        "deferred_to": e.to_meeting,
+                        "decided_on": e.occurred_on,
+                    }
                 ),
             }
     return s.model_copy(update=changes)
