@@ -217,6 +217,18 @@ def meeting_facts(name: str, treaty: str) -> tuple[str, date, date] | None:
     return None
 
 
+def meeting_city(name: str, treaty: str) -> str | None:
+    """The city of a CCM meeting from ``examples/ccm/meetings.csv`` (None: not known)."""
+    if treaty != "CCM" or not MEETINGS_CSV.exists():
+        return None
+    from cli.meetings import read_meetings
+
+    for m in read_meetings(MEETINGS_CSV):
+        if m.name.lower() == name.strip().lower():
+            return m.city
+    return None
+
+
 def _meeting(
     name: str, kind: str | None, opens_on: str | None, closes_on: str | None, treaty: str
 ) -> tuple[str, date, date]:
