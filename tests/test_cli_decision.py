@@ -243,3 +243,30 @@ def test_the_scenario_agrees_with_the_status_table(imported: Stack) -> None:
     assert "instrument of ratification deposited on 2011-04-06" in message
     assert "ratification deposited on 2011-04-05" in message
     assert events_now(imported) == before
+
+
+def test_the_scenario_and_the_demo_run_again_after_later_facts(imported: Stack) -> None:
+    """Issue 5 (defect 1): after a later position of France on hosting by the GICHD (the
+    June 2011 intersessionals, after the scenario's 24 Feb 2011), the scenario's earlier
+    France position is already in the history: the file runs again, 0 events; the demo
+    (which runs it) stays green twice. Then a reopening of the 2MSP's agreement with
+    another city is refused naming the difference (defect 4)."""
+    later = imported.treaty(
+        "decision", "position", "isu-hosting", "France", "--option", "gichd", "--stance",
+        "prefer", "--on", "2011-06-29", "--meeting", "June 2011 intersessionals",
+    )  # fmt: skip
+    assert later.returncode == 0, later.stdout + later.stderr
+    result = imported.treaty("scenario", "run", str(SCENARIO), "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    recorded = json.loads(result.stdout)["events_recorded"]
+    assert set(recorded.values()) == {0}, recorded
+    for _ in range(2):
+        demo = imported.treaty("demo", "--json", timeout=900)
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+    before = events_now(imported)
+    other = imported.treaty(
+        "hca", "open", "2MSP", "--host", "Lebanon", "--city", "Tripoli", "--on", "2011-02-24"
+    )
+    assert other.returncode == 1, other.stdout + other.stderr
+    assert "city Beirut, not Tripoli" in one_line(other.stderr)
+    assert events_now(imported) == before

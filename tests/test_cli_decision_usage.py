@@ -76,5 +76,12 @@ def test_refused_before_any_server(capsys: pytest.CaptureFixture[str], tmp_path:
     for command in (("scenario", "run"), ("decision", "import")):
         code, err = run(capsys, *command, str(jsonl))
         assert code == 1 and "line 2: unknown State 'Atlantis'" in err, err
+    # margins: 0 to 730 days, keeping the milestones' order (issue 5, defect 2)
+    for margin, message in (
+        ("signed=5000", "0 to 730 days"),
+        ("signed=120", "margins out of order: signed"),
+    ):
+        code, err = run(capsys, "hca", "open", "3MSP", "--host", "NOR", "--margin", margin)
+        assert code == 2 and message in err, err
     code, err = run(capsys, "scenario", "run", str(tmp_path / "missing.yaml"))
     assert code == 2 and "does not exist" in err
