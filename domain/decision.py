@@ -467,6 +467,13 @@ def check_command(command: BaseModel, profile: TreatyProfile, today: date) -> No
             if not c.question.strip():
                 raise _refuse("the question is empty: say what the States Parties are to decide")
             _not_future("opening date", c.opened_on, today)
+            if c.opened_on < profile.opened_for_signature_on:
+                raise _refuse(
+                    f"opening date {c.opened_on.isoformat()} is before the {profile.code} was "
+                    f"opened for signature ({profile.opened_for_signature_on.isoformat()}, "
+                    f"{profile.signature_article}): a decision of its States Parties opens on "
+                    "or after that day"
+                )
         case AddOption() as c:
             _key("option", c.option)
             _not_future("proposal date", c.proposed_on, today)
@@ -498,6 +505,11 @@ def check_command(command: BaseModel, profile: TreatyProfile, today: date) -> No
             if not (c.meeting or c.document):
                 raise _refuse(
                     "give the source of the position: the meeting or the document it comes from"
+                )
+            if c.meeting and c.document:
+                raise _refuse(
+                    f"give one source of the position, the meeting ({c.meeting!r}) or the "
+                    f"document ({c.document!r}), not both: they are alternatives"
                 )
         case SetMilestone() as c:
             if c.closes_on < c.opens_on:
@@ -583,6 +595,7 @@ def decide(
             "recorded in it"
         )
     check_command(command, profile, today)
+    _check_after_opening(s, command)
     match command:
         case AddOption() as c:
             who = _participant(c.proposed_by)
@@ -751,6 +764,38 @@ def decide(
         case RecordOutcome() as c:
             return _outcome(s, c, profile)
     raise _refuse(f"unknown command {command!r}")  # pragma: no cover
+
+
+def _check_after_opening(s: DecisionState, command: BaseModel) -> None:
+    """A dated fact of the process (an option, a round opened or closed, a position, an
+    outcome) is not dated before the process opened; a position stated at a milestone's
+    meeting is dated within that meeting's dates. Documents may predate the opening (a
+    paper can precede the question). Raises :class:`DomainError`."""
+    day: date | None = None
+    what = ""
+    match command:
+        case AddOption() as c:
+            day, what = c.proposed_on, f"option {c.option!r} proposed on"
+        case OpenRound() as c:
+            day, what = c.opened_on, f"round {c.round!r} opened on"
+        case CloseRound() as c:
+            day, what = c.closed_on, f"round {c.round!r} closed on"
+        case StatePosition() as c:
+            day, what = c.stated_on, "position stated on"
+            m = _meeting(s, c.meeting) if c.meeting else None
+            if m is not None and not m.opens_on <= c.stated_on <= m.closes_on:
+                raise _refuse(
+                    f"the {m.meeting} met from {m.opens_on.isoformat()} to "
+                    f"{m.closes_on.isoformat()}: a position stated there is dated within "
+                    f"those days, not {c.stated_on.isoformat()}"
+                )
+        case RecordOutcome() as c:
+            day, what = c.decided_on, "outcome decided on"
+    if day is not None and s.opened_on is not None and day < s.opened_on:
+        raise _refuse(
+            f"{what} {day.isoformat()}, before {_process(s)} opened "
+            f"({s.opened_on.isoformat()}): give a date on or after the opening"
+        )
 
 
 def _same_text(a: str | None, b: str | None) -> bool:

@@ -105,7 +105,7 @@ def test_a_later_position_replaces_the_earlier_and_the_history_keeps_both() -> N
     assert tally_of(s2, None).states["undecided"] == []
     assert "BEL" in tally_of(s2, None).states["condition"]
     assert [p.stance for p in s2.positions if p.participant == "BEL"] == ["undecided", "condition"]
-    earlier = later.model_copy(update={"stated_on": date(2011, 1, 1), "meeting": "x"})
+    earlier = later.model_copy(update={"stated_on": date(2011, 3, 1), "meeting": "x"})
     with pytest.raises(DomainError, match="replaces only an earlier one"):
         d.decide(s2, earlier, CCM, TODAY)
 
@@ -376,3 +376,44 @@ def test_stream_and_workflow_ids_keep_a_slug_with_a_dash() -> None:
     assert _stream_id("Decision:ccm:isu-hosting", "CCM") == "decision-CCM-isu-hosting"
     state = processes.fold("decision-CCM-isu-hosting", [])
     assert isinstance(state, d.DecisionState) and state.slug == "isu-hosting"
+
+
+def test_dates_and_sources_out_of_the_record_are_refused() -> None:
+    """Issue 5 (defect 5): a decision opened before the CCM was opened for signature
+    (3 Dec 2008, CCM Art. 15); facts dated before the process opened (24 Feb 2011);
+    a position at the 2MSP (a milestone, 12-16 Sep 2011) dated outside its days; a
+    position giving both a meeting and a document."""
+    fresh = d.initial_state("CCM", "x")
+    with pytest.raises(DomainError, match=r"before the CCM was opened for signature \(2008-12-03"):
+        d.decide(fresh, d.OpenDecision(question="Q?", opened_on=date(2001, 1, 1)), CCM, TODAY)
+    assert d.decide(fresh, d.OpenDecision(question="Q?", opened_on=date(2008, 12, 3)), CCM, TODAY)
+    s = replay()
+    early = date(2011, 2, 23)
+    for command in (
+        d.AddOption(
+            option="undp", title="UNDP", proposed_by="Norway", proposed_on=early, source="x"
+        ),
+        d.OpenRound(round="r2", title="Comments", opened_on=early),
+        d.StatePosition(
+            participant="Norway", option="gichd", stance="support", stated_on=early, meeting=MEETING
+        ),
+    ):
+        with pytest.raises(
+            DomainError, match=r"2011-02-23, before decision:CCM:isu-hosting opened"
+        ):
+            d.decide(s, command, CCM, TODAY)
+    at_2msp = d.StatePosition(
+        participant="Norway",
+        option="gichd",
+        stance="support",
+        stated_on=date(2011, 9, 20),
+        meeting="2MSP",
+    )
+    with pytest.raises(DomainError, match="met from 2011-09-12 to 2011-09-16"):
+        d.decide(s, at_2msp, CCM, TODAY)
+    assert d.decide(s, at_2msp.model_copy(update={"stated_on": date(2011, 9, 14)}), CCM, TODAY)
+    both = at_2msp.model_copy(
+        update={"stated_on": date(2011, 9, 14), "document": "discussion-paper"}
+    )
+    with pytest.raises(DomainError, match="not both"):
+        d.decide(s, both, CCM, TODAY)
