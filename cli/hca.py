@@ -282,6 +282,10 @@ def show(meeting: MeetingArg, treaty: TreatyOpt = "CCM", as_json: JsonOpt = Fals
     s = _run(work)
     if s is None:
         raise Failure(f"nothing recorded for hca:{code}:{name}", EXIT_REFUSED)
+    if s.city is None:  # opened without a city: the meetings table's
+        from cli.decision import meeting_city
+
+        s = s.model_copy(update={"city": meeting_city(name, code)})
     today = _today()
     if as_json:
         render.print_json(agreement_json(s, today))

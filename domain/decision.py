@@ -798,6 +798,51 @@ def _check_after_opening(s: DecisionState, command: BaseModel) -> None:
         )
 
 
+def check_present(c: RecordOutcome, parties: int, treaty: str) -> None:
+    """A vote's ``present`` is at most ``parties``, the number of States Parties on the
+    day of the decision (those that had deposited their instrument, from the ratification
+    record; only States Parties vote, CCM Art. 11(3)). Raises :class:`DomainError`."""
+    if c.method == "vote" and c.present is not None and c.present > parties:
+        raise _refuse(
+            f"{c.present} States Parties present, but the {treaty} had {parties} States "
+            f"Parties on {c.decided_on.isoformat()} (ratification record): at most {parties} "
+            "can be present and voting"
+        )
+
+
+def check_meeting(
+    s: DecisionState | None,
+    c: StatePosition,
+    table: dict[str, tuple[date, date]],
+) -> None:
+    """A position's ``meeting`` is a known meeting: one of ``table`` (the meetings data:
+    name -> (opens_on, closes_on)), a milestone of the process, or a meeting its record
+    already cites; at a meeting of the table the position is dated within its days.
+    Raises :class:`DomainError` naming the meetings accepted."""
+    if not c.meeting:
+        return
+    name = c.meeting.strip().lower()
+    if s is not None and _meeting(s, c.meeting) is not None:
+        return  # a milestone: its dates are checked by decide
+    for key, (opens, closes) in table.items():
+        if key.lower() == name:
+            if not opens <= c.stated_on <= closes:
+                raise _refuse(
+                    f"the {key} met from {opens.isoformat()} to {closes.isoformat()}: a "
+                    f"position stated there is dated within those days, not "
+                    f"{c.stated_on.isoformat()}"
+                )
+            return
+    cited = {p.meeting for p in (s.positions if s else []) if p.meeting}
+    if any(m.strip().lower() == name for m in cited):
+        return
+    known = [*table, *(s.milestones if s else {}), *sorted(cited)]
+    raise _refuse(
+        f"unknown meeting {c.meeting!r}: give a meeting of the meetings data or of this "
+        f"process ({', '.join(known) or 'none known'}), or cite a --document instead"
+    )
+
+
 def _same_text(a: str | None, b: str | None) -> bool:
     return (a or "").strip() == (b or "").strip()
 

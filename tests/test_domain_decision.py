@@ -417,3 +417,38 @@ def test_dates_and_sources_out_of_the_record_are_refused() -> None:
     )
     with pytest.raises(DomainError, match="not both"):
         d.decide(s, both, CCM, TODAY)
+
+
+def test_a_position_names_a_known_meeting_and_a_vote_no_more_present_than_parties() -> None:
+    """Issue 5 (defects 5, 6): the meetings data (ccm_meetings.csv: 2MSP 12-16 Sep 2011),
+    the process's milestones and the meetings it cites are known, nothing else; a vote
+    cannot count more States Parties present than the ratification record holds."""
+    s = replay()
+    table = {"2MSP": (date(2011, 9, 12), date(2011, 9, 16))}
+    base = {"participant": "Norway", "option": "gichd", "stance": "support"}
+    kitchen = d.StatePosition(stated_on=date(2011, 3, 1), meeting="my kitchen", **base)  # type: ignore[arg-type]
+    with pytest.raises(DomainError, match="unknown meeting 'my kitchen'"):
+        d.check_meeting(s, kitchen, table)
+    for ok in (MEETING, "June 2011 intersessionals"):
+        d.check_meeting(s, kitchen.model_copy(update={"meeting": ok}), table)
+    d.check_meeting(
+        None, kitchen.model_copy(update={"meeting": "2mSP", "stated_on": date(2011, 9, 12)}), table
+    )
+    with pytest.raises(DomainError, match="met from 2011-09-12 to 2011-09-16"):
+        d.check_meeting(None, kitchen.model_copy(update={"meeting": "2MSP"}), table)
+    vote = d.RecordOutcome(
+        meeting="2MSP",
+        decided_on=date(2011, 9, 16),
+        result="adopted",
+        option="gichd",
+        method="vote",
+        present=1000,
+        in_favour=600,
+        against=400,
+        abstaining=0,
+    )
+    with pytest.raises(DomainError, match="1000 States Parties present, but the CCM had 61"):
+        d.check_present(vote, 61, "CCM")
+    d.check_present(
+        vote.model_copy(update={"present": 61, "in_favour": 41, "against": 20}), 61, "CCM"
+    )
