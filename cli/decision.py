@@ -88,6 +88,7 @@ def _send(treaty: str, slug: str, command: BaseModel, meta: Any, as_json: bool) 
     async def work(rt: Runtime) -> Any:
         from cli import process_ops
 
+        await _record_checks(rt, treaty, slug, command)
         client = await rt.client()
         return await process_ops.send(
             client, "decision", treaty, slug, command, meta, rt.settings.task_queue
@@ -101,6 +102,34 @@ def _send(treaty: str, slug: str, command: BaseModel, meta: Any, as_json: bool) 
             f"{ids.decision_workflow_id(treaty, slug)}: recorded "
             f"{', '.join(recorded.events) or 'nothing new'} (version {recorded.version})"
         )
+
+
+def meetings_table(treaty: str) -> dict[str, tuple[date, date]]:
+    """Name -> (opens_on, closes_on) of the meetings in ``examples/ccm/meetings.csv``."""
+    if treaty != "CCM" or not MEETINGS_CSV.exists():
+        return {}
+    from cli.meetings import read_meetings
+
+    return {m.name: (m.opens_on, m.closes_on) for m in read_meetings(MEETINGS_CSV)}
+
+
+async def _record_checks(rt: Runtime, treaty: str, slug: str, command: BaseModel) -> None:
+    """Checks that need the record but not the process's workflow: a position's meeting
+    is known (meetings data, the process's milestones and cited meetings) and dated within
+    it; a vote's States Parties present are not more than the States Parties on that day
+    (the ratification record; not checked when the record holds no deposit). Raises
+    :class:`Failure` (exit 1)."""
+    try:
+        if isinstance(command, d.StatePosition) and command.meeting:
+            d.check_meeting(await load(rt, treaty, slug), command, meetings_table(treaty))
+        if isinstance(command, d.RecordOutcome) and command.present is not None:
+            from cli import reads
+
+            p = await reads.parties(await rt.store(), treaty, command.decided_on)
+            if p.consented:
+                d.check_present(command, len(p.consented), treaty)
+    except DomainError as err:
+        raise Failure(f"refused: {err}", EXIT_REFUSED) from None
 
 
 def _required_date(value: str | None, name: str) -> date:
@@ -228,6 +257,18 @@ def meeting_facts(name: str, treaty: str) -> tuple[str, date, date] | None:
     for m in read_meetings(MEETINGS_CSV):
         if m.name.lower() == name.strip().lower():
             return m.kind, m.opens_on, m.closes_on
+    return None
+
+
+def meeting_city(name: str, treaty: str) -> str | None:
+    """The city of a CCM meeting from ``examples/ccm/meetings.csv`` (None: not known)."""
+    if treaty != "CCM" or not MEETINGS_CSV.exists():
+        return None
+    from cli.meetings import read_meetings
+
+    for m in read_meetings(MEETINGS_CSV):
+        if m.name.lower() == name.strip().lower():
+            return m.city
     return None
 
 

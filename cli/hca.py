@@ -107,6 +107,10 @@ def _margins(values: list[str] | None) -> dict[str, int]:
             raise typer.BadParameter(
                 f"--margin {value!r}: expected MILESTONE=DAYS, e.g. text-agreed=90"
             ) from None
+    try:
+        h.margins_with(margins)
+    except DomainError as err:
+        raise typer.BadParameter(f"--margin: {err}") from None
     return margins
 
 
@@ -135,11 +139,14 @@ def open_agreement(
     as_json: JsonOpt = False,
 ) -> None:
     """Open the host-country agreement process for a meeting; every milestone is due a
-    margin of days before the opening."""
-    from cli.decision import meeting_facts
+    margin of days before the opening (0 to 730 days, in the milestones' order). The
+    dates and city default to the meetings table (examples/ccm/meetings.csv). Due dates
+    already past when recorded are marked so and never escalated."""
+    from cli.decision import meeting_city, meeting_facts
 
     code, name = _treaty(treaty), _meeting(meeting)
     known = meeting_facts(name, code)
+    city = city or meeting_city(name, code)
     opens = _parse_date(opens_on) or (known[1] if known else None)
     closes = _parse_date(closes_on) or (known[2] if known else None)
     if opens is None or closes is None:
@@ -263,7 +270,11 @@ def agreement_table(s: h.AgreementState, today: date) -> Table:
             str(s.margins.get(m.milestone, "")),
             reached,
             status,
-            f"{s.presidency} ({', '.join(str(x) for x in m.escalated)})" if m.escalated else "",
+            (
+                f"{s.presidency} (on {', '.join(str(x) for x in m.escalated_on or m.escalated)})"
+                if m.escalated
+                else ""
+            ),
         )
     return table
 
@@ -283,6 +294,10 @@ def show(meeting: MeetingArg, treaty: TreatyOpt = "CCM", as_json: JsonOpt = Fals
     s = _run(work)
     if s is None:
         raise Failure(f"nothing recorded for hca:{code}:{name}", EXIT_REFUSED)
+    if s.city is None:  # opened without a city: the meetings table's
+        from cli.decision import meeting_city
+
+        s = s.model_copy(update={"city": meeting_city(name, code)})
     today = _today()
     if as_json:
         render.print_json(agreement_json(s, today))

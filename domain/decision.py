@@ -263,6 +263,7 @@ class Milestone(BaseModel):
     purpose: str | None = None
     outcome: Literal["adopted", "deferred"] | None = None
     deferred_to: str | None = None
+    decided_on: date | None = None
 
 
 class Adoption(BaseModel):
@@ -296,6 +297,7 @@ class DecisionState(BaseModel):
     rounds: dict[str, Round] = {}
     positions: list[Position] = []
     milestones: dict[str, Milestone] = {}
+    milestone_history: list[Milestone] = []
     adopted: Adoption | None = None
 
     @property
@@ -465,6 +467,13 @@ def check_command(command: BaseModel, profile: TreatyProfile, today: date) -> No
             if not c.question.strip():
                 raise _refuse("the question is empty: say what the States Parties are to decide")
             _not_future("opening date", c.opened_on, today)
+            if c.opened_on < profile.opened_for_signature_on:
+                raise _refuse(
+                    f"opening date {c.opened_on.isoformat()} is before the {profile.code} was "
+                    f"opened for signature ({profile.opened_for_signature_on.isoformat()}, "
+                    f"{profile.signature_article}): a decision of its States Parties opens on "
+                    "or after that day"
+                )
         case AddOption() as c:
             _key("option", c.option)
             _not_future("proposal date", c.proposed_on, today)
@@ -496,6 +505,11 @@ def check_command(command: BaseModel, profile: TreatyProfile, today: date) -> No
             if not (c.meeting or c.document):
                 raise _refuse(
                     "give the source of the position: the meeting or the document it comes from"
+                )
+            if c.meeting and c.document:
+                raise _refuse(
+                    f"give one source of the position, the meeting ({c.meeting!r}) or the "
+                    f"document ({c.document!r}), not both: they are alternatives"
                 )
         case SetMilestone() as c:
             if c.closes_on < c.opens_on:
@@ -571,6 +585,8 @@ def decide(
         return [DecisionOpened(occurred_on=command.opened_on, question=command.question.strip())]
     if s.question is None:
         raise _refuse(f"{_process(s)} is not open: open it first with its question")
+    if already_recorded(s, command):
+        return []
     if s.adopted is not None:
         a = s.adopted
         raise _refuse(
@@ -579,6 +595,7 @@ def decide(
             "recorded in it"
         )
     check_command(command, profile, today)
+    _check_after_opening(s, command)
     match command:
         case AddOption() as c:
             who = _participant(c.proposed_by)
@@ -747,6 +764,158 @@ def decide(
         case RecordOutcome() as c:
             return _outcome(s, c, profile)
     raise _refuse(f"unknown command {command!r}")  # pragma: no cover
+
+
+def _check_after_opening(s: DecisionState, command: BaseModel) -> None:
+    """A dated fact of the process (an option, a round opened or closed, a position, an
+    outcome) is not dated before the process opened; a position stated at a milestone's
+    meeting is dated within that meeting's dates. Documents may predate the opening (a
+    paper can precede the question). Raises :class:`DomainError`."""
+    day: date | None = None
+    what = ""
+    match command:
+        case AddOption() as c:
+            day, what = c.proposed_on, f"option {c.option!r} proposed on"
+        case OpenRound() as c:
+            day, what = c.opened_on, f"round {c.round!r} opened on"
+        case CloseRound() as c:
+            day, what = c.closed_on, f"round {c.round!r} closed on"
+        case StatePosition() as c:
+            day, what = c.stated_on, "position stated on"
+            m = _meeting(s, c.meeting) if c.meeting else None
+            if m is not None and not m.opens_on <= c.stated_on <= m.closes_on:
+                raise _refuse(
+                    f"the {m.meeting} met from {m.opens_on.isoformat()} to "
+                    f"{m.closes_on.isoformat()}: a position stated there is dated within "
+                    f"those days, not {c.stated_on.isoformat()}"
+                )
+        case RecordOutcome() as c:
+            day, what = c.decided_on, "outcome decided on"
+    if day is not None and s.opened_on is not None and day < s.opened_on:
+        raise _refuse(
+            f"{what} {day.isoformat()}, before {_process(s)} opened "
+            f"({s.opened_on.isoformat()}): give a date on or after the opening"
+        )
+
+
+def check_present(c: RecordOutcome, parties: int, treaty: str) -> None:
+    """A vote's ``present`` is at most ``parties``, the number of States Parties on the
+    day of the decision (those that had deposited their instrument, from the ratification
+    record; only States Parties vote, CCM Art. 11(3)). Raises :class:`DomainError`."""
+    if c.method == "vote" and c.present is not None and c.present > parties:
+        raise _refuse(
+            f"{c.present} States Parties present, but the {treaty} had {parties} States "
+            f"Parties on {c.decided_on.isoformat()} (ratification record): at most {parties} "
+            "can be present and voting"
+        )
+
+
+def check_meeting(
+    s: DecisionState | None,
+    c: StatePosition,
+    table: dict[str, tuple[date, date]],
+) -> None:
+    """A position's ``meeting`` is a known meeting: one of ``table`` (the meetings data:
+    name -> (opens_on, closes_on)), a milestone of the process, or a meeting its record
+    already cites; at a meeting of the table the position is dated within its days.
+    Raises :class:`DomainError` naming the meetings accepted."""
+    if not c.meeting:
+        return
+    name = c.meeting.strip().lower()
+    if s is not None and _meeting(s, c.meeting) is not None:
+        return  # a milestone: its dates are checked by decide
+    for key, (opens, closes) in table.items():
+        if key.lower() == name:
+            if not opens <= c.stated_on <= closes:
+                raise _refuse(
+                    f"the {key} met from {opens.isoformat()} to {closes.isoformat()}: a "
+                    f"position stated there is dated within those days, not "
+                    f"{c.stated_on.isoformat()}"
+                )
+            return
+    cited = {p.meeting for p in (s.positions if s else []) if p.meeting}
+    if any(m.strip().lower() == name for m in cited):
+        return
+    known = [*table, *(s.milestones if s else {}), *sorted(cited)]
+    raise _refuse(
+        f"unknown meeting {c.meeting!r}: give a meeting of the meetings data or of this "
+        f"process ({', '.join(known) or 'none known'}), or cite a --document instead"
+    )
+
+
+def _same_text(a: str | None, b: str | None) -> bool:
+    return (a or "").strip() == (b or "").strip()
+
+
+def already_recorded(s: DecisionState, command: BaseModel) -> bool:
+    """Whether the history of ``s`` already holds ``command``'s fact identically (same
+    participant, option, stance, date, source ...), even if a later fact has since
+    replaced it: such a command records nothing, so that a scenario or an import can be
+    run again after later facts were recorded. Unknown names count as not recorded (the
+    rules then say what is wrong)."""
+    try:
+        match command:
+            case AddOption() as c:
+                o = s.options.get(c.option)
+                return o is not None and (
+                    o.title,
+                    o.proposed_by,
+                    o.proposed_on,
+                    o.source,
+                ) == (c.title, _participant(c.proposed_by).code, c.proposed_on, c.source)
+            case RecordDocument() as c:
+                return any(
+                    d.document == c.document
+                    and (d.title, d.dated, d.label, d.authors, d.source)
+                    == (c.title, c.dated, c.label, tuple(c.authors), c.source)
+                    for d in s.documents
+                )
+            case OpenRound() as c:
+                r = s.rounds.get(c.round)
+                return r is not None and (r.title, r.comments_due, r.opened_on) == (
+                    c.title,
+                    c.comments_due,
+                    c.opened_on,
+                )
+            case CloseRound() as c:
+                r = s.rounds.get(c.round)
+                return r is not None and r.closed_on == c.closed_on
+            case StatePosition() as c:
+                who = _participant(c.participant)
+                return any(
+                    (p.participant, p.option, p.stance, p.stated_on, p.meeting, p.document)
+                    == (who.code, c.option, c.stance, c.stated_on, c.meeting, c.document)
+                    and _same_text(p.condition, c.condition)
+                    for p in s.positions
+                )
+            case SetMilestone() as c:
+                return any(
+                    m.meeting.lower() == c.meeting.strip().lower()
+                    and (m.kind, m.opens_on, m.closes_on, m.decision_point, m.purpose)
+                    == (c.meeting_kind, c.opens_on, c.closes_on, c.decision_point, c.purpose)
+                    for m in s.milestone_history
+                )
+            case RecordOutcome() as c:
+                m = _meeting(s, c.meeting)
+                if m is None or m.outcome != c.result or m.decided_on != c.decided_on:
+                    return False
+                if c.result == "deferred":
+                    later = c.deferred_to
+                    return later is not None and (m.deferred_to or "").lower() == (
+                        later.meeting.strip().lower()
+                    )
+                a = s.adopted
+                return a is not None and (
+                    a.option,
+                    a.method,
+                    a.present,
+                    a.in_favour,
+                    a.against,
+                    a.abstaining,
+                ) == (c.option, c.method, c.present, c.in_favour, c.against, c.abstaining)
+    except DomainError:
+        return False
+    return False
 
 
 def _outcome(s: DecisionState, c: RecordOutcome, profile: TreatyProfile) -> list[DomainEvent]:
@@ -942,22 +1111,21 @@ def evolve(s: DecisionState, event: DomainEvent) -> DecisionState:
                 ),
             ]
         case DecisionMilestoneSet() as e:
-            changes["milestones"] = {
-                **s.milestones,
-                e.meeting: Milestone(
-                    meeting=e.meeting,
-                    kind=e.kind,
-                    opens_on=e.opens_on,
-                    closes_on=e.closes_on,
-                    decision_point=e.decision_point,
-                    purpose=e.purpose,
-                ),
-            }
+            set_ = Milestone(
+                meeting=e.meeting,
+                kind=e.kind,
+                opens_on=e.opens_on,
+                closes_on=e.closes_on,
+                decision_point=e.decision_point,
+                purpose=e.purpose,
+            )
+            changes["milestones"] = {**s.milestones, e.meeting: set_}
+            changes["milestone_history"] = [*s.milestone_history, set_]
         case DecisionAdopted() as e:
             m = s.milestones[e.meeting]
             changes["milestones"] = {
                 **s.milestones,
-                e.meeting: m.model_copy(update={"outcome": "adopted"}),
+                e.meeting: m.model_copy(update={"outcome": "adopted", "decided_on": e.occurred_on}),
             }
             changes["adopted"] = Adoption(
                 meeting=e.meeting,
@@ -974,7 +1142,11 @@ def evolve(s: DecisionState, event: DomainEvent) -> DecisionState:
             changes["milestones"] = {
                 **s.milestones,
                 e.meeting: m.model_copy(
-                    update={"outcome": "deferred", "deferred_to": e.to_meeting}
+                    update={
+                        "outcome": "deferred",
+                        "deferred_to": e.to_meeting,
+                        "decided_on": e.occurred_on,
+                    }
                 ),
             }
     return s.model_copy(update=changes)

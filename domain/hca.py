@@ -9,9 +9,12 @@ escalated to the Presidency (a recorded event); the preparations (venue, focal p
 task force, funding needs and pledges with amount and currency). When the meeting moves,
 every due date moves with its opening.
 
-A due date already past when it was recorded by a historical fact (an import of the 2011
-record) is marked ``historical`` and never escalated; a due date that a move made late
-is escalated at once.
+A due date already past when the agreement is recorded (whatever the recording date:
+an import of the 2011 record, or a past meeting opened today) is marked ``historical``
+and never escalated; a due date that a move made late is escalated at once. A milestone
+is escalated the day after its due date (``escalated_on``: the day it was escalated).
+Margins are 0 to :data:`MAX_MARGIN_DAYS` days and keep the milestones' due dates in
+their order (a later milestone's margin is not larger than an earlier one's).
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ DEFAULT_MARGINS: dict[str, int] = {
 }
 """Days before the meeting opens by which each milestone is due (planning defaults;
 ``treaty hca open --margin KEY=DAYS`` sets others)."""
+
+MAX_MARGIN_DAYS = 730
+"""The largest margin accepted (two years before the opening)."""
 
 PREPARATIONS: tuple[str, ...] = (
     "venue",
@@ -143,6 +149,7 @@ class Milestone(BaseModel):
     reached_on: date | None = None
     rounds: tuple[date | None, ...] = ()
     escalated: tuple[date, ...] = ()
+    escalated_on: tuple[date, ...] = ()
 
     def status(self, today: date) -> str:
         if self.reached_on is not None:
@@ -183,6 +190,8 @@ class AgreementState(BaseModel):
     preparations: list[Preparation] = []
     moves: list[tuple[date, date]] = []
     opened_with: tuple[date, date] | None = None
+    opened_city: str | None = None
+    opened_venue: str | None = None
 
 
 def initial_state(treaty: str, meeting: str) -> AgreementState:
@@ -208,13 +217,26 @@ def _not_future(what: str, day: date, today: date) -> None:
 
 def margins_with(overrides: dict[str, int]) -> dict[str, int]:
     """:data:`DEFAULT_MARGINS` with ``overrides``; :class:`DomainError` for an unknown
-    milestone or a negative number of days."""
+    milestone, a number of days outside 0 to :data:`MAX_MARGIN_DAYS`, or margins that
+    put the due dates out of the milestones' order (draft-received <= negotiations <=
+    text-agreed <= signed <= in-force)."""
     for key, days in overrides.items():
         if key not in MILESTONES:
             raise _refuse(f"unknown milestone {key!r}: expected one of {', '.join(MILESTONES)}")
-        if days < 0:
-            raise _refuse(f"the margin of {key} must be 0 days or more, got {days}")
-    return {**DEFAULT_MARGINS, **overrides}
+        if not 0 <= days <= MAX_MARGIN_DAYS:
+            raise _refuse(
+                f"the margin of {key} must be 0 to {MAX_MARGIN_DAYS} days before the "
+                f"opening, got {days}"
+            )
+    margins = {**DEFAULT_MARGINS, **overrides}
+    for before, after in zip(MILESTONES, MILESTONES[1:], strict=False):
+        if margins[after] > margins[before]:
+            raise _refuse(
+                f"margins out of order: {after} due {margins[after]} days before the opening "
+                f"would come before {before} ({margins[before]} days); a later milestone's "
+                f"margin must be at most the earlier one's (order: {', '.join(MILESTONES)})"
+            )
+    return margins
 
 
 def due_dates(opens_on: date, margins: dict[str, int]) -> dict[str, date]:
@@ -288,13 +310,40 @@ def _due(
     )
 
 
-def decide(s: AgreementState, command: BaseModel, today: date) -> list[DomainEvent]:
+def _differences(s: AgreementState, c: OpenAgreement, host: str, counterpart: str) -> list[str]:
+    """What an opening ``c`` says that the recorded opening does not (fields not given in
+    ``c`` — city, venue, presidency — are not compared)."""
+    diffs = []
+    if s.opened_with != (c.opens_on, c.closes_on):
+        o, e = s.opened_with or (None, None)
+        diffs.append(f"dates {o} to {e}, not {c.opens_on} to {c.closes_on}")
+    for name, has, says in (
+        ("host", s.host, host),
+        ("counterpart", s.counterpart, counterpart),
+        ("city", s.opened_city, c.city),
+        ("venue", s.opened_venue, c.venue),
+    ):
+        if says is not None and (has or "") != says:
+            diffs.append(f"{name} {has or '?'}, not {says}")
+    if c.presidency and s.presidency != f"Presidency ({resolve_state(c.presidency).code})":
+        diffs.append(f"{s.presidency}, not Presidency ({c.presidency})")
+    if s.margins != margins_with(c.margins):
+        diffs.append(f"margins {s.margins}, not {margins_with(c.margins)}")
+    return diffs
+
+
+def decide(
+    s: AgreementState, command: BaseModel, today: date, past_due_historical: bool = True
+) -> list[DomainEvent]:
     """The events ``command`` causes, or :class:`DomainError`.
 
     Rules: opened once, first; milestones are reached in order (a negotiation round may
     be held again), not before the previous one; a move shifts every due date with the
     opening; a milestone whose due date has passed unreached is escalated to the
-    Presidency once per due date (unless ``historical``).
+    Presidency once per due date (unless ``historical``); the meeting does not move to
+    open before a milestone already reached. ``past_due_historical``: due dates already
+    past when the agreement is recorded are historical whatever the recording date
+    (False: only when recorded as a past fact, the workflows' behaviour before it).
     """
     if isinstance(command, Tick):
         return _escalations(s, today)
@@ -305,15 +354,13 @@ def decide(s: AgreementState, command: BaseModel, today: date) -> list[DomainEve
         presidency = resolve_state(command.presidency).code if command.presidency else host.code
         margins = margins_with(command.margins)
         if s.opened:
-            if (s.opened_with, s.host, s.counterpart) == (
-                (command.opens_on, command.closes_on),
-                host.code,
-                counterpart.code,
-            ):
+            diffs = _differences(s, command, host.code, counterpart.code)
+            if not diffs:
                 return []  # the same opening again (the meeting may have moved since)
             raise _refuse(
-                f"{_process(s)} is already open (host {s.host}, {s.opens_on} to {s.closes_on}); "
-                "move the meeting with move-meeting"
+                f"{_process(s)} is already open with other data: {'; '.join(diffs)} "
+                "(the same opening again records nothing; to change the dates use "
+                "move-meeting)"
             )
         if command.meeting.strip().lower() != s.meeting.lower():
             raise _refuse(f"this process is for the {s.meeting}, not {command.meeting}")
@@ -329,7 +376,12 @@ def decide(s: AgreementState, command: BaseModel, today: date) -> list[DomainEve
                 counterpart=counterpart.code,
                 presidency=f"Presidency ({presidency})",
                 margins=margins,
-                due=_due(command.opens_on, margins, command.opened_on < today, today),
+                due=_due(
+                    command.opens_on,
+                    margins,
+                    past_due_historical or command.opened_on < today,
+                    today,
+                ),
             )
         ]
     if not s.opened:
@@ -373,6 +425,17 @@ def decide(s: AgreementState, command: BaseModel, today: date) -> list[DomainEve
         case MoveMeeting() as c:
             if (c.opens_on, c.closes_on) == (s.opens_on, s.closes_on):
                 return []
+            reached = [m for m in s.milestones.values() if m.reached_on is not None]
+            if reached:
+                last = max(reached, key=lambda m: m.reached_on or date.min)
+                assert last.reached_on is not None
+                if c.opens_on <= last.reached_on:
+                    raise _refuse(
+                        f"{last.milestone} was reached on {last.reached_on.isoformat()}: the "
+                        f"meeting cannot open on {c.opens_on.isoformat()}, before a milestone "
+                        "already reached; give an opening after "
+                        f"{last.reached_on.isoformat()}"
+                    )
             moved = HcaMeetingMoved(
                 occurred_on=c.decided_on,
                 opens_on=c.opens_on,
@@ -463,6 +526,8 @@ def evolve(s: AgreementState, event: DomainEvent) -> AgreementState:
                 closes_on=e.closes_on,
                 city=e.city,
                 venue=e.venue,
+                opened_city=e.city,
+                opened_venue=e.venue,
                 host=e.host,
                 counterpart=e.counterpart,
                 presidency=e.presidency,
@@ -486,7 +551,12 @@ def evolve(s: AgreementState, event: DomainEvent) -> AgreementState:
             m = s.milestones[e.milestone]
             changes["milestones"] = {
                 **s.milestones,
-                e.milestone: m.model_copy(update={"escalated": (*m.escalated, e.due_on)}),
+                e.milestone: m.model_copy(
+                    update={
+                        "escalated": (*m.escalated, e.due_on),
+                        "escalated_on": (*m.escalated_on, e.occurred_on or e.due_on),
+                    }
+                ),
             }
         case HcaPreparationRecorded() as e:
             changes["preparations"] = [

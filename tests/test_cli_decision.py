@@ -27,6 +27,7 @@ from tests.e2e import ROOT, Stack, embedded_stack, snapshot
 pytestmark = pytest.mark.e2e
 
 SCENARIO = ROOT / "examples" / "ccm" / "2011-consultation.yaml"
+CONSULTATION = "Open-ended informal consultation, Geneva, 24 Feb 2011"
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +112,17 @@ def test_refused_input_changes_nothing(imported: Stack) -> None:
     refusals = {
         "no option 'undp'": (
             "decision", "position", "isu-hosting", "Norway", "--option", "undp",
-            "--stance", "support", "--on", "2011-02-24", "--meeting", "x",
+            "--stance", "support", "--on", "2011-02-24", "--meeting", CONSULTATION,
+        ),
+        # issue 5 (defect 5): a meeting neither in the meetings data nor in the process
+        "unknown meeting 'my kitchen'": (
+            "decision", "position", "isu-hosting", "Norway", "--option", "gichd",
+            "--stance", "support", "--on", "2011-02-24", "--meeting", "my kitchen",
+        ),
+        # ... a position at the 2MSP (12-16 Sep 2011, ccm_meetings.csv) dated outside it
+        "the 2MSP met from 2011-09-12 to 2011-09-16": (
+            "decision", "position", "isu-hosting", "Norway", "--option", "gichd",
+            "--stance", "support", "--on", "2011-02-24", "--meeting", "2MSP",
         ),
         "is not a decision point": (
             "decision", "outcome", "isu-hosting", "--meeting", "June 2011 intersessionals",
@@ -243,3 +254,53 @@ def test_the_scenario_agrees_with_the_status_table(imported: Stack) -> None:
     assert "instrument of ratification deposited on 2011-04-06" in message
     assert "ratification deposited on 2011-04-05" in message
     assert events_now(imported) == before
+
+
+def test_the_scenario_and_the_demo_run_again_after_later_facts(imported: Stack) -> None:
+    """Issue 5 (defect 1): after a later position of France on hosting by the GICHD (the
+    June 2011 intersessionals, after the scenario's 24 Feb 2011), the scenario's earlier
+    France position is already in the history: the file runs again, 0 events; the demo
+    (which runs it) stays green twice. Then a reopening of the 2MSP's agreement with
+    another city is refused naming the difference (defect 4)."""
+    later = imported.treaty(
+        "decision", "position", "isu-hosting", "France", "--option", "gichd", "--stance",
+        "prefer", "--on", "2011-06-29", "--meeting", "June 2011 intersessionals",
+    )  # fmt: skip
+    assert later.returncode == 0, later.stdout + later.stderr
+    result = imported.treaty("scenario", "run", str(SCENARIO), "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    recorded = json.loads(result.stdout)["events_recorded"]
+    assert set(recorded.values()) == {0}, recorded
+    for _ in range(2):
+        demo = imported.treaty("demo", "--json", timeout=900)
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+    before = events_now(imported)
+    # defect 6: with the status table imported (by the demo), a vote cannot count more
+    # States Parties present than had deposited by the day (the CCM had some 60 in 2011)
+    parties = imported.json("parties", "--as-of", "2011-09-16")["consented"]
+    assert 0 < parties < 1000
+    vote = imported.treaty(
+        "decision", "outcome", "isu-hosting", "--meeting", "2MSP", "--on", "2011-09-16",
+        "--adopted", "gichd", "--vote", "600,400,0", "--present", "1000",
+    )  # fmt: skip
+    assert vote.returncode == 1, vote.stdout + vote.stderr
+    assert f"1000 States Parties present, but the CCM had {parties}" in one_line(vote.stderr)
+    other = imported.treaty(
+        "hca", "open", "2MSP", "--host", "Lebanon", "--city", "Tripoli", "--on", "2011-02-24"
+    )
+    assert other.returncode == 1, other.stdout + other.stderr
+    assert "city Beirut, not Tripoli" in one_line(other.stderr)
+    assert events_now(imported) == before
+
+
+def test_a_past_meeting_opened_today_is_not_escalated_and_takes_its_city(imported: Stack) -> None:
+    """Issue 5 (defects 2, 4): the 3MSP (Oslo, 11-14 Sep 2012, ccm_meetings.csv) opened
+    today: every due date was past when recorded, so none is escalated; the city comes
+    from the meetings table."""
+    opened = imported.treaty("hca", "open", "3MSP", "--host", "NOR", "--json")
+    assert opened.returncode == 0, opened.stdout + opened.stderr
+    recorded = json.loads(opened.stdout)["events"]
+    assert "HcaMilestoneEscalated" not in recorded and recorded, recorded
+    shown = imported.json("hca", "show", "3MSP")
+    assert shown["state"]["city"] == "Oslo"
+    assert all(m["historical"] and not m["escalated"] for m in shown["milestones"])

@@ -105,7 +105,7 @@ def test_a_later_position_replaces_the_earlier_and_the_history_keeps_both() -> N
     assert tally_of(s2, None).states["undecided"] == []
     assert "BEL" in tally_of(s2, None).states["condition"]
     assert [p.stance for p in s2.positions if p.participant == "BEL"] == ["undecided", "condition"]
-    earlier = later.model_copy(update={"stated_on": date(2011, 1, 1), "meeting": "x"})
+    earlier = later.model_copy(update={"stated_on": date(2011, 3, 1), "meeting": "x"})
     with pytest.raises(DomainError, match="replaces only an earlier one"):
         d.decide(s2, earlier, CCM, TODAY)
 
@@ -376,3 +376,79 @@ def test_stream_and_workflow_ids_keep_a_slug_with_a_dash() -> None:
     assert _stream_id("Decision:ccm:isu-hosting", "CCM") == "decision-CCM-isu-hosting"
     state = processes.fold("decision-CCM-isu-hosting", [])
     assert isinstance(state, d.DecisionState) and state.slug == "isu-hosting"
+
+
+def test_dates_and_sources_out_of_the_record_are_refused() -> None:
+    """Issue 5 (defect 5): a decision opened before the CCM was opened for signature
+    (3 Dec 2008, CCM Art. 15); facts dated before the process opened (24 Feb 2011);
+    a position at the 2MSP (a milestone, 12-16 Sep 2011) dated outside its days; a
+    position giving both a meeting and a document."""
+    fresh = d.initial_state("CCM", "x")
+    with pytest.raises(DomainError, match=r"before the CCM was opened for signature \(2008-12-03"):
+        d.decide(fresh, d.OpenDecision(question="Q?", opened_on=date(2001, 1, 1)), CCM, TODAY)
+    assert d.decide(fresh, d.OpenDecision(question="Q?", opened_on=date(2008, 12, 3)), CCM, TODAY)
+    s = replay()
+    early = date(2011, 2, 23)
+    for command in (
+        d.AddOption(
+            option="undp", title="UNDP", proposed_by="Norway", proposed_on=early, source="x"
+        ),
+        d.OpenRound(round="r2", title="Comments", opened_on=early),
+        d.StatePosition(
+            participant="Norway", option="gichd", stance="support", stated_on=early, meeting=MEETING
+        ),
+    ):
+        with pytest.raises(
+            DomainError, match=r"2011-02-23, before decision:CCM:isu-hosting opened"
+        ):
+            d.decide(s, command, CCM, TODAY)
+    at_2msp = d.StatePosition(
+        participant="Norway",
+        option="gichd",
+        stance="support",
+        stated_on=date(2011, 9, 20),
+        meeting="2MSP",
+    )
+    with pytest.raises(DomainError, match="met from 2011-09-12 to 2011-09-16"):
+        d.decide(s, at_2msp, CCM, TODAY)
+    assert d.decide(s, at_2msp.model_copy(update={"stated_on": date(2011, 9, 14)}), CCM, TODAY)
+    both = at_2msp.model_copy(
+        update={"stated_on": date(2011, 9, 14), "document": "discussion-paper"}
+    )
+    with pytest.raises(DomainError, match="not both"):
+        d.decide(s, both, CCM, TODAY)
+
+
+def test_a_position_names_a_known_meeting_and_a_vote_no_more_present_than_parties() -> None:
+    """Issue 5 (defects 5, 6): the meetings data (ccm_meetings.csv: 2MSP 12-16 Sep 2011),
+    the process's milestones and the meetings it cites are known, nothing else; a vote
+    cannot count more States Parties present than the ratification record holds."""
+    s = replay()
+    table = {"2MSP": (date(2011, 9, 12), date(2011, 9, 16))}
+    base = {"participant": "Norway", "option": "gichd", "stance": "support"}
+    kitchen = d.StatePosition(stated_on=date(2011, 3, 1), meeting="my kitchen", **base)  # type: ignore[arg-type]
+    with pytest.raises(DomainError, match="unknown meeting 'my kitchen'"):
+        d.check_meeting(s, kitchen, table)
+    for ok in (MEETING, "June 2011 intersessionals"):
+        d.check_meeting(s, kitchen.model_copy(update={"meeting": ok}), table)
+    d.check_meeting(
+        None, kitchen.model_copy(update={"meeting": "2mSP", "stated_on": date(2011, 9, 12)}), table
+    )
+    with pytest.raises(DomainError, match="met from 2011-09-12 to 2011-09-16"):
+        d.check_meeting(None, kitchen.model_copy(update={"meeting": "2MSP"}), table)
+    vote = d.RecordOutcome(
+        meeting="2MSP",
+        decided_on=date(2011, 9, 16),
+        result="adopted",
+        option="gichd",
+        method="vote",
+        present=1000,
+        in_favour=600,
+        against=400,
+        abstaining=0,
+    )
+    with pytest.raises(DomainError, match="1000 States Parties present, but the CCM had 61"):
+        d.check_present(vote, 61, "CCM")
+    d.check_present(
+        vote.model_copy(update={"present": 61, "in_favour": 41, "against": 20}), 61, "CCM"
+    )

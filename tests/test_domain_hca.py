@@ -163,3 +163,108 @@ def test_the_same_opening_again_records_nothing_even_after_a_move() -> None:
     assert h.decide(s, again, date(2025, 6, 1)) == []
     with pytest.raises(DomainError, match="already open"):
         h.decide(s, again.model_copy(update={"opens_on": date(2011, 9, 1)}), date(2025, 6, 1))
+
+
+def open_3msp(today: date, **margins: int) -> h.AgreementState:
+    """The 3MSP (Oslo, 11-14 Sep 2012, ccm_meetings.csv) opened on ``today``."""
+    return run(
+        h.initial_state("CCM", "3MSP"),
+        h.OpenAgreement(
+            meeting="3MSP",
+            opens_on=date(2012, 9, 11),
+            closes_on=date(2012, 9, 14),
+            city="Oslo",
+            host="Norway",
+            margins=margins,
+            opened_on=today,
+        ),
+        today,
+    )
+
+
+def test_due_dates_past_when_an_agreement_is_opened_today_are_not_escalated() -> None:
+    """Issue 5 (defect 2): a 2012 meeting opened today: every due date was past when
+    recorded: historical, no HcaMilestoneEscalated, no timer."""
+    today = date(2026, 11, 29)
+    s = open_3msp(today)
+    assert all(m.historical for m in s.milestones.values())
+    assert not any(m.escalated for m in s.milestones.values())
+    assert h.decide(s, h.Tick(), today) == [] and h.next_wakeup(s) is None
+    # the workflows' earlier behaviour stays available for replay
+    old = h.decide(
+        h.initial_state("CCM", "3MSP"),
+        h.OpenAgreement(
+            meeting="3MSP",
+            opens_on=date(2012, 9, 11),
+            closes_on=date(2012, 9, 14),
+            host="Norway",
+            opened_on=today,
+        ),
+        today,
+        past_due_historical=False,
+    )
+    assert not any(e.historical for e in old[0].due)  # type: ignore[attr-defined]
+
+
+def test_an_escalation_is_dated_the_day_after_the_due_date() -> None:
+    s = opened()
+    due = s.milestones["draft-received"].due_on  # 2011-03-16: 180 days before 12 Sep
+    assert due == date(2011, 3, 16)
+    s = run(s, h.Tick(), due + timedelta(days=1))
+    m = s.milestones["draft-received"]
+    assert m.escalated_on == (date(2011, 3, 17),) and m.escalated == (due,)
+
+
+@pytest.mark.parametrize(
+    ("margins", "message"),
+    [
+        ({"signed": 5000}, "0 to 730 days"),
+        ({"in-force": -1}, "0 to 730 days"),
+        ({"signed": 120}, "margins out of order: signed"),
+        ({"draft-received": 100}, "margins out of order: negotiations"),
+    ],
+)
+def test_margins_are_bounded_and_keep_the_milestones_order(
+    margins: dict[str, int], message: str
+) -> None:
+    with pytest.raises(DomainError, match=message):
+        h.margins_with(margins)
+    with pytest.raises(DomainError, match=message):
+        open_3msp(date(2012, 1, 2), **margins)
+    assert h.margins_with({"signed": 90, "text-agreed": 90})["signed"] == 90
+
+
+def test_the_meeting_cannot_move_before_a_milestone_already_reached() -> None:
+    """Issue 5 (defect 3)."""
+    s = opened()
+    s = run(
+        s,
+        h.ReachMilestone(milestone="draft-received", reached_on=date(2011, 3, 1)),
+        date(2011, 3, 1),
+    )
+    move = h.MoveMeeting(
+        opens_on=date(2011, 2, 10), closes_on=date(2011, 2, 12), decided_on=date(2011, 3, 2)
+    )
+    with pytest.raises(DomainError, match=r"draft-received was reached on 2011-03-01.*after"):
+        h.decide(s, move, date(2011, 3, 2))
+    ok = move.model_copy(update={"opens_on": date(2011, 3, 20), "closes_on": date(2011, 3, 22)})
+    assert h.decide(s, ok, date(2011, 3, 2))
+
+
+def test_opening_again_with_other_data_is_refused_naming_the_difference() -> None:
+    """Issue 5 (defect 4): the same opening records nothing; another city or other dates
+    are refused, naming what differs."""
+    s = opened()
+    same = h.OpenAgreement(
+        meeting="2MSP",
+        opens_on=OPENS,
+        closes_on=date(2011, 9, 16),
+        city="Beirut",
+        host="Lebanon",
+        opened_on=RECORDED,
+    )
+    assert h.decide(s, same, RECORDED) == []
+    with pytest.raises(DomainError, match="city Beirut, not Tripoli"):
+        h.decide(s, same.model_copy(update={"city": "Tripoli"}), RECORDED)
+    with pytest.raises(DomainError, match="dates 2011-09-12 to 2011-09-16, not 2011-09-13"):
+        h.decide(s, same.model_copy(update={"opens_on": date(2011, 9, 13)}), RECORDED)

@@ -237,3 +237,65 @@ def test_json_lines_and_yaml_go_through_one_validator() -> None:
         (s.workflow_id, s.command) for s in from_yaml
     ]
     assert [s.line for s in from_yaml] == [1, 4]
+
+
+def test_a_rerun_after_later_facts_records_nothing_for_every_kind_of_item() -> None:
+    """Issue 5 (defect 1): once later facts were recorded in the processes (a later
+    position of France on the GICHD option, a later version of the milestone, the round
+    closed), every item of the 24 Feb 2011 file is still on record: 0 events, no refusal."""
+    items = steps()
+    states = replay(items)
+    isu = states["decision:CCM:isu-hosting"]
+    assert isinstance(isu, d.DecisionState)
+    later_day = date(2011, 6, 29)
+    later = [
+        d.StatePosition(
+            participant="France",
+            option="gichd",
+            stance="oppose",
+            stated_on=later_day,
+            meeting="June 2011 intersessionals",
+        ),
+        d.SetMilestone(
+            meeting="June 2011 intersessionals",
+            meeting_kind="intersessional",
+            opens_on=date(2011, 6, 27),
+            closes_on=date(2011, 6, 30),
+        ),
+    ]
+    for command in later:
+        isu = d.fold(isu, d.decide(isu, command, CCM, TODAY))
+    rounds = [r_ for r_ in isu.rounds.values() if r_.open]
+    for r_ in rounds:
+        close = d.CloseRound(round=r_.round, closed_on=later_day)
+        isu = d.fold(isu, d.decide(isu, close, CCM, TODAY))
+    adopt = d.RecordOutcome(
+        meeting="2MSP",
+        decided_on=date(2011, 9, 16),
+        result="adopted",
+        option="gichd",
+        method="consensus",
+    )
+    isu = d.fold(isu, d.decide(isu, adopt, CCM, TODAY))
+    assert isu.adopted is not None
+    states["decision:CCM:isu-hosting"] = isu
+    counts = scenario.check_all(items, lambda s: states[s.workflow_id], TODAY, lambda s: CTX)  # type: ignore[arg-type, return-value]
+    assert counts == {"decision:CCM:isu-hosting": 0, "ratification:CCM:BGR": 0, "hca:CCM:2MSP": 0}
+    # France's current position is the later one; the history keeps the scenario's
+    current = [p for p in isu.current_positions() if (p.participant, p.option) == ("FRA", "gichd")]
+    assert current[0].stance == "oppose" and current[0].stated_on == later_day
+    # an item differing from the history in one field is still refused
+    fra = next(p for p in isu.positions if p.participant == "FRA" and p.option == "gichd")
+    with pytest.raises(Exception, match="nothing more is recorded"):
+        d.decide(
+            isu,
+            d.StatePosition(
+                participant="France",
+                option="gichd",
+                stance="oppose",
+                stated_on=fra.stated_on,  # type: ignore[arg-type]
+                meeting=fra.meeting,
+            ),
+            CCM,
+            TODAY,
+        )

@@ -60,15 +60,20 @@ class AgreementWorkflow:
         self._lock = asyncio.Lock()
         self._wake = False
 
-    def _decide(self, command: h.Command) -> list:
+    def _decide(self, command: h.Command, past_due_historical: bool = True) -> list:
         if isinstance(command, h.Tick) and workflow.current_update_info() is not None:
             raise DomainError("the tick is internal to the process")
-        return h.decide(self._state, command, today().date())
+        return h.decide(self._state, command, today().date(), past_due_historical)
 
     async def _execute(self, command: h.Command, meta: CommandMeta, cause: str) -> Recorded:
         async with self._lock:
             try:
-                events = self._decide(command)
+                # Due dates past when an agreement is opened today are historical (not
+                # escalated); histories recorded before this change escalated them.
+                historical = isinstance(command, h.OpenAgreement) and workflow.patched(
+                    "hca-past-due-historical"
+                )
+                events = self._decide(command, historical)
             except DomainError as err:
                 raise refusal(err) from err
             if events and not isinstance(command, h.Tick):
