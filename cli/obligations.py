@@ -89,11 +89,15 @@ def obligation_row(
     }
 
 
-def _load(code: str, iso: str | None) -> list[r.RatificationState]:
+def _load(code: str, iso: str | None, as_of: date | None = None) -> list[r.RatificationState]:
+    """Every ratification process of ``code`` (or only ``iso``'s), folded from the store;
+    with ``as_of``, as it stood on that date: the same fold as ``treaty audit state
+    --as-of`` (:func:`cli.reads.ratifications`, :func:`domain.processes.fold`), so a fact
+    dated later (an extension granted, a report received) does not count yet."""
     from cli import reads
 
     async def work(rt: Runtime) -> list[r.RatificationState]:
-        return await reads.ratifications(await rt.store(), code)
+        return await reads.ratifications(await rt.store(), code, as_of)
 
     states = [s for s in _run(work) if iso is None or s.state == iso]
     if iso and not states:
@@ -130,7 +134,7 @@ def obligations(
     day = _parse_date(as_of) or date.today()
     rows = [
         obligation_row(code, s, o, day)
-        for s in _load(code, iso)
+        for s in _load(code, iso, day)
         for o in s.obligations.values()
         if o.opened_on is None or o.opened_on <= day
     ]

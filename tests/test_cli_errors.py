@@ -444,3 +444,79 @@ def test_piped_output_is_wide_on_stdout_and_stderr() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60
     )
     assert result.stdout.split() == [str(render.PIPED_WIDTH)] * 2, result.stderr
+
+
+def test_obligations_as_of_folds_only_what_was_dated_by_then(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``treaty obligations --as-of D`` is the fold ``treaty audit state --as-of D`` makes
+    (:func:`domain.processes.fold` with ``as_of``): an extension granted after ``D`` does
+    not move the deadline shown for ``D``."""
+    import asyncio
+
+    from cli import obligations
+    from domain import processes
+    from domain.obligations import Meeting
+    from domain.treaties import CCM
+
+    # Bulgaria: deposit 6 Apr 2011 -> in force 1 Oct 2011 (CCM Art. 17(2)); stockpiles
+    # declared then -> destroy by 1 Oct 2019 (Art. 3(2)); an extension to 1 Oct 2021
+    # requested before the 9MSP (2-4 Sep 2019) and granted there on its last day
+    nine = Meeting(name="9MSP", kind="MSP", opens_on=date(2019, 9, 2), closes_on=date(2019, 9, 4))
+    context = r.TreatyContext(
+        in_force_on=date(2010, 8, 1), threshold_deposited_on=date(2010, 2, 16), basis="depositary"
+    )
+    today = date(2026, 11, 29)
+    s, events = r.initial_state("CCM", "BGR"), []
+    for command in (
+        r.Sign(signed_on=date(2008, 12, 3)),
+        r.Deposit(instrument="ratification", deposited_on=date(2011, 4, 6)),
+        r.MarkEnteredIntoForce(),
+        r.DeclareStockpiles(declared_on=date(2011, 10, 1)),
+        r.RequestExtension(
+            key="stockpile-destruction",
+            requested_until=date(2021, 10, 1),
+            meeting=nine,
+            filed_on=date(2018, 12, 2),
+        ),
+        r.DecideExtension(
+            key="stockpile-destruction", meeting=nine, granted_until=date(2021, 10, 1)
+        ),
+    ):
+        new = r.decide(s, command, CCM, context, today)
+        s = r.fold(s, new)
+        events += new
+        if isinstance(command, r.MarkEnteredIntoForce):
+            opened = r.obligations_at_entry_into_force(s, CCM, today)
+            s = r.fold(s, opened)
+            events += opened
+
+    async def ratifications(store: object, treaty: str, as_of: date | None = None) -> list:
+        pairs = [(e, e.occurred_on) for e in events]
+        return [processes.fold("ratification-CCM-BGR", pairs, as_of=as_of)]
+
+    class Rt:
+        async def store(self) -> None:
+            return None
+
+    monkeypatch.setattr(reads, "ratifications", ratifications)
+    monkeypatch.setattr(obligations, "_run", lambda work: asyncio.run(work(Rt())))
+
+    def stockpiles(as_of: str) -> dict:
+        code, out, err = run(
+            capsys, "obligations", "BGR", "--as-of", as_of, "--status", "all", "--json"
+        )
+        assert code == 0, err
+        return next(x for x in json.loads(out) if x["obligation"] == "stockpile-destruction")
+
+    # 3 Sep 2019: requested, not yet granted: the deadline is Art. 3(2)'s, still open
+    before = stockpiles("2019-09-03")
+    assert (before["due_on"], before["status"], len(before["deadlines"])) == (
+        "2019-10-01",
+        "open",
+        1,
+    )
+    assert before["extension_request"]["requested_until"] == "2021-10-01"
+    # 5 Sep 2019: the 9MSP granted it
+    after = stockpiles("2019-09-05")
+    assert (after["due_on"], after["status"]) == ("2021-10-01", "open")
