@@ -62,7 +62,9 @@ async def treaty_state(store: EventStore, treaty: str, as_of: date | None = None
 class Parties:
     """Who is bound on ``as_of``: ``consented`` (deposit on or before the date, the CMC's
     and the Monitor's count of "States Parties") and ``in_force`` (the treaty in force for
-    the State on that date, the legal sense)."""
+    the State on that date, the legal sense). A State whose withdrawal has taken effect
+    on or before ``as_of`` (CCM Art. 20(3): six months after the depositary received the
+    instrument) is in neither: it is no longer a State Party."""
 
     as_of: date
     consented: list[str]
@@ -75,9 +77,13 @@ def parties_as_of(states: list[r.RatificationState], as_of: date) -> Parties:
 
     ``states`` should be folded as of ``as_of`` (:func:`parties` does that), so that an
     entry-into-force date fixed or corrected by a later fact does not count yet; states
-    folded from the whole record give the count by today's knowledge of each date."""
-    consented = [s.state for s in states if s.consented_on is not None and s.consented_on <= as_of]
-    in_force = [s.state for s in states if s.in_force_on is not None and s.in_force_on <= as_of]
+    folded from the whole record give the count by today's knowledge of each date.
+
+    A State whose withdrawal took effect on or before ``as_of`` (``withdrawn_on``) counts
+    in neither list from that day on (CCM Art. 20(3)); until then it counts in both."""
+    bound = [s for s in states if s.withdrawn_on is None or s.withdrawn_on > as_of]
+    consented = [s.state for s in bound if s.consented_on is not None and s.consented_on <= as_of]
+    in_force = [s.state for s in bound if s.in_force_on is not None and s.in_force_on <= as_of]
     return Parties(as_of=as_of, consented=sorted(consented), in_force=sorted(in_force))
 
 

@@ -354,3 +354,18 @@ def test_report_received_meets_the_obligation() -> None:
             TODAY,
         )
     assert date(2011, 1, 28) - timedelta(days=180) == date(2010, 8, 1)
+
+
+def test_parties_drop_a_state_once_its_withdrawal_took_effect() -> None:
+    from cli.reads import parties_as_of
+
+    # Lithuania: deposit 24 Mar 2011, in force 1 Sep 2011; withdrawal received 6 Sep 2024,
+    # effective 6 Mar 2025 (Art. 20(3); examples/ccm/status.csv)
+    instrument, deposited_on = _deposits()["Lithuania"]
+    ltu = in_force("LTU", deposited_on, instrument=instrument)
+    ltu = _apply(ltu, r.Withdraw(received_on=date(2024, 9, 6)))
+    bgr = in_force("BGR", date(2011, 4, 6))
+    before = parties_as_of([bgr, ltu], date(2025, 3, 5))
+    assert (before.consented, before.in_force) == (["BGR", "LTU"], ["BGR", "LTU"])
+    after = parties_as_of([bgr, ltu], date(2025, 3, 6))
+    assert (after.consented, after.in_force) == (["BGR"], ["BGR"])
