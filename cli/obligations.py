@@ -285,7 +285,13 @@ def _send(
     meetings: tuple[str, ...] = (),
 ) -> None:
     """Build the command (``build(meetings)``, the named Meetings as the treaty process
-    records them), check it on the process's state and send it as an Update."""
+    records them), check it on the process's state and send it as an Update.
+
+    What can be refused without the process (a date in the future or before the treaty
+    was opened for signature: :func:`domain.ratification.check_command`) is refused
+    first, exit 1, before any server is contacted (as ``sign`` and ``deposit`` do)."""
+    if not meetings:
+        _check_first(treaty, build(()))
 
     async def work(rt: Runtime) -> Any:
         from cli import obligation_ops, service
@@ -294,6 +300,7 @@ def _send(
         try:
             found = [await obligation_ops.meeting(client, treaty, name) for name in meetings]
             command = build(found)
+            _check_first(treaty, command)
             handle = await obligation_ops.prepare(client, treaty, state, command)
             return await obligation_ops.send_obligation(handle, command, meta)
         except service.Refused as err:
@@ -308,6 +315,26 @@ def _send(
         render.out.print(
             f"{ids.ratification_workflow_id(treaty, state)}: recorded "
             f"{', '.join(recorded.events) or 'nothing new'} (version {recorded.version})"
+        )
+
+
+def _check_first(treaty: str, command: Any) -> None:
+    """Refuse (exit 1) what :func:`domain.ratification.check_command` refuses."""
+    from domain.errors import DomainError
+
+    try:
+        r.check_command(command, get_profile(treaty), date.today())
+    except DomainError as err:
+        raise Failure(f"refused: {err}", EXIT_REFUSED) from None
+
+
+def _not_future(what: str, day: date | None) -> None:
+    """Refuse (exit 1, no server contacted) a ``--date`` in the future."""
+    if day is not None and day > date.today():
+        raise Failure(
+            f"refused: {what} {day.isoformat()} is in the future "
+            f"(today is {date.today().isoformat()})",
+            EXIT_REFUSED,
         )
 
 
@@ -367,6 +394,7 @@ def extension_request(
     up to 5 years, before the deadline): it must reach the Meeting at least nine months
     before it opens."""
     requested, filed = _day(until), _day(on)
+    _not_future("request date", filed)
     _send(
         _treaty(treaty),
         _state(state),
@@ -410,6 +438,7 @@ def extension_decision(
         raise typer.BadParameter("give --granted-until YYYY-MM-DD, or --refused")
     granted = _parse_date(granted_until)
     decided = _parse_date(on)
+    _not_future("decision date", decided)
     _send(
         _treaty(treaty),
         _state(state),

@@ -218,6 +218,16 @@ def check_extension_request(
     if obligation.met_on is not None:
         raise DomainError(f"{obligation.key} was met on {obligation.met_on}: nothing to extend")
     current = obligation.due_on
+    if obligation.opened_on is not None and filed_on < obligation.opened_on:
+        raise DomainError(
+            f"the request date {filed_on} is before the obligation on "
+            f"{obligation.opened_on}: there was no {obligation.key} deadline to extend yet"
+        )
+    if requested_until <= filed_on:
+        raise DomainError(
+            f"the requested date {requested_until} is not after the request date {filed_on}: "
+            "an extension runs to a date to come"
+        )
     if requested_until <= current:
         raise DomainError(
             f"the requested date {requested_until} is not after the deadline in force {current}"
@@ -262,6 +272,11 @@ def grant_extension(
     """The obligation after the Meeting granted an extension to ``granted_until`` (it may
     grant a shorter one than requested, CCM Art. 3(5), 4(7)); the old deadline stays in
     the history. :class:`DomainError` if it grants more than was requested."""
+    if granted_until <= meeting.opens_on:
+        raise DomainError(
+            f"the {meeting.name} (from {meeting.opens_on}) cannot grant an extension to "
+            f"{granted_until}, a date already past when it met"
+        )
     if not obligation.due_on < granted_until <= requested_until:
         raise DomainError(
             f"the {meeting.name} can grant an extension from {obligation.due_on} up to the "

@@ -334,6 +334,28 @@ def check_command(command: Command, profile: TreatyProfile, today: date) -> None
                 )
             if d.provisional_application and profile.provisional_application is None:
                 raise _refuse(f"the {profile.code} has no provisional-application clause")
+        case (
+            DeclareStockpiles(declared_on=day)
+            | DeclareContamination(declared_on=day)
+            | DeclareCompliance(declared_on=day)
+        ):
+            _check_not_future("declaration date", day, today)
+            _check_open(profile, "declaration date", day)
+        case RequestExtension(filed_on=day):
+            _check_not_future("request date", day, today)
+            _check_open(profile, "request date", day)
+        case DecideExtension(decided_on=day) if day is not None:
+            _check_not_future("decision date", day, today)
+            _check_open(profile, "decision date", day)
+        case RecordReport(received_on=day) | Withdraw(received_on=day):
+            _check_not_future("receipt date", day, today)
+            _check_open(profile, "receipt date", day)
+        case RecordArmedConflict() as c:
+            _check_not_future("start date", c.since, today)
+            if c.ended_on is not None:
+                _check_not_future("end date", c.ended_on, today)
+        case EndArmedConflict(ended_on=day):
+            _check_not_future("end date", day, today)
 
 
 def _eif_events(
@@ -806,6 +828,15 @@ def decide_obligation(
             if not c.channel.strip():
                 raise _refuse("say by which channel the report was received (--channel)")
             _check_day("receipt date", c.received_on, today, s.consented_on, f"{name}'s deposit")
+            _check_day("receipt date", c.received_on, today, o.opened_on, "the obligation")
+            if o.covers is not None:
+                period_ends = date.fromisoformat(o.covers.split("/")[-1])
+                if c.received_on <= period_ends:
+                    raise _refuse(
+                        f"the receipt date {c.received_on.isoformat()} is not after the end of "
+                        f"the period {o.key} covers ({o.covers}, CCM Art. 7(2)): a report on "
+                        f"it can be received from {(period_ends + timedelta(days=1)).isoformat()}"
+                    )
             return [
                 ReportReceived(
                     occurred_on=c.received_on,

@@ -270,7 +270,11 @@ CCM = TreatyProfile(
                 max_years=4,
                 further_only_exceptional=True,
                 filing_months_before_meeting=9,
-                before_deadline=False,
+                # Art. 3(3): a State that "will be unable" to destroy them within eight
+                # years may request an extension: a request looks ahead of the deadline,
+                # so none is possible once it has expired (as Art. 4(6) says in so many
+                # words for clearance).
+                before_deadline=True,
                 article="CCM Art. 3(3)-(5)",
             ),
         ),

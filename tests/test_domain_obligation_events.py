@@ -356,6 +356,157 @@ def test_report_received_meets_the_obligation() -> None:
     assert date(2011, 1, 28) - timedelta(days=180) == date(2010, 8, 1)
 
 
+# --- issue 3: refusals the treaty text requires -------------------------------------------
+
+
+def _bulgaria_stockpiles() -> r.RatificationState:
+    # deposit 6 Apr 2011 -> in force 1 Oct 2011 (Art. 17(2)); stockpiles declared 1 Oct
+    # 2011 -> destroy by 1 Oct 2019 (Art. 3(2))
+    s = in_force("BGR", date(2011, 4, 6))
+    return _apply(s, r.DeclareStockpiles(declared_on=date(2011, 10, 1)))
+
+
+@pytest.mark.parametrize("key", ["stockpile-destruction", "clearance"])
+def test_extension_request_after_the_deadline_expired_is_refused(key: str) -> None:
+    # stockpiles: Art. 3(3) (a State that "will be unable" to destroy them in time asks
+    # before the deadline); clearance: Art. 4(6) "prior to the expiry"
+    s = _bulgaria_stockpiles()
+    s = _apply(s, r.DeclareContamination(declared_on=date(2011, 10, 1)))
+    o = s.obligations[key]
+    # the Meeting opens long after: the nine-month rule is not what refuses it
+    rc = Meeting(name="3RC", kind="RC", opens_on=date(2026, 9, 7), closes_on=date(2026, 9, 11))
+    late = o.due_on + timedelta(days=1)
+    with pytest.raises(DomainError, match=f"before the deadline expires .*expired on {o.due_on}"):
+        r.decide(
+            s,
+            r.RequestExtension(
+                key=key,
+                requested_until=o.due_on.replace(year=o.due_on.year + 3),
+                meeting=rc,
+                filed_on=late,
+            ),
+            CCM,
+            CCM_CONTEXT,
+            TODAY,
+        )
+
+
+def test_extension_request_dates_out_of_order_are_refused() -> None:
+    s = _bulgaria_stockpiles()
+
+    def refused(requested_until: date, filed_on: date, match: str) -> None:
+        with pytest.raises(DomainError, match=match):
+            r.decide(
+                s,
+                r.RequestExtension(
+                    key="stockpile-destruction",
+                    requested_until=requested_until,
+                    meeting=NINE_MSP,
+                    filed_on=filed_on,
+                ),
+                CCM,
+                CCM_CONTEXT,
+                TODAY,
+            )
+
+    # filed before the obligation arose (stockpiles declared 1 Oct 2011)
+    refused(date(2021, 10, 1), date(2011, 9, 1), "before the obligation on 2011-10-01")
+    # a requested date not after the deadline in force (1 Oct 2019)
+    refused(date(2019, 10, 1), date(2018, 12, 1), "not after the deadline in force 2019-10-01")
+
+
+def test_extension_granted_to_a_date_past_when_the_meeting_met_is_refused() -> None:
+    # a Meeting meeting in 2025 cannot grant a deadline of 2021: the extension would be
+    # over before it was granted
+    s = _bulgaria_stockpiles()
+    msp13 = Meeting(
+        name="13MSP", kind="MSP", opens_on=date(2025, 9, 15), closes_on=date(2025, 9, 19)
+    )
+    s = _apply(
+        s,
+        r.RequestExtension(
+            key="stockpile-destruction",
+            requested_until=date(2021, 10, 1),
+            meeting=msp13,
+            filed_on=date(2018, 12, 1),
+        ),
+    )
+    with pytest.raises(DomainError, match="cannot grant an extension to 2021-10-01"):
+        r.decide(
+            s,
+            r.DecideExtension(
+                key="stockpile-destruction", meeting=msp13, granted_until=date(2021, 10, 1)
+            ),
+            CCM,
+            CCM_CONTEXT,
+            TODAY,
+        )
+
+
+def test_report_received_before_the_period_it_covers_ended_is_refused() -> None:
+    s = in_force("BGR", date(2011, 4, 6))
+    # annual-report-2027 covers 2026 (Art. 7(2)) and arose when the 2026 one fell due
+    # (30 Apr 2026): a receipt in 2012 is before the obligation; annual-report-2026 covers
+    # 2025: a receipt on 31 Dec 2025 is before the end of the year it covers
+    for key, day, match in (
+        ("annual-report-2027", date(2012, 5, 1), "before the obligation on 2026-04-30"),
+        ("annual-report-2026", date(2025, 12, 31), "not after the end of the period"),
+    ):
+        with pytest.raises(DomainError, match=match):
+            r.decide(
+                s,
+                r.RecordReport(key=key, received_on=day, channel="e-mail"),
+                CCM,
+                CCM_CONTEXT,
+                TODAY,
+            )
+    # before the obligation arose: annual-report-2013 was opened when the 2012 one fell
+    # due (30 Apr 2012); a receipt on 1 Jan 2012 is before that
+    with pytest.raises(DomainError, match="before the obligation on 2012-04-30"):
+        r.decide(
+            s,
+            r.RecordReport(key="annual-report-2013", received_on=date(2012, 1, 1), channel="x"),
+            CCM,
+            CCM_CONTEXT,
+            TODAY,
+        )
+    # on time: 2 Jan 2013 for the report covering 2012
+    s = _apply(
+        s, r.RecordReport(key="annual-report-2013", received_on=date(2013, 1, 2), channel="x")
+    )
+    assert s.obligations["annual-report-2013"].met_on == date(2013, 1, 2)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        r.DeclareStockpiles(declared_on=date(2999, 1, 1)),
+        r.DeclareContamination(declared_on=date(2999, 1, 1)),
+        r.Withdraw(received_on=date(2999, 1, 1)),
+        r.RecordArmedConflict(since=date(2999, 1, 1), description="x"),
+        r.EndArmedConflict(ended_on=date(2999, 1, 1)),
+        r.RecordReport(key="initial-report", received_on=date(2999, 1, 1), channel="x"),
+        r.DeclareCompliance(key="clearance", declared_on=date(2999, 1, 1), channel="x"),
+        r.RequestExtension(
+            key="clearance",
+            requested_until=date(3000, 1, 1),
+            meeting=NINE_MSP,
+            filed_on=date(2999, 1, 1),
+        ),
+        r.DecideExtension(
+            key="clearance",
+            meeting=NINE_MSP,
+            granted_until=date(3000, 1, 1),
+            decided_on=date(2999, 1, 1),
+        ),
+    ],
+)
+def test_obligation_commands_future_dates_refused_without_state(command: r.Command) -> None:
+    # check_command needs no process state: the CLI runs it before contacting a server
+    with pytest.raises(DomainError, match="2999-01-01 is in the future"):
+        r.check_command(command, CCM, TODAY)
+
+
 def test_parties_drop_a_state_once_its_withdrawal_took_effect() -> None:
     from cli.reads import parties_as_of
 
