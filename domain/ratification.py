@@ -990,8 +990,12 @@ def _evolve_obligation(s: RatificationState, event: DomainEvent) -> dict[str, ob
         case WithdrawalDeferred():
             return {"withdrawal_deferred": True}
         case WithdrawalTookEffect(occurred_on=day) if day is not None:
-            for key, o in obs.items():
-                if o.is_open:
+            for key, o in list(obs.items()):
+                if o.opened_on is not None and o.opened_on > day:
+                    # opened (recorded before the withdrawal was) on a date the treaty no
+                    # longer bound the State (CCM Art. 20(3)): it never arose
+                    del obs[key]
+                elif o.is_open:
                     obs[key] = o.model_copy(update={"ended_on": day})
             return {"withdrawn_on": day, "obligations": obs}
     return {}

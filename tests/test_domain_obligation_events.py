@@ -520,3 +520,20 @@ def test_parties_drop_a_state_once_its_withdrawal_took_effect() -> None:
     assert (before.consented, before.in_force) == (["BGR", "LTU"], ["BGR", "LTU"])
     after = parties_as_of([bgr, ltu], date(2025, 3, 6))
     assert (after.consented, after.in_force) == (["BGR"], ["BGR"])
+
+
+def test_obligations_opened_after_the_withdrawal_took_effect_never_arose() -> None:
+    # Lithuania, recorded in force up to today (2026-11-29) before its withdrawal was
+    # recorded: the annual reports opened on 30 Apr 2025 and 30 Apr 2026 (for 2026 and
+    # 2027) arose after the withdrawal took effect on 6 Mar 2025 (Art. 20(3)): they are no
+    # obligation of Lithuania. The one opened on 30 Apr 2024 (annual-report-2025) was
+    # owed and ended with the withdrawal.
+    instrument, deposited_on = _deposits()["Lithuania"]
+    s = in_force("LTU", deposited_on, instrument=instrument)
+    assert {"annual-report-2026", "annual-report-2027"} <= set(s.obligations)
+    s = _apply(s, r.Withdraw(received_on=date(2024, 9, 6)))
+    assert "annual-report-2026" not in s.obligations
+    assert "annual-report-2027" not in s.obligations
+    owed = s.obligations["annual-report-2025"]
+    assert (owed.opened_on, owed.ended_on) == (date(2024, 4, 30), date(2025, 3, 6))
+    assert owed.status(TODAY) == "ended"
