@@ -195,8 +195,9 @@ def run_demo(csv_path: Path, as_json: bool) -> None:
         )
     o.print(
         "Note: the CMC counts a State Party from its deposit; the Convention is in force for "
-        "it from the first day of the sixth month after (Art. 17(2)). Withdrawals are not "
-        "recorded yet: Lithuania's (effective 6 Mar 2025) is not deducted from today's count."
+        "it from the first day of the sixth month after (Art. 17(2)). The status table "
+        "records no withdrawal, so Lithuania's (effective 6 Mar 2025) is not deducted from "
+        "today's count (`treaty ratification withdraw` records one)."
     )
     o.print(
         f"\nThe ISU hosting decision as the record of 24 Feb 2011 gives it "
