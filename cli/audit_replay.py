@@ -23,7 +23,7 @@ from rich.text import Text
 
 from cli import render
 from cli.audit import audit_app
-from cli.runtime import EXIT_REFUSED, Failure, JsonOpt, LazyModule, Runtime, _run
+from cli.runtime import EXIT_REFUSED, EXIT_USAGE, Failure, JsonOpt, LazyModule, Runtime, _run
 from domain import ids as ids_mod
 
 # Temporal and the replayer are imported when the command runs, not to print help.
@@ -62,6 +62,25 @@ def _where(result: replay_mod.ReplayResult) -> str:
     if result.events:
         parts.append(render.count(result.events, "event"))
     return ", ".join(parts)
+
+
+async def _listed(client: Any, query: str | None) -> list[Any]:
+    """The runs the server lists for ``query`` (:func:`audit.replay.from_query`).
+
+    Raises :class:`Failure` (exit 2, usage) when the server refuses the query itself."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    try:
+        return await replay_mod.from_query(client, query)
+    except RPCError as err:
+        if err.status != RPCStatusCode.INVALID_ARGUMENT:
+            raise
+        raise Failure(
+            f"--query {query!r} is not a visibility query the server accepts ({err.message}): "
+            "expected e.g. 'WorkflowType = \"Ratification\"' or "
+            "'WorkflowId STARTS_WITH \"ratification:CCM:\"'",
+            EXIT_USAGE,
+        ) from None
 
 
 def _print_results(results: list[replay_mod.ReplayResult]) -> None:
@@ -164,7 +183,7 @@ def replay(
                 client = await rt.client(need_worker=False)
                 targets += [replay_mod.from_server(client, i, archive=archive) for i in ids]
                 if all_ or query:
-                    targets += await replay_mod.from_query(client, query)
+                    targets += await _listed(client, query)
             targets += [replay_mod.from_file(p) for p in files]
             if archived:
                 targets.append(replay_mod.from_archive(archive))

@@ -703,6 +703,10 @@ def test_a_closed_workflow_deleted_from_the_server_replays_from_the_archive(
 
     treaty_only = stack.json("audit", "replay", "--query", 'WorkflowType = "Treaty"')
     assert [x["workflow_id"] for x in treaty_only["results"]] == ["treaty:CCM"]
+    # a query the server cannot parse is a usage error (exit 2), not an outage (exit 3)
+    bad = stack.treaty("audit", "replay", "--query", "WorkflowType ==== Treaty")
+    assert bad.returncode == 2, bad.stdout + bad.stderr
+    assert "is not a visibility query the server accepts" in bad.stderr
     # what the Temporal CLI writes is read too
     shown = tmp_path / "treaty.json"
     with open(shown, "wb") as out:
