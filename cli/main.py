@@ -76,7 +76,13 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-ratification_app = typer.Typer(help="Record one State's signature, domestic procedure, deposit.")
+ratification_app = typer.Typer(
+    help=(
+        "Record one State's signature, domestic procedure and deposit, and what it does "
+        "under its obligations (declarations, extension requests and decisions, reports, "
+        "compliance, withdrawal, armed conflict)."
+    )
+)
 
 
 def _package_version() -> str:
