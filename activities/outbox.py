@@ -147,28 +147,55 @@ def email_key(email: str) -> str:
 
 async def add_contact(store: EventStore, contact: Contact) -> bool:
     """Add ``contact``; False if that address (compared case-insensitively,
-    :func:`email_key`) was already a focal point of the State: the stored one is kept."""
+    :func:`email_key`) was already a focal point of the State: the stored one is kept.
+    See :func:`put_contact`."""
+    added, _ = await put_contact(store, contact)
+    return added
+
+
+async def put_contact(store: EventStore, contact: Contact) -> tuple[bool, Contact]:
+    """Add ``contact`` unless its address is already a focal point of the State, and
+    return ``(added, stored)``: ``stored`` is the row as stored (the first spelling, name
+    and role when it was there already).
+
+    The database decides (unique index ``contacts_identity`` on
+    ``(treaty, state, lower(email))``, migration 005): the INSERT does nothing on a
+    conflict with that index, so concurrent adds of one address in any case store exactly
+    one row.
+
+    Raises:
+        ContactError: ``contact.email`` is not an address (:func:`check_email`), or the
+            stored row was removed between the insert and the read (try again).
+    """
     email = check_email(contact.email)
-    result = await store.pool.execute(
+    row = await store.pool.fetchrow(
         "INSERT INTO contacts (treaty, state, email, name, role)"
-        " SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM contacts"
-        " WHERE treaty = $1 AND state = $2 AND lower(email) = lower($3))"
-        " ON CONFLICT DO NOTHING",
+        " VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (treaty, state, lower(email)) DO NOTHING"
+        " RETURNING treaty, state, email, name, role",
         contact.treaty,
         contact.state,
         email,
         contact.name,
         contact.role,
     )
-    return result.endswith(" 1")
+    if row is not None:
+        return True, Contact(**dict(row))
+    stored = await find_contact(store, contact.treaty, contact.state, email)
+    if stored is None:
+        raise ContactError(
+            f"{email!r} was a focal point of {contact.state} for the {contact.treaty} and was"
+            " removed meanwhile; add it again"
+        )
+    return False, stored
 
 
 async def find_contact(store: EventStore, treaty: str, state: str, email: str) -> Contact | None:
     """The stored focal point of ``state`` with ``email`` (compared case-insensitively),
-    as it was stored, or None."""
+    as it was stored, or None (one at most: unique index ``contacts_identity``)."""
     row = await store.pool.fetchrow(
         "SELECT treaty, state, email, name, role FROM contacts WHERE treaty = $1"
-        " AND state = $2 AND lower(email) = lower($3) ORDER BY email LIMIT 1",
+        " AND state = $2 AND lower(email) = lower($3)",
         treaty,
         state,
         email.strip(),

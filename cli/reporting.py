@@ -997,7 +997,7 @@ def contacts_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a State's focal point (reminders are e-mailed to every focal point of the State)."""
-    from activities.outbox import Contact, ContactError, add_contact, check_email, find_contact
+    from activities.outbox import Contact, ContactError, check_email, put_contact
 
     code, iso = _treaty(treaty), _state(state)
     try:
@@ -1007,10 +1007,10 @@ def contacts_add(
     contact = Contact(treaty=code, state=iso, email=address, name=name, role=role)
 
     async def work(rt: Runtime) -> tuple[bool, Contact]:
-        store = await rt.store()
-        added = await add_contact(store, contact)
-        stored = await find_contact(store, code, iso, address)
-        return added, stored or contact
+        try:
+            return await put_contact(await rt.store(), contact)
+        except ContactError as err:
+            raise Failure(f"refused: {err}", EXIT_REFUSED) from None
 
     added, stored = _run(work)
     if as_json:

@@ -44,8 +44,13 @@ def migration_files() -> list[tuple[str, str]]:
     ]
 
 
-async def migrate(dsn: str) -> list[str]:
+async def migrate(dsn: str, *, up_to: str | None = None) -> list[str]:
     """Apply the pending migrations to the database at ``dsn``.
+
+    ``up_to`` (a version, e.g. ``"004_outbox"``) stops after that version: the later ones
+    stay pending (to upgrade step by step, or to test a migration on an older schema).
+    NOTICEs a migration raises (e.g. rows a data fix removed) are logged as
+    ``migration notice`` with the version.
 
     Returns:
         The versions applied by this call, in order (``[]`` when already up to date),
@@ -54,11 +59,23 @@ async def migrate(dsn: str) -> list[str]:
     Raises:
         asyncpg.PostgresError: a migration failed (its transaction is rolled back; the
             versions applied before it stay applied).
+        ValueError: ``up_to`` is not a packaged version.
         OSError: the database cannot be reached.
     """
     log = structlog.get_logger("eventstore.migrate")
     files = migration_files()
+    if up_to is not None:
+        if up_to not in {version for version, _ in files}:
+            known = ", ".join(version for version, _ in files)
+            raise ValueError(f"no migration {up_to!r}: known versions are {known}")
+        files = [(version, sql) for version, sql in files if version <= up_to]
     conn = await asyncpg.connect(dsn)
+    current: list[str] = []
+
+    def on_notice(_conn: object, message: asyncpg.PostgresLogMessage) -> None:
+        if current:  # not the bookkeeping's own ("schema_migrations already exists")
+            log.info("migration notice", version=current[-1], notice=message.message)
+
     try:
         # Session-level lock: released by the unlock below or, if anything fails, when the
         # connection closes.
@@ -70,9 +87,11 @@ async def migrate(dsn: str) -> list[str]:
         )
         done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
         applied: list[str] = []
+        conn.add_log_listener(on_notice)
         for version, sql in files:
             if version in done:
                 continue
+            current.append(version)
             async with conn.transaction():
                 await conn.execute(sql)
                 await conn.execute(

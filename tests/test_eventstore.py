@@ -565,3 +565,104 @@ async def test_concurrent_migrations_apply_once(empty_db_url: str) -> None:
     versions = [version for version, _ in migration_files()]
     assert sorted(results) == [[], [], versions]
     assert await migrate(empty_db_url) == []
+
+
+# ------------------------------------------------- contacts: one per address (issue 4)
+
+
+async def test_concurrent_adds_of_one_address_in_any_case_store_one_row(
+    store: EventStore, admin: asyncpg.Connection
+) -> None:
+    from activities.outbox import Contact, add_contact, put_contact
+
+    # the pool runs as treatyflow_app: its grants (004) suffice for INSERT ... ON CONFLICT
+    assert await store.pool.fetchval("SELECT current_user") == "treatyflow_app"
+    spellings = [
+        "art7@mfa.example.org",
+        "ART7@MFA.EXAMPLE.ORG",
+        "Art7@Mfa.Example.Org",
+        "aRt7@mFa.eXample.oRg",
+        "art7@MFA.example.org",
+        "ART7@mfa.example.org",
+    ] * 4
+    contacts = [
+        Contact(treaty="CCM", state="NOR", email=e, name=f"caller {i}")
+        for i, e in enumerate(spellings)
+    ]
+    results = await asyncio.gather(*(add_contact(store, c) for c in contacts))
+
+    assert results.count(True) == 1
+    winner = contacts[results.index(True)]
+    rows = await admin.fetch(
+        "SELECT email, name FROM contacts WHERE treaty = 'CCM' AND state = 'NOR'"
+    )
+    assert [(r["email"], r["name"]) for r in rows] == [(winner.email, winner.name)]
+    # a later add in yet another case is told what is stored
+    added, stored = await put_contact(
+        store, Contact(treaty="CCM", state="NOR", email="ArT7@mfa.EXAMPLE.org", name="late")
+    )
+    assert not added
+    assert (stored.email, stored.name) == (winner.email, winner.name)
+    # the same address for another State or treaty is another focal point
+    assert await add_contact(store, Contact(treaty="CCM", state="DNK", email=spellings[1]))
+    assert await add_contact(store, Contact(treaty="APMBC", state="NOR", email=spellings[1]))
+
+
+async def test_migration_005_keeps_the_earliest_of_case_duplicates(empty_db_url: str) -> None:
+    assert await migrate(empty_db_url, up_to="004_outbox") == [
+        "001_events",
+        "002_audit_role",
+        "003_history_archive",
+        "004_outbox",
+    ]
+    conn = await asyncpg.connect(empty_db_url)
+    try:
+        # the data 004's code-only check could let in under a race
+        rows = [
+            ("CCM", "AUT", "X@BMEIA.example.org", "second", "2024-03-02T10:00:00Z"),
+            ("CCM", "AUT", "x@bmeia.example.org", "first", "2024-03-01T10:00:00Z"),
+            ("CCM", "AUT", "x@BMEIA.EXAMPLE.ORG", "third", "2024-03-03T10:00:00Z"),
+            ("CCM", "BEL", "X@BMEIA.example.org", "other State", "2024-03-04T10:00:00Z"),
+            ("APMBC", "AUT", "X@bmeia.example.org", "other treaty", "2024-03-05T10:00:00Z"),
+            ("CCM", "AUT", "y@bmeia.example.org", "other address", "2024-03-06T10:00:00Z"),
+        ]
+        for treaty, state, email, name, added in rows:
+            await conn.execute(
+                "INSERT INTO contacts (treaty, state, email, name, added_at)"
+                " VALUES ($1, $2, $3, $4, $5::timestamptz)",
+                treaty,
+                state,
+                email,
+                name,
+                datetime.fromisoformat(added),
+            )
+        with capture_logs() as logs:
+            assert await migrate(empty_db_url) == ["005_contacts_unique_address"]
+        kept = await conn.fetch(
+            "SELECT treaty, state, email, name FROM contacts ORDER BY treaty, state, email"
+        )
+        assert [tuple(r) for r in kept] == [
+            ("APMBC", "AUT", "X@bmeia.example.org", "other treaty"),
+            ("CCM", "AUT", "x@bmeia.example.org", "first"),
+            ("CCM", "AUT", "y@bmeia.example.org", "other address"),
+            ("CCM", "BEL", "X@BMEIA.example.org", "other State"),
+        ]
+        notices = [e for e in logs if e["event"] == "migration notice"]
+        assert len(notices) == 2
+        assert {e["version"] for e in notices} == {"005_contacts_unique_address"}
+        removed = sorted(e["notice"] for e in notices)
+        assert "X@BMEIA.example.org (name second" in removed[0]
+        assert "x@BMEIA.EXAMPLE.ORG (name third" in removed[1]
+        # from now on the database itself refuses a second spelling
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await conn.execute(
+                "INSERT INTO contacts (treaty, state, email)"
+                " VALUES ('CCM', 'AUT', 'X@Bmeia.Example.Org')"
+            )
+    finally:
+        await conn.close()
+
+
+async def test_migrate_up_to_an_unknown_version_is_refused(empty_db_url: str) -> None:
+    with pytest.raises(ValueError, match="no migration '009_nothing': known versions are 001_"):
+        await migrate(empty_db_url, up_to="009_nothing")
