@@ -31,14 +31,18 @@ from domain.errors import DomainError
 
 if TYPE_CHECKING:  # the pydantic models are imported where used, not to print help
     from domain.obligations import Meeting
+    from domain.treaties import TreatyProfile
 
 COLUMNS = ("meeting", "kind", "opens_on", "closes_on", "city")
 
 
-def read_meetings(path: Path) -> list[Meeting]:
+def read_meetings(path: Path, profile: TreatyProfile | None = None) -> list[Meeting]:
     """All the Meetings of the table, in order; :class:`DomainError` naming the line of the
-    first bad row (missing column, bad date, closing before opening, a name twice)."""
-    from domain.obligations import Meeting
+    first bad row (missing column, bad date, closing before opening, a name twice). With
+    ``profile``, each row must also pass :func:`domain.obligations.check_meeting` (kind MSP
+    or Review Conference agreeing with the name, not before the opening for signature, a
+    city) and no two rows' dates may overlap."""
+    from domain.obligations import Meeting, check_meeting, overlapping_meeting
 
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -63,15 +67,25 @@ def read_meetings(path: Path) -> list[Meeting]:
             raise DomainError(f"{path} line {line}: {name} closes before it opens")
         if any(m.name.lower() == name.lower() for m in meetings):
             raise DomainError(f"{path} line {line}: {name} appears twice")
-        meetings.append(
-            Meeting(
-                name=name,
-                kind=(row["kind"] or "").strip(),
-                opens_on=opens_on,
-                closes_on=closes_on,
-                city=(row["city"] or "").strip() or None,
-            )
+        meeting = Meeting(
+            name=name,
+            kind=(row["kind"] or "").strip(),
+            opens_on=opens_on,
+            closes_on=closes_on,
+            city=(row["city"] or "").strip() or None,
         )
+        if profile is not None:
+            try:
+                check_meeting(profile, meeting)
+            except DomainError as err:
+                raise DomainError(f"{path} line {line}: {err}") from None
+            other = overlapping_meeting(meeting, meetings)
+            if other is not None:
+                raise DomainError(
+                    f"{path} line {line}: {name} ({opens_on} to {closes_on}) overlaps "
+                    f"{other.name} ({other.opens_on} to {other.closes_on})"
+                )
+        meetings.append(meeting)
     return meetings
 
 
@@ -96,9 +110,11 @@ def import_meetings(
 ) -> None:
     """Record the Meetings of a table (e.g. ccm_meetings.csv) in the treaty process;
     Meetings already recorded alike are skipped (idempotent)."""
+    from domain.treaties import get_profile
+
     code = _treaty(treaty)
     try:
-        meetings = read_meetings(path)
+        meetings = read_meetings(path, get_profile(code))
     except DomainError as err:
         raise Failure(f"refused: {err}", EXIT_REFUSED) from None
     meta = _meta(actor, source or str(path))

@@ -16,6 +16,7 @@ conflict. See ``docs/treaty_rules.md``.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Literal
 
@@ -192,6 +193,64 @@ class Meeting(BaseModel):
     opens_on: date
     closes_on: date
     city: str | None = None
+
+
+MEETING_KINDS: dict[str, str] = {
+    "msp": "MSP",
+    "meeting of states parties": "MSP",
+    "review conference": "RC",
+    "rc": "RC",
+}
+"""The kinds a Meeting may have (case-insensitive) and the suffix of its name: a Meeting
+of States Parties (CCM Art. 11) or a Review Conference (CCM Art. 12)."""
+
+_NUMBERED = re.compile(r"^\d+(MSP|RC)$", re.IGNORECASE)
+
+
+def check_meeting(profile: TreatyProfile, meeting: Meeting) -> None:
+    """:class:`DomainError` if ``meeting`` cannot be a Meeting of the treaty: its kind is
+    neither a Meeting of States Parties (CCM Art. 11) nor a Review Conference (Art. 12);
+    a numbered name (``18MSP``, ``2RC``) contradicts its kind; it closes before it opens;
+    it opens before the treaty was opened for signature (CCM Art. 15: 3 Dec 2008); it has
+    no city."""
+    name = meeting.name.strip()
+    if not name:
+        raise DomainError("a Meeting needs its name (e.g. 2MSP)")
+    suffix = MEETING_KINDS.get(meeting.kind.strip().lower())
+    if suffix is None:
+        raise DomainError(
+            f"{name}: kind {meeting.kind!r} is neither a Meeting of States Parties nor a "
+            "Review Conference (accepted: MSP, Meeting of States Parties, Review Conference)"
+        )
+    numbered = _NUMBERED.match(name)
+    if numbered and numbered.group(1).upper() != suffix:
+        raise DomainError(
+            f"{name}: the name says {'a Review Conference' if suffix == 'MSP' else 'an MSP'} "
+            f"but the kind is {meeting.kind!r}"
+        )
+    if meeting.closes_on < meeting.opens_on:
+        raise DomainError(
+            f"{name} closes ({meeting.closes_on}) before it opens ({meeting.opens_on})"
+        )
+    if meeting.opens_on < profile.opened_for_signature_on:
+        raise DomainError(
+            f"{name} opens on {meeting.opens_on}, before the {profile.code} was opened for "
+            f"signature on {profile.opened_for_signature_on} ({profile.signature_article})"
+        )
+    if not (meeting.city or "").strip():
+        raise DomainError(f"{name} has no city; give the city where it is held")
+
+
+def overlapping_meeting(meeting: Meeting, others: list[Meeting]) -> Meeting | None:
+    """The first of ``others`` (other than ``meeting`` by name) whose dates overlap
+    ``meeting``'s (inclusive of both ends), or None."""
+    key = meeting.name.strip().upper()
+    for other in others:
+        if other.name.strip().upper() == key:
+            continue
+        if other.opens_on <= meeting.closes_on and meeting.opens_on <= other.closes_on:
+            return other
+    return None
 
 
 def check_extension_request(

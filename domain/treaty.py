@@ -26,7 +26,13 @@ from domain.events import (
     TreatyEnteredIntoForce,
     TreatyEntryIntoForceFixed,
 )
-from domain.obligations import Meeting, RequiredMeeting, required_meetings
+from domain.obligations import (
+    Meeting,
+    RequiredMeeting,
+    check_meeting,
+    overlapping_meeting,
+    required_meetings,
+)
 from domain.ratification import TreatyContext
 from domain.treaties import TreatyProfile
 
@@ -216,8 +222,12 @@ def _check_statement(c: RecordDepositaryStatement, profile: TreatyProfile, today
         )
 
 
-def _meeting_events(s: TreatyState, c: RecordMeetings, today: date) -> list[DomainEvent]:
-    """MeetingRecorded for each new (or, with ``correction``, changed) Meeting."""
+def _meeting_events(
+    s: TreatyState, c: RecordMeetings, profile: TreatyProfile, today: date
+) -> list[DomainEvent]:
+    """MeetingRecorded for each new (or, with ``correction``, changed) Meeting; the whole
+    command is refused (:class:`DomainError`) if one Meeting fails
+    :func:`domain.obligations.check_meeting` or overlaps another (given or recorded)."""
     events: list[DomainEvent] = []
     seen: set[str] = set()
     for m in c.meetings:
@@ -227,8 +237,17 @@ def _meeting_events(s: TreatyState, c: RecordMeetings, today: date) -> list[Doma
         if key in seen:
             raise DomainError(f"{m.name} is given twice")
         seen.add(key)
-        if m.closes_on < m.opens_on:
-            raise DomainError(f"{m.name} closes ({m.closes_on}) before it opens ({m.opens_on})")
+        check_meeting(profile, m)
+    given = {m.name.strip().upper(): m for m in c.meetings}
+    after = [*given.values(), *(m for k, m in s.meetings.items() if k not in given)]
+    for m in c.meetings:
+        key = m.name.strip().upper()
+        other = overlapping_meeting(m, after)
+        if other is not None:
+            raise DomainError(
+                f"{m.name.strip()} ({m.opens_on} to {m.closes_on}) overlaps {other.name} "
+                f"({other.opens_on} to {other.closes_on}); two Meetings cannot be held at once"
+            )
         known = s.meetings.get(key)
         if known is not None:
             if known == m:
@@ -321,7 +340,7 @@ def decide(
             return [*events, *_reconcile(after, profile, s.deposits, today)]
 
         case RecordMeetings() as c:
-            return _meeting_events(s, c, today)
+            return _meeting_events(s, c, profile, today)
 
         case MarkTreatyEnteredIntoForce():
             if s.entered_into_force or s.in_force_on is None or s.in_force_on > today:
