@@ -30,8 +30,9 @@ from cli.runtime import (
 from domain.errors import DomainError
 
 if TYPE_CHECKING:  # the pydantic models are imported where used, not to print help
-    from domain.obligations import Meeting
+    from domain.obligations import Meeting, Obligation
     from domain.treaties import TreatyProfile
+    from eventstore.store import EventStore
 
 COLUMNS = ("meeting", "kind", "opens_on", "closes_on", "city")
 
@@ -89,6 +90,40 @@ def read_meetings(path: Path, profile: TreatyProfile | None = None) -> list[Meet
     return meetings
 
 
+async def check_dependents(store: EventStore, code: str, meetings: list[Meeting]) -> None:
+    """:class:`DomainError` if correcting the recorded Meetings to ``meetings`` would break
+    an extension decision or pending request recorded in a ratification process
+    (:func:`domain.obligations.check_meeting_correction`); read from the event store."""
+    from cli import reads
+    from domain import ids
+    from domain.obligations import DecisionAt, check_meeting_correction
+    from domain.treaties import get_profile
+
+    profile = get_profile(code)
+    recorded = (await reads.treaty_state(store, code)).meetings
+    changed = [m for m in meetings if recorded.get(m.name.strip().upper()) not in (None, m)]
+    if not changed:
+        return
+    prefix = ids.stream_id(ids.ratification_workflow_id(code, ""))
+    decisions: list[DecisionAt] = []
+    pending: list[tuple[str, Obligation]] = []
+    for stream, _version in await store.list_streams(prefix=prefix):
+        iso = stream[len(prefix) :]
+        events = await store.read_stream(stream)
+        for e in events:
+            if e.event_type == "ExtensionDecided":
+                day = e.occurred_on or date.fromisoformat(e.data["occurred_on"])
+                decisions.append(
+                    DecisionAt(
+                        state=iso, key=e.data["key"], meeting=e.data["meeting"], decided_on=day
+                    )
+                )
+        state = reads.fold_ratification(code, iso, events)
+        pending += [(iso, o) for o in state.obligations.values() if o.request is not None]
+    for m in changed:
+        check_meeting_correction(profile, m, pending, decisions)
+
+
 # --- treaty meetings import / list ---------------------------------------------------------
 
 app = typer.Typer(
@@ -123,6 +158,11 @@ def import_meetings(
         from cli import obligation_ops, service
         from domain.treaty import RecordMeetings
 
+        if correct:
+            try:
+                await check_dependents(await rt.store(), code, meetings)
+            except DomainError as err:
+                raise Failure(f"refused: {err}", EXIT_REFUSED) from None
         client = await rt.client()
         command = RecordMeetings(meetings=meetings, source=meta.source, correction=correct)
         try:

@@ -412,3 +412,59 @@ def find_meeting(meetings: list[Meeting], name: str) -> Meeting:
             return m
     known = ", ".join(m.name for m in meetings) or "none recorded"
     raise DomainError(f"no Meeting called {name!r} is recorded (known: {known})")
+
+
+class DecisionAt(BaseModel):
+    """A recorded extension decision: ``state`` (ISO3), obligation ``key``, the Meeting
+    that took it and the date it was taken (``decided_on``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: str
+    key: str
+    meeting: str
+    decided_on: date
+
+
+def check_meeting_correction(
+    profile: TreatyProfile,
+    corrected: Meeting,
+    pending: list[tuple[str, Obligation]],
+    decisions: list[DecisionAt],
+) -> None:
+    """Refuse (:class:`DomainError` naming every State and request or decision affected)
+    a correction of a Meeting's dates that would break what depends on it: a recorded
+    extension decision of that Meeting would fall outside its new dates, or a pending
+    request to it (``pending``: (ISO3, obligation) with ``obligation.request``) would no
+    longer reach it the months before it opens that the treaty asks (CCM Art. 3(5), 4(6):
+    nine months)."""
+    name = corrected.name.strip().upper()
+    broken: list[str] = []
+    for d in decisions:
+        if d.meeting.strip().upper() != name:
+            continue
+        if not corrected.opens_on <= d.decided_on <= corrected.closes_on:
+            broken.append(
+                f"{d.state} {d.key}: extension decided on {d.decided_on}, outside "
+                f"{corrected.opens_on} to {corrected.closes_on}"
+            )
+    for state, obligation in pending:
+        request = obligation.request
+        if request is None or request.meeting.strip().upper() != name:
+            continue
+        rule = _rule_for(profile, obligation)
+        ext = rule.extension if rule is not None else None
+        if ext is None or ext.filing_months_before_meeting is None or request.filed_on is None:
+            continue
+        latest = corrected.opens_on - relativedelta(months=ext.filing_months_before_meeting)
+        if request.filed_on > latest:
+            broken.append(
+                f"{state} {obligation.key}: request of {request.filed_on} would no longer "
+                f"reach it {ext.filing_months_before_meeting} months before (by {latest}, "
+                f"{ext.article})"
+            )
+    if broken:
+        raise DomainError(
+            f"moving {corrected.name.strip()} to {corrected.opens_on} to {corrected.closes_on} "
+            f"would break what depends on it: {'; '.join(broken)}"
+        )

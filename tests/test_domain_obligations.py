@@ -164,3 +164,53 @@ def test_status_and_unknown_meeting() -> None:
     assert met.status(date(2011, 6, 1)) == "met"
     with pytest.raises(DomainError, match="no Meeting called '2MPS'"):
         o.find_meeting([], "2MPS")
+
+
+# --- correcting a Meeting something depends on (issue 3) ---------------------------------
+
+
+def _bgr_pending() -> o.Obligation:
+    # Bulgaria's stockpile deadline (1 Oct 2019, Art. 3(2)), a request of 1 Dec 2018 to
+    # the 9MSP (opening 2 Sep 2019): nine months before is 2 Dec 2018 (Art. 3(5))
+    stock = o.stockpile_destruction(CCM, date(2011, 10, 1))
+    request = o.PendingRequest(
+        requested_until=date(2021, 10, 1),
+        meeting="9MSP",
+        meeting_opens_on=date(2019, 9, 2),
+        filed_on=date(2018, 12, 1),
+    )
+    return stock.model_copy(update={"request": request})
+
+
+def _nine_msp(opens: date, closes: date) -> o.Meeting:
+    return o.Meeting(name="9MSP", kind="MSP", opens_on=opens, closes_on=closes, city="Geneva")
+
+
+def test_moving_a_meeting_a_request_no_longer_reaches_is_refused() -> None:
+    pending = [("BGR", _bgr_pending())]
+    # opening one day earlier (1 Sep 2019): the request had to be in by 1 Dec 2018; it was
+    o.check_meeting_correction(CCM, _nine_msp(date(2019, 9, 1), date(2019, 9, 4)), pending, [])
+    # opening on 31 Aug 2019: by 30 Nov 2018, and the request is of 1 Dec 2018
+    with pytest.raises(DomainError, match=r"BGR stockpile-destruction: request of 2018-12-01"):
+        o.check_meeting_correction(CCM, _nine_msp(date(2019, 8, 31), date(2019, 9, 4)), pending, [])
+
+
+def test_moving_a_meeting_away_from_its_decision_is_refused() -> None:
+    # the 9MSP (2-4 Sep 2019) granted Bulgaria's extension on 4 Sep 2019
+    decided = [
+        o.DecisionAt(
+            state="BGR", key="stockpile-destruction", meeting="9MSP", decided_on=date(2019, 9, 4)
+        )
+    ]
+    o.check_meeting_correction(CCM, _nine_msp(date(2019, 9, 2), date(2019, 9, 5)), [], decided)
+    with pytest.raises(DomainError, match="BGR stockpile-destruction: extension decided on"):
+        o.check_meeting_correction(CCM, _nine_msp(date(2019, 9, 9), date(2019, 9, 11)), [], decided)
+    # another Meeting's decisions are not its concern
+    other = o.Meeting(
+        name="8MSP",
+        kind="MSP",
+        opens_on=date(2018, 9, 3),
+        closes_on=date(2018, 9, 4),
+        city="Geneva",
+    )
+    o.check_meeting_correction(CCM, other, [], decided)

@@ -131,6 +131,19 @@ def test_obligations_deadlines_extensions_withdrawal(tmp_path: Path) -> None:
         assert stock["due_on"] == "2020-10-01"
         assert [d["due_on"] for d in stock["deadlines"]] == ["2019-10-01", "2020-10-01"]
         assert stock["deadlines"][1]["basis"] == "extension granted by the 9MSP (2019-09-04)"
+        # moving the 9MSP a week on would leave its decision of 4 Sep 2019 outside it:
+        # refused, the State named, nothing changed
+        moved = tmp_path / "moved.csv"
+        moved.write_text(
+            "meeting,kind,opens_on,closes_on,city\n9MSP,MSP,2019-09-09,2019-09-11,Geneva\n"
+        )
+        _refused(
+            stack,
+            *("meetings", "import", str(moved), "--correct"),
+            match="BGR stockpile-destruction: extension decided on 2019-09-04",
+        )
+        nine = {m["meeting"]: m for m in stack.json("meetings", "list")}["9MSP"]
+        assert (nine["opens_on"], nine["closes_on"]) == ("2019-09-02", "2019-09-04")
 
         # clearance (Art. 4(1)(a): ten years, 1 Oct 2021); a request that reaches the 9MSP
         # less than nine months before it opens is refused (Art. 4(6))
