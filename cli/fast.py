@@ -54,8 +54,9 @@ except ImportError:
         from _sha256 import sha256  # type: ignore[import-not-found,no-redef]
     except ImportError:  # pragma: no cover - another Python
         from hashlib import sha256  # type: ignore[assignment]
-#: Seconds the client waits for the worker (connect and answer) before it runs the normal
-#: path instead.
+
+#: Seconds the client waits for the worker at each step (connect, send, each part of the
+#: answer) before it runs the normal path instead.
 TIMEOUT = 1.0
 #: Answers longer than this (bytes) are not accepted (one State's row is well under 1 KiB).
 MAX_ANSWER = 1 << 20
