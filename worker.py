@@ -21,6 +21,10 @@ embedded stack started by ``treaty up`` (starting the servers that do not run).
 - **Metrics**: with ``TREATYFLOW_METRICS_PORT`` set, the Temporal SDK's runtime metrics
   (``temporal_worker_task_slots_available``, ``temporal_activity_execution_latency``, ...)
   are served for Prometheus at ``http://TREATYFLOW_METRICS_HOST:PORT/metrics``.
+- **Fast reads**: the first process (index 0) answers ``treaty status STATE --json`` on
+  the Unix socket ``$TREATYFLOW_HOME/run/worker.sock`` (:mod:`cli.fast_server`), so that
+  the command does not pay for the CLI's imports and connections;
+  ``TREATYFLOW_FAST_READS=0`` turns it off.
 - **Health**: with ``TREATYFLOW_HEALTH_PORT`` set, ``GET /healthz`` answers 200 and a JSON
   object while every worker of the process runs, the Temporal frontend answers its health
   check and the event store answers ``SELECT 1``; 503 with the reason otherwise (also while
@@ -56,6 +60,8 @@ from temporalio.worker import Worker
 import settings as settings_mod
 from activities.eventstore import EventStoreActivities
 from audit.archive import archive_closed
+from cli import fast as fast_reads
+from cli.fast_server import StatusServer
 from eventstore.migrate import migrate
 from eventstore.store import EventStore
 from workflows.decision import DecisionWorkflow
@@ -297,6 +303,11 @@ async def run_worker(
             ) from None
         details["health"] = f"http://{settings.health_host}:{port}/healthz"
     health.details = details
+    status_server: StatusServer | None = None
+    if index == 0 and fast_reads.enabled(os.environ):  # `treaty status STATE --json`
+        status_server = StatusServer(settings, store, database_url)
+        if await status_server.start():
+            details["fast_reads"] = str(status_server.path)
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     tasks += [asyncio.create_task(w.run(), name=q) for w, q in zip(workers, queues, strict=True)]
@@ -332,6 +343,8 @@ async def run_worker(
             loop.remove_signal_handler(sig)
         if server is not None:
             server.close()
+        if status_server is not None:
+            await status_server.stop()
         if archiver is not None:
             archiver.cancel()
             await asyncio.gather(archiver, return_exceptions=True)

@@ -558,11 +558,10 @@ def status(
         store = await rt.store()
         if iso is None:
             return await reads.ratifications(store, code)
-        # one State: its stream alone, not every stream of the treaty
-        stored = await store.read_stream(reads.ratification_stream(code, iso))
-        return [reads.fold_ratification(code, iso, stored)] if stored else []
+        # one State: its stream alone (the worker's fast path answers with the same code)
+        return await reads.state_status(store, code, iso)
 
-    states = [s for s in _run(work) if iso is None or s.state == iso]
+    states = _run(work)
     if iso and not states:
         raise Failure(f"nothing recorded for {iso} under the {code}", EXIT_REFUSED)
     if as_json:

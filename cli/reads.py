@@ -39,6 +39,16 @@ def fold_treaty(treaty: str, events: list[StoredEvent], as_of: date | None = Non
     return cast(t.TreatyState, fold_stored(stream, events, as_of=as_of))
 
 
+async def state_status(store: EventStore, treaty: str, state: str) -> list[r.RatificationState]:
+    """The rows of ``treaty status STATE``: the ratification process of ``state`` (ISO3)
+    under ``treaty`` folded from its stream alone (not every stream of the treaty), as a
+    one-element list; empty when nothing is recorded for it. The CLI and the worker's fast
+    path (:mod:`cli.fast_server`) both answer with this."""
+    stored = await store.read_stream(ratification_stream(treaty, state))
+    folded = [fold_ratification(treaty, state, stored)] if stored else []
+    return [s for s in folded if s.state == state]
+
+
 async def ratifications(
     store: EventStore, treaty: str, as_of: date | None = None
 ) -> list[r.RatificationState]:

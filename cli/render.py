@@ -33,9 +33,16 @@ def _default(value: object) -> str:
     return str(value)
 
 
+def json_text(data: Any) -> str:
+    """``data`` as the JSON text of ``--json`` (dates as ISO 8601, two-space indent, one
+    final newline): what :func:`print_json` writes, and what the worker's fast path for
+    ``treaty status STATE --json`` answers (:mod:`cli.fast_server`)."""
+    return json.dumps(data, default=_default, ensure_ascii=False, indent=2) + "\n"
+
+
 def print_json(data: Any) -> None:
     """Write ``data`` as JSON on stdout (dates as ISO 8601)."""
-    sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json_text(data))
 
 
 def _d(day: date | None, unknown: str = "") -> str:
