@@ -177,6 +177,17 @@ def test_the_real_status_table_folds_the_same_both_ways(
     assert folded.entered_into_force
     if statement is not None:
         assert (folded.in_force_on, folded.basis) == (date(2010, 8, 1), "depositary")
+    else:
+        # the table lacks some early deposits: its own 30th deposit by date fixes the date
+        # it gives, the first day of the sixth month after that month (CCM Art. 17(1))
+        thirtieth = sorted(d for _, d in deposits)[29]
+        month = thirtieth.month + 6
+        computed = date(thirtieth.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+        assert (folded.threshold_deposited_on, folded.in_force_on, folded.basis) == (
+            thirtieth,
+            computed,
+            "computed",
+        )
     # the stream is deposits and the dates they fix, interleaved
     assert {type(e) for e in stream} >= {DepositCounted, TreatyEntryIntoForceFixed}
 
