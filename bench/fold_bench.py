@@ -10,7 +10,8 @@ business day each), folded as of the date of its 5,000th event.
     .venv/bin/python bench/fold_bench.py            # 10,000 events
     .venv/bin/python bench/fold_bench.py --quick    # 500 events
 
-Figure: events per second; ratio ours/baseline (target >= 0.5).
+Figure: events per second, the median of ``--repeat`` rounds (9) run in alternating order;
+ratio ours/baseline (target >= 0.5).
 """
 
 from __future__ import annotations
@@ -82,25 +83,31 @@ async def measure(url: str, events: int, repeat: int) -> tuple[float, float]:
             parsed = [(json.loads(r["data"]), json.loads(r["metadata"])) for r in rows]
             assert len(parsed) == events
 
-        async def median(run) -> float:  # noqa: ANN001
-            await run()  # warm
-            times = []
-            for _ in range(repeat):
-                start = time.perf_counter()
-                await run()
-                times.append(time.perf_counter() - start)
-            return statistics.median(times)
+        async def timed(run) -> float:  # noqa: ANN001
+            start = time.perf_counter()
+            await run()
+            return time.perf_counter() - start
 
-        base = await median(baseline)
-        mine = await median(ours)
-        return base, mine
+        await baseline()  # warm
+        await ours()
+        # rounds in alternating order, so that a change of the machine's load in the middle
+        # of the run weighs on both sides alike
+        base_times, our_times = [], []
+        for i in range(repeat):
+            if i % 2:
+                our_times.append(await timed(ours))
+                base_times.append(await timed(baseline))
+            else:
+                base_times.append(await timed(baseline))
+                our_times.append(await timed(ours))
+        return statistics.median(base_times), statistics.median(our_times)
     finally:
         await conn.close()
         await store.close()
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0], events=10_000, repeat=5)
+    args = parse_args(__doc__.splitlines()[0], events=10_000, repeat=9)
     events, repeat = (500, 2) if args.quick else (args.events, args.repeat)
     with embedded(temporal=False) as bench:
         url = bench.database_url

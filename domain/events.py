@@ -754,5 +754,11 @@ def event_data(event: DomainEvent) -> dict[str, object]:
 
 
 def event_from_record(event_type: str, data: dict[str, object]) -> Event:
-    """Rebuild an event from its stored type and payload (inverse of :func:`event_data`)."""
-    return EVENT_ADAPTER.validate_python({**data, "type": event_type})
+    """Rebuild an event from its stored type and payload (inverse of :func:`event_data`).
+
+    Raises:
+        pydantic.ValidationError: not a known event type, or not a valid payload of it.
+    """
+    # the adapter's own validator: the same validation, without the adapter's per-call
+    # Python wrapper (~0.4 of ~1.4 us for a small event; bench/fold_bench.py)
+    return EVENT_ADAPTER.validator.validate_python({**data, "type": event_type})
