@@ -33,6 +33,7 @@ from eventstore.hashing import (
     GENESIS_HASH,
     RecordEncoder,
     canonical_json,
+    canonical_json_plain,
     chain_hash,
     chain_hash_of_json,
     event_record,
@@ -285,14 +286,35 @@ async def _write_outbox(
     )
 
 
-_INSERT = (
+_INSERT_COLUMNS = (
     "INSERT INTO events (stream_id, stream_version, event_id, event_type, data,"
     " metadata, occurred_on, recorded_at, prev_hash, hash)"
+)
+# Into a new stream only, and only when no writer holds the stream's lock: the statement
+# then holds it itself, until its own commit (a writer holding it, or a stream with events:
+# nothing is inserted, and the locked path waits for the lock and reads the head).
+_NEW_STREAM = (
+    f" WHERE pg_try_advisory_xact_lock({STREAM_LOCK_NAMESPACE}, hashtext($1))"
+    " AND NOT EXISTS (SELECT 1 FROM events WHERE stream_id = $1)"
+)
+_BATCH_ROWS = (
     " SELECT $1, u.v, u.id, u.t, u.d::jsonb, u.m::jsonb, u.o, $2, u.p, u.h"
     " FROM unnest($3::int[], $4::uuid[], $5::text[], $6::text[], $7::text[],"
     " $8::date[], $9::bytea[], $10::bytea[]) AS u(v, id, t, d, m, o, p, h)"
-    " ORDER BY u.v"
 )
+_ONE_ROW = (
+    " $1::text, $3::int, $4::uuid, $5::text, $6::text::jsonb, $7::text::jsonb, $8::date,"
+    " $2::timestamptz, $9::bytea, $10::bytea"
+)
+
+#: The INSERT of a batch (arguments: :attr:`_Rows.args`, arrays) and of one event
+#: (scalars, the same order), each as it is and only into a stream with no event yet
+#: whose lock is free (inserts nothing otherwise).
+_INSERT = _INSERT_COLUMNS + _BATCH_ROWS + " ORDER BY u.v"
+_INSERT_NEW = _INSERT_COLUMNS + _BATCH_ROWS + _NEW_STREAM + " ORDER BY u.v"
+_INSERT_ONE = _INSERT_COLUMNS + " VALUES (" + _ONE_ROW + ")"
+_INSERT_ONE_NEW = _INSERT_COLUMNS + " SELECT" + _ONE_ROW + _NEW_STREAM
+
 
 #: Streams whose head (version, hash) a store remembers from its own appends.
 HEAD_CACHE_SIZE = 10_000
@@ -318,21 +340,29 @@ def _encode(events: Sequence[NewEvent]) -> _Encoded:
         for value, out in ((event.data, datas), (event.metadata, metas)):
             cached = done.get(id(value))
             if cached is None or cached[0] is not value:
-                cached = (value, canonical_json(value))
+                encoded, plain = canonical_json_plain(value)
+                cached = (value, encoded)
                 done[id(value)] = cached
-                stable = stable and _jsonb_stable(value)
+                # a plain value has no float; another is looked at more closely
+                stable = stable and (plain or _jsonb_stable(value))
             out.append(cached[1])
     return _Encoded(datas, metas, stable)
 
 
 @dataclass
 class _Rows:
-    """The INSERT's arguments for a batch, chained after ``prev_hash``."""
+    """The INSERT's arguments for a batch, chained after ``prev_hash``: one event's
+    columns (``sql`` :data:`_INSERT_ONE`) or, for several, arrays (:data:`_INSERT`)."""
 
+    sql: str
     args: tuple[Any, ...]
     first_version: int
     last_version: int
     last_hash: bytes
+
+    def new_stream(self) -> str:
+        """The same INSERT, into a stream with no event only."""
+        return _INSERT_ONE_NEW if self.sql is _INSERT_ONE else _INSERT_NEW
 
 
 def _chain(
@@ -347,18 +377,43 @@ def _chain(
     recorded_at = datetime.now(UTC)
     encoder = RecordEncoder(stream_id, recorded_at)
     first = expected_version + 1
+    if len(events) == 1:
+        (event,), (data_json,), (meta_json,) = events, encoded.datas, encoded.metas
+        event_id = str(event.event_id)
+        record = encoder.record_json(
+            first, event_id, event.event_type, data_json, meta_json, event.occurred_on
+        )
+        digest = chain_hash_of_json(prev_hash, record)
+        args: tuple[Any, ...] = (
+            stream_id,
+            recorded_at,
+            first,
+            event_id,
+            event.event_type,
+            data_json.decode("utf-8"),
+            meta_json.decode("utf-8"),
+            event.occurred_on,
+            prev_hash,
+            digest,
+        )
+        return _Rows(_INSERT_ONE, args, first, first, digest)
     versions: list[int] = []
+    event_ids: list[str] = []
     prev_hashes: list[bytes] = []
     hashes: list[bytes] = []
     for offset, (event, data_json, meta_json) in enumerate(
         zip(events, encoded.datas, encoded.metas, strict=True)
     ):
         version = first + offset
+        # the id's canonical text, for the record and for the INSERT (asyncpg takes it
+        # for a uuid as it is)
+        event_id = str(event.event_id)
         record = encoder.record_json(
-            version, event.event_id, event.event_type, data_json, meta_json, event.occurred_on
+            version, event_id, event.event_type, data_json, meta_json, event.occurred_on
         )
         digest = chain_hash_of_json(prev_hash, record)
         versions.append(version)
+        event_ids.append(event_id)
         prev_hashes.append(prev_hash)
         hashes.append(digest)
         prev_hash = digest
@@ -366,7 +421,7 @@ def _chain(
         stream_id,
         recorded_at,
         versions,
-        [e.event_id for e in events],
+        event_ids,
         [e.event_type for e in events],
         [d.decode("utf-8") for d in encoded.datas],
         [m.decode("utf-8") for m in encoded.metas],
@@ -374,7 +429,7 @@ def _chain(
         prev_hashes,
         hashes,
     )
-    return _Rows(args, first, versions[-1], prev_hash)
+    return _Rows(_INSERT, args, first, versions[-1], prev_hash)
 
 
 class EventStore:
@@ -499,17 +554,14 @@ class EventStore:
         """
         _validate_batch(stream_id, expected_version, events)
         head = self._heads.get(stream_id)
-        if head is not None and head[0] == expected_version and not outbox:
-            encoded = _encode(events)
-            if encoded.stable:
-                rows = _chain(stream_id, expected_version, head[1], events, encoded)
-                try:
-                    await self._p.execute(_INSERT, *rows.args)
-                except asyncpg.UniqueViolationError:
-                    pass  # another writer came first, or a retry: the locked path says which
-                else:
-                    self._remember(stream_id, rows.last_version, rows.last_hash)
-                    return AppendResult(stream_id, rows.first_version, rows.last_version, True)
+        new_stream = head is None and expected_version == 0
+        if new_stream or (head is not None and head[0] == expected_version):
+            if not outbox:
+                appended = await self._append_at_head(
+                    stream_id, expected_version, events, head[1] if head else None
+                )
+                if appended is not None:
+                    return appended
         lock = (
             f"BEGIN; SELECT pg_advisory_xact_lock({STREAM_LOCK_NAMESPACE},"
             f" hashtext({_sql_literal(stream_id)}))"
@@ -532,6 +584,40 @@ class EventStore:
         if result.appended:
             self._remember(stream_id, result.last_version, last_hash)
         return result
+
+    async def _append_at_head(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        head_hash: bytes | None,
+    ) -> AppendResult | None:
+        """The append as one ``INSERT`` in autocommit, after the head this store committed
+        itself (``head_hash``), or, with ``head_hash`` None, as the first events of a
+        stream that has none (``expected_version`` 0; the ``INSERT`` then takes the
+        stream's lock and stores nothing if the stream has an event or another writer
+        holds the lock). None when nothing was stored: the head is stale
+        (another writer came first, a retried activity), the stream is not new, an event
+        id is taken, or a payload must first be normalised by the database; the locked
+        path then says exactly what happened (and raises the errors of a payload that
+        cannot be stored, in the order it checks them)."""
+        try:
+            encoded = _encode(events)
+        except (TypeError, ValueError):
+            return None
+        if not encoded.stable:
+            return None
+        prev_hash = GENESIS_HASH if head_hash is None else head_hash
+        rows = _chain(stream_id, expected_version, prev_hash, events, encoded)
+        sql = rows.new_stream() if head_hash is None else rows.sql
+        try:
+            status = await self._p.execute(sql, *rows.args)
+        except (asyncpg.UniqueViolationError, asyncpg.DataError):
+            return None
+        if head_hash is None and status != f"INSERT 0 {len(events)}":
+            return None  # the stream has events: the locked path reads its head
+        self._remember(stream_id, rows.last_version, rows.last_hash)
+        return AppendResult(stream_id, rows.first_version, rows.last_version, True)
 
     def _remember(self, stream_id: str, version: int, last_hash: bytes) -> None:
         """Note the head this store committed for ``stream_id`` (at most
@@ -627,7 +713,7 @@ class EventStore:
             )
         rows = _chain(stream_id, expected_version, prev_hash, events, encoded)
         try:
-            await conn.execute(_INSERT, *rows.args)
+            await conn.execute(rows.sql, *rows.args)
         except asyncpg.UniqueViolationError as err:
             if err.constraint_name == _VERSION_CONSTRAINT:
                 raise ConcurrencyError(stream_id, expected_version, None) from err
