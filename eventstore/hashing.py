@@ -268,7 +268,9 @@ def chain_hash_of_json(prev_hash: bytes, record_json: bytes) -> bytes:
     """``sha256(prev_hash || record_json)`` for a record already in canonical JSON."""
     if len(prev_hash) != 32:
         raise ValueError(f"prev_hash must be 32 bytes, got {len(prev_hash)}")
-    return hashlib.sha256(bytes(prev_hash) + record_json).digest()
+    digest = hashlib.sha256(prev_hash)
+    digest.update(record_json)
+    return digest.digest()
 
 
 def chain_hash(prev_hash: bytes, record: Mapping[str, Any]) -> bytes:

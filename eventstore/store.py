@@ -259,15 +259,17 @@ def _validate_batch(stream_id: str, expected_version: int, events: Sequence[NewE
         raise ValueError(f"expected_version must be >= 0, got {expected_version}")
     if not events:
         raise ValueError("events must not be empty")
-    seen: set[UUID] = set()
+    seen: set[Any] = set()
     for event in events:
         if not isinstance(event.data, dict) or not isinstance(event.metadata, dict):
             raise TypeError(f"event {event.event_id}: data and metadata must be dicts")
         if not event.event_type:
             raise ValueError(f"event {event.event_id}: event_type must not be empty")
-        if event.event_id in seen:
+        event_id = event.event_id
+        key = event_id.int if type(event_id) is UUID else event_id  # hashed in C
+        if key in seen:
             raise ValueError(f"event id {event.event_id} appears twice in the batch")
-        seen.add(event.event_id)
+        seen.add(key)
 
 
 async def _write_outbox(
@@ -290,12 +292,16 @@ _INSERT_COLUMNS = (
     "INSERT INTO events (stream_id, stream_version, event_id, event_type, data,"
     " metadata, occurred_on, recorded_at, prev_hash, hash)"
 )
-# Into a new stream only, and only when no writer holds the stream's lock: the statement
-# then holds it itself, until its own commit (a writer holding it, or a stream with events:
-# nothing is inserted, and the locked path waits for the lock and reads the head).
-_NEW_STREAM = (
-    f" WHERE pg_try_advisory_xact_lock({STREAM_LOCK_NAMESPACE}, hashtext($1))"
-    " AND NOT EXISTS (SELECT 1 FROM events WHERE stream_id = $1)"
+# $11 true: after a head read or remembered. False: into a new stream only, and only when
+# no writer holds the stream's lock: the statement then holds it itself, until its own
+# commit (a writer holding it, or a stream with events: nothing is inserted, and the locked
+# path waits for the lock and reads the head). One statement for both, so that a connection
+# prepares one.
+# (A scalar subquery: evaluated once for the statement, not once per row.)
+_WHERE = (
+    " WHERE (SELECT $11::bool OR"
+    f" (pg_try_advisory_xact_lock({STREAM_LOCK_NAMESPACE}, hashtext($1))"
+    " AND NOT EXISTS (SELECT 1 FROM events WHERE stream_id = $1)))"
 )
 _BATCH_ROWS = (
     " SELECT $1, u.v, u.id, u.t, u.d::jsonb, u.m::jsonb, u.o, $2, u.p, u.h"
@@ -303,17 +309,14 @@ _BATCH_ROWS = (
     " $8::date[], $9::bytea[], $10::bytea[]) AS u(v, id, t, d, m, o, p, h)"
 )
 _ONE_ROW = (
-    " $1::text, $3::int, $4::uuid, $5::text, $6::text::jsonb, $7::text::jsonb, $8::date,"
-    " $2::timestamptz, $9::bytea, $10::bytea"
+    " SELECT $1::text, $3::int, $4::uuid, $5::text, $6::text::jsonb, $7::text::jsonb,"
+    " $8::date, $2::timestamptz, $9::bytea, $10::bytea"
 )
 
-#: The INSERT of a batch (arguments: :attr:`_Rows.args`, arrays) and of one event
-#: (scalars, the same order), each as it is and only into a stream with no event yet
-#: whose lock is free (inserts nothing otherwise).
-_INSERT = _INSERT_COLUMNS + _BATCH_ROWS + " ORDER BY u.v"
-_INSERT_NEW = _INSERT_COLUMNS + _BATCH_ROWS + _NEW_STREAM + " ORDER BY u.v"
-_INSERT_ONE = _INSERT_COLUMNS + " VALUES (" + _ONE_ROW + ")"
-_INSERT_ONE_NEW = _INSERT_COLUMNS + " SELECT" + _ONE_ROW + _NEW_STREAM
+#: The INSERT of a batch (arguments: :attr:`_Rows.args`, arrays, and $11) and of one
+#: event (scalars, the same order).
+_INSERT = _INSERT_COLUMNS + _BATCH_ROWS + _WHERE + " ORDER BY u.v"
+_INSERT_ONE = _INSERT_COLUMNS + _ONE_ROW + _WHERE
 
 
 #: Streams whose head (version, hash) a store remembers from its own appends.
@@ -331,38 +334,41 @@ class _Encoded:
 
 
 def _encode(events: Sequence[NewEvent]) -> _Encoded:
-    """Each payload encoded once (the same metadata object of a batch once for all)."""
+    """Each payload encoded once (the same data or metadata object as the previous
+    event's, as a batch's shared metadata, once for all)."""
     datas: list[bytes] = []
     metas: list[bytes] = []
-    done: dict[int, tuple[Any, bytes]] = {}
     stable = True
+    last_data: Any = None
+    last_meta: Any = None
+    data_json = meta_json = b""
     for event in events:
-        for value, out in ((event.data, datas), (event.metadata, metas)):
-            cached = done.get(id(value))
-            if cached is None or cached[0] is not value:
-                encoded, plain = canonical_json_plain(value)
-                cached = (value, encoded)
-                done[id(value)] = cached
-                # a plain value has no float; another is looked at more closely
-                stable = stable and (plain or _jsonb_stable(value))
-            out.append(cached[1])
+        data, meta = event.data, event.metadata
+        if data is not last_data:
+            data_json, plain = canonical_json_plain(data)
+            # a plain value has no float; another is looked at more closely
+            stable = stable and (plain or _jsonb_stable(data))
+            last_data = data
+        if meta is not last_meta:
+            meta_json, plain = canonical_json_plain(meta)
+            stable = stable and (plain or _jsonb_stable(meta))
+            last_meta = meta
+        datas.append(data_json)
+        metas.append(meta_json)
     return _Encoded(datas, metas, stable)
 
 
 @dataclass
 class _Rows:
     """The INSERT's arguments for a batch, chained after ``prev_hash``: one event's
-    columns (``sql`` :data:`_INSERT_ONE`) or, for several, arrays (:data:`_INSERT`)."""
+    columns (``sql`` :data:`_INSERT_ONE`) or, for several, arrays (:data:`_INSERT`);
+    the statement's last argument ($11) is not among them."""
 
     sql: str
     args: tuple[Any, ...]
     first_version: int
     last_version: int
     last_hash: bytes
-
-    def new_stream(self) -> str:
-        """The same INSERT, into a stream with no event only."""
-        return _INSERT_ONE_NEW if self.sql is _INSERT_ONE else _INSERT_NEW
 
 
 def _chain(
@@ -609,9 +615,8 @@ class EventStore:
             return None
         prev_hash = GENESIS_HASH if head_hash is None else head_hash
         rows = _chain(stream_id, expected_version, prev_hash, events, encoded)
-        sql = rows.new_stream() if head_hash is None else rows.sql
         try:
-            status = await self._p.execute(sql, *rows.args)
+            status = await self._p.execute(rows.sql, *rows.args, head_hash is not None)
         except (asyncpg.UniqueViolationError, asyncpg.DataError):
             return None
         if head_hash is None and status != f"INSERT 0 {len(events)}":
@@ -713,7 +718,7 @@ class EventStore:
             )
         rows = _chain(stream_id, expected_version, prev_hash, events, encoded)
         try:
-            await conn.execute(rows.sql, *rows.args)
+            await conn.execute(rows.sql, *rows.args, True)
         except asyncpg.UniqueViolationError as err:
             if err.constraint_name == _VERSION_CONSTRAINT:
                 raise ConcurrencyError(stream_id, expected_version, None) from err

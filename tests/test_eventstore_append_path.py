@@ -5,10 +5,12 @@ hashed must be exactly what the general path stored and hashed."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
+import asyncpg
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,7 +22,14 @@ from eventstore.hashing import (
     chain_hash,
     event_record,
 )
-from eventstore.store import EventStore, NewEvent, _jsonb_stable, _sql_literal
+from eventstore.store import (
+    STREAM_LOCK_NAMESPACE,
+    ConcurrencyError,
+    EventStore,
+    NewEvent,
+    _jsonb_stable,
+    _sql_literal,
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),
@@ -172,4 +181,69 @@ async def test_a_remembered_head_gone_stale_falls_back_to_the_locked_path(
     assert (refused.value.expected_version, refused.value.actual_version) == (1, 2)
     retry = await store.append(stream, 0, [first])
     assert (retry.first_version, retry.appended) == (1, False)
+    assert await store.verify_stream(stream) == []
+
+
+async def test_a_new_streams_first_batch_waits_for_a_writer_holding_the_stream_lock(
+    store: EventStore, db_url: str
+) -> None:
+    """A first append goes in one statement only when the stream's lock is free; a writer
+    holding it (the locked path, an operator) holds back the whole batch, which then goes
+    all or nothing: here another writer's batch came first, so nothing of ours is stored."""
+    stream = "ratification-ATT-FRA"
+    ours = [_event({"state": "FRA", "n": n}, {"actor": "a"}) for n in range(3)]
+    theirs = [_event({"state": "FRA", "n": n}, {"actor": "b"}) for n in range(2)]
+    holder = await asyncpg.connect(db_url)
+    try:
+        tx = holder.transaction()
+        await tx.start()
+        await holder.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))", STREAM_LOCK_NAMESPACE, stream
+        )
+        appending = asyncio.create_task(store.append(stream, 0, ours))
+        await asyncio.sleep(0.3)
+        assert not appending.done()
+        other = await EventStore.connect(db_url, max_size=2)
+        try:
+            # the lock's holder writes the stream's first events before it lets go
+            await other._append(holder, stream, 0, theirs)  # noqa: SLF001
+        finally:
+            await other.close()
+        await tx.commit()
+        with pytest.raises(ConcurrencyError) as refused:
+            await appending
+    finally:
+        await holder.close()
+    assert (refused.value.expected_version, refused.value.actual_version) == (0, 2)
+    stored = await store.read_stream(stream)
+    assert [e.event_id for e in stored] == [e.event_id for e in theirs]
+    assert await store.verify_stream(stream) == []
+
+
+async def test_a_new_streams_first_batch_goes_whole_once_the_lock_is_free(
+    store: EventStore, db_url: str
+) -> None:
+    stream = "ratification-ATT-DEU"
+    ours = [_event({"state": "DEU", "n": n}, {"actor": "a"}) for n in range(3)]
+    holder = await asyncpg.connect(db_url)
+    try:
+        tx = holder.transaction()
+        await tx.start()
+        await holder.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))", STREAM_LOCK_NAMESPACE, stream
+        )
+        appending = asyncio.create_task(store.append(stream, 0, ours))
+        await asyncio.sleep(0.3)
+        assert not appending.done()
+        await tx.rollback()
+        result = await appending
+    finally:
+        await holder.close()
+    assert (result.first_version, result.last_version, result.appended) == (1, 3, True)
+    stored = await store.read_stream(stream)
+    assert [e.event_id for e in stored] == [e.event_id for e in ours]
+    assert [e.stream_version for e in stored] == [1, 2, 3]
+    assert await store.verify_stream(stream) == []
+    # the store goes on after the head it committed
+    await store.append(stream, 3, [_event({"state": "DEU", "n": 3}, {"actor": "a"})])
     assert await store.verify_stream(stream) == []
