@@ -23,8 +23,10 @@ from eventstore.hashing import (
     event_record,
 )
 from eventstore.store import (
+    COPY_MIN_EVENTS,
     STREAM_LOCK_NAMESPACE,
     ConcurrencyError,
+    DuplicateEventError,
     EventStore,
     NewEvent,
     _jsonb_stable,
@@ -246,4 +248,81 @@ async def test_a_new_streams_first_batch_goes_whole_once_the_lock_is_free(
     assert await store.verify_stream(stream) == []
     # the store goes on after the head it committed
     await store.append(stream, 3, [_event({"state": "DEU", "n": 3}, {"actor": "a"})])
+    assert await store.verify_stream(stream) == []
+
+
+def _batch(state: str, n: int, start: int = 0) -> list[NewEvent]:
+    meta = {"actor": "depositary", "source": "UNTC XXVI-6"}
+    return [
+        _event({"state": state, "n": i, "note": "Côte d'Ivoire \u2014 “ratified”\n"}, meta)
+        for i in range(start, start + n)
+    ]
+
+
+async def test_a_large_batch_after_the_remembered_head_stores_what_it_hashed(
+    store: EventStore, db_url: str
+) -> None:
+    """A batch of COPY_MIN_EVENTS or more after the head the store committed goes by COPY:
+    the same rows, in version (and global) order, the same hash chain."""
+    stream = "ratification-CCM-CIV"
+    first = _batch("CIV", 1)
+    await store.append(stream, 0, first)
+    big = _batch("CIV", COPY_MIN_EVENTS + 4, start=1)
+    result = await store.append(stream, 1, big)
+    assert (result.first_version, result.last_version, result.appended) == (2, 21, True)
+    stored = await store.read_stream(stream)
+    assert [e.event_id for e in stored] == [e.event_id for e in first + big]
+    assert [e.data for e in stored] == [e.data for e in first + big]
+    assert all(e.metadata == big[0].metadata for e in stored)
+    positions = [e.global_position for e in stored]
+    assert positions == sorted(positions)
+    assert len({e.recorded_at for e in stored[1:]}) == 1
+    assert await store.verify_stream(stream) == []
+    # read back by another store (fresh connections, the same codecs)
+    other = await EventStore.connect(db_url, max_size=2)
+    try:
+        assert await other.read_stream(stream) == stored
+    finally:
+        await other.close()
+
+
+async def test_a_large_batch_after_a_stale_head_is_refused_or_recognised(
+    store: EventStore, db_url: str
+) -> None:
+    """COPY after a head gone stale conflicts on the stream's unique version: the locked
+    path says what happened (the real version; an idempotent retry); nothing of the
+    refused batch is stored."""
+    stream = "ratification-CCM-GHA"
+    await store.append(stream, 0, _batch("GHA", 1))
+    theirs = _batch("GHA", COPY_MIN_EVENTS, start=1)
+    other = await EventStore.connect(db_url, max_size=2)
+    try:
+        await other.append(stream, 1, theirs)
+    finally:
+        await other.close()
+    ours = _batch("GHA", COPY_MIN_EVENTS, start=1)
+    with pytest.raises(ConcurrencyError) as refused:
+        await store.append(stream, 1, ours)
+    last = 1 + COPY_MIN_EVENTS
+    assert (refused.value.expected_version, refused.value.actual_version) == (1, last)
+    retry = await store.append(stream, 1, theirs)
+    assert (retry.first_version, retry.last_version, retry.appended) == (2, last, False)
+    stored = await store.read_stream(stream)
+    assert [e.event_id for e in stored[1:]] == [e.event_id for e in theirs]
+    assert await store.verify_stream(stream) == []
+
+
+async def test_a_large_batch_with_an_event_id_stored_elsewhere_is_refused_whole(
+    store: EventStore,
+) -> None:
+    taken = _event({"state": "SEN"}, {})
+    await store.append("ratification-CCM-SEN", 0, [taken])
+    stream = "ratification-CCM-MLI"
+    await store.append(stream, 0, _batch("MLI", 1))
+    batch = _batch("MLI", COPY_MIN_EVENTS, start=1)
+    batch[7] = taken
+    with pytest.raises(DuplicateEventError) as refused:
+        await store.append(stream, 1, batch)
+    assert refused.value.event_ids == [taken.event_id]
+    assert await store.stream_version(stream) == 1
     assert await store.verify_stream(stream) == []
