@@ -140,9 +140,11 @@ def format_recorded_at(recorded_at: datetime) -> str:
     Raises:
         ValueError: ``recorded_at`` is naive (no timezone).
     """
-    if recorded_at.tzinfo is None or recorded_at.utcoffset() is None:
-        raise ValueError(f"recorded_at must be timezone-aware, got {recorded_at!r}")
-    return recorded_at.astimezone(UTC).isoformat(timespec="microseconds")
+    if recorded_at.tzinfo is not UTC:  # (UTC itself: nothing to convert)
+        if recorded_at.tzinfo is None or recorded_at.utcoffset() is None:
+            raise ValueError(f"recorded_at must be timezone-aware, got {recorded_at!r}")
+        recorded_at = recorded_at.astimezone(UTC)
+    return recorded_at.isoformat(timespec="microseconds")
 
 
 def event_record(
@@ -180,7 +182,8 @@ def event_record(
 
 
 def _scalar(value: object) -> bytes:
-    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+    """A str's (or other scalar's) JSON: its canonical JSON."""
+    return canonical_json(value)
 
 
 class RecordEncoder:

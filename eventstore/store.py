@@ -295,9 +295,8 @@ _INSERT_COLUMNS = (
 # $11 true: after a head read or remembered. False: into a new stream only, and only when
 # no writer holds the stream's lock: the statement then holds it itself, until its own
 # commit (a writer holding it, or a stream with events: nothing is inserted, and the locked
-# path waits for the lock and reads the head). One statement for both, so that a connection
-# prepares one.
-# (A scalar subquery: evaluated once for the statement, not once per row.)
+# path waits for the lock and reads the head). A scalar subquery: evaluated once for the
+# statement, not once per row.
 _WHERE = (
     " WHERE (SELECT $11::bool OR"
     f" (pg_try_advisory_xact_lock({STREAM_LOCK_NAMESPACE}, hashtext($1))"
@@ -308,15 +307,20 @@ _BATCH_ROWS = (
     " FROM unnest($3::int[], $4::uuid[], $5::text[], $6::text[], $7::text[],"
     " $8::date[], $9::bytea[], $10::bytea[]) AS u(v, id, t, d, m, o, p, h)"
 )
-_ONE_ROW = (
-    " SELECT $1::text, $3::int, $4::uuid, $5::text, $6::text::jsonb, $7::text::jsonb,"
-    " $8::date, $2::timestamptz, $9::bytea, $10::bytea"
-)
 
-#: The INSERT of a batch (arguments: :attr:`_Rows.args`, arrays, and $11) and of one
-#: event (scalars, the same order).
+#: The INSERT of a batch (arguments: :meth:`_Rows.insert`, arrays, and $11): one
+#: statement for both cases of $11, so that a connection prepares one.
 _INSERT = _INSERT_COLUMNS + _BATCH_ROWS + _WHERE + " ORDER BY u.v"
-_INSERT_ONE = _INSERT_COLUMNS + _ONE_ROW + _WHERE
+#: The INSERT of one event after a known head (scalars, the same order, no $11; a
+#: VALUES row costs the server less than a SELECT with a condition) ...
+_INSERT_ONE = (
+    _INSERT_COLUMNS + " VALUES ($1, $3, $4, $5, $6::text::jsonb, $7::text::jsonb, $8, $2, $9, $10)"
+)
+#: ... and as the first event of a new stream ($11 false).
+_INSERT_ONE_NEW = (
+    _INSERT_COLUMNS + " SELECT $1::text, $3::int, $4::uuid, $5::text, $6::text::jsonb,"
+    " $7::text::jsonb, $8::date, $2::timestamptz, $9::bytea, $10::bytea" + _WHERE
+)
 
 
 #: Streams whose head (version, hash) a store remembers from its own appends.
@@ -427,13 +431,13 @@ class _Rows:
         return self.hashes[-1]
 
     def insert(self, head_known: bool) -> tuple[str, tuple[Any, ...]]:
-        """The INSERT and its arguments: one event's columns (:data:`_INSERT_ONE`) or, for
-        several, arrays (:data:`_INSERT`); ``head_known`` ($11): False for the first
-        events of a new stream (see :data:`_WHERE`)."""
+        """The INSERT and its arguments: one event's columns (:data:`_INSERT_ONE`,
+        :data:`_INSERT_ONE_NEW`) or, for several, arrays (:data:`_INSERT`);
+        ``head_known``: False for the first events of a new stream (see :data:`_WHERE`)."""
         events = self.events
         if len(events) == 1:
             (event,) = events
-            return _INSERT_ONE, (
+            row = (
                 self.stream_id,
                 self.recorded_at,
                 self.first_version,
@@ -444,8 +448,8 @@ class _Rows:
                 event.occurred_on,
                 self.prev_hashes[0],
                 self.hashes[0],
-                head_known,
             )
+            return (_INSERT_ONE, row) if head_known else (_INSERT_ONE_NEW, (*row, False))
         return _INSERT, (
             self.stream_id,
             self.recorded_at,
