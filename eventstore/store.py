@@ -292,25 +292,38 @@ _INSERT_COLUMNS = (
     "INSERT INTO events (stream_id, stream_version, event_id, event_type, data,"
     " metadata, occurred_on, recorded_at, prev_hash, hash)"
 )
-# $11 true: after a head read or remembered. False: into a new stream only, and only when
-# no writer holds the stream's lock: the statement then holds it itself, until its own
-# commit (a writer holding it, or a stream with events: nothing is inserted, and the locked
-# path waits for the lock and reads the head). A scalar subquery: evaluated once for the
-# statement, not once per row.
-_WHERE = (
-    " WHERE (SELECT $11::bool OR"
-    f" (pg_try_advisory_xact_lock({STREAM_LOCK_NAMESPACE}, hashtext($1))"
-    " AND NOT EXISTS (SELECT 1 FROM events WHERE stream_id = $1)))"
-)
+
+
+def _where_new_stream_or(flag: str) -> str:
+    """The condition of an INSERT: parameter ``flag`` true (after a head read or
+    remembered), or else into a new stream only, and only when no writer holds the
+    stream's lock: the statement then holds it itself, until its own commit (a writer
+    holding it, or a stream with events: nothing is inserted, and the locked path waits
+    for the lock and reads the head). A scalar subquery: evaluated once for the
+    statement, not once per row."""
+    return (
+        f" WHERE (SELECT {flag}::bool OR"
+        f" (pg_try_advisory_xact_lock({STREAM_LOCK_NAMESPACE}, hashtext($1))"
+        " AND NOT EXISTS (SELECT 1 FROM events WHERE stream_id = $1)))"
+    )
+
+
+# A batch's columns as text arrays (asyncpg encodes those without looking up their types
+# on each new connection, which it does for uuid[], date[], int[] and bytea[]), the
+# versions counted from $3, and the hash chain as one bytea ($9): the first event's
+# prev_hash, then each event's hash, 32 bytes each, so that event n (from 1) has bytes
+# (n-1)*32+1 .. n*32 as prev_hash and the next 32 as its hash.
 _BATCH_ROWS = (
-    " SELECT $1, u.v, u.id, u.t, u.d::jsonb, u.m::jsonb, u.o, $2, u.p, u.h"
-    " FROM unnest($3::int[], $4::uuid[], $5::text[], $6::text[], $7::text[],"
-    " $8::date[], $9::bytea[], $10::bytea[]) AS u(v, id, t, d, m, o, p, h)"
+    " SELECT $1, $3::int + u.n::int - 1, u.id::uuid, u.t, u.d::jsonb, u.m::jsonb,"
+    " u.o::date, $2, substring($9::bytea from u.n::int * 32 - 31 for 32),"
+    " substring($9::bytea from u.n::int * 32 + 1 for 32)"
+    " FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[])"
+    " WITH ORDINALITY AS u(id, t, d, m, o, n)"
 )
 
-#: The INSERT of a batch (arguments: :meth:`_Rows.insert`, arrays, and $11): one
-#: statement for both cases of $11, so that a connection prepares one.
-_INSERT = _INSERT_COLUMNS + _BATCH_ROWS + _WHERE + " ORDER BY u.v"
+#: The INSERT of a batch (arguments: :meth:`_Rows.insert`, and $10): one statement for
+#: both cases of $10, so that a connection prepares one.
+_INSERT = _INSERT_COLUMNS + _BATCH_ROWS + _where_new_stream_or("$10") + " ORDER BY u.n"
 #: The INSERT of one event after a known head (scalars, the same order, no $11; a
 #: VALUES row costs the server less than a SELECT with a condition) ...
 _INSERT_ONE = (
@@ -319,7 +332,8 @@ _INSERT_ONE = (
 #: ... and as the first event of a new stream ($11 false).
 _INSERT_ONE_NEW = (
     _INSERT_COLUMNS + " SELECT $1::text, $3::int, $4::uuid, $5::text, $6::text::jsonb,"
-    " $7::text::jsonb, $8::date, $2::timestamptz, $9::bytea, $10::bytea" + _WHERE
+    " $7::text::jsonb, $8::date, $2::timestamptz, $9::bytea, $10::bytea"
+    + _where_new_stream_or("$11")
 )
 
 
@@ -433,7 +447,8 @@ class _Rows:
     def insert(self, head_known: bool) -> tuple[str, tuple[Any, ...]]:
         """The INSERT and its arguments: one event's columns (:data:`_INSERT_ONE`,
         :data:`_INSERT_ONE_NEW`) or, for several, arrays (:data:`_INSERT`);
-        ``head_known``: False for the first events of a new stream (see :data:`_WHERE`)."""
+        ``head_known``: False for the first events of a new stream
+        (:func:`_where_new_stream_or`)."""
         events = self.events
         if len(events) == 1:
             (event,) = events
@@ -453,14 +468,13 @@ class _Rows:
         return _INSERT, (
             self.stream_id,
             self.recorded_at,
-            list(range(self.first_version, self.last_version + 1)),
+            self.first_version,
             self.event_ids,
             [e.event_type for e in events],
             [d.decode("utf-8") for d in self.datas],
             [m.decode("utf-8") for m in self.metas],
-            [e.occurred_on for e in events],
-            self.prev_hashes,
-            self.hashes,
+            [None if e.occurred_on is None else e.occurred_on.isoformat() for e in events],
+            b"".join((self.prev_hashes[0], *self.hashes)),
             head_known,
         )
 
