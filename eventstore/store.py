@@ -376,54 +376,6 @@ def _encode(events: Sequence[NewEvent]) -> _Encoded:
     return _Encoded(datas, metas, stable)
 
 
-class _JsonText:
-    """JSON text an append already encoded (canonical JSON), for a ``jsonb`` column
-    written by ``COPY``: the connection's codec sends it as it is (:func:`_encode_jsonb`)."""
-
-    __slots__ = ("raw",)
-
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw
-
-
-def _encode_jsonb(value: Any) -> bytes:
-    """``jsonb``'s binary form (format version 1, then the JSON text): the canonical JSON
-    of ``value``, or a :class:`_JsonText` as it is."""
-    if type(value) is _JsonText:
-        return b"\x01" + value.raw
-    return b"\x01" + canonical_json(value)
-
-
-def _decode_jsonb(data: bytes) -> Any:
-    """``json.loads`` of a ``jsonb`` value in binary form (format version 1).
-
-    Raises:
-        ValueError: another format version.
-    """
-    if data[:1] != b"\x01":
-        raise ValueError(f"unknown jsonb binary format version {data[:1]!r}")
-    return _decode_json(data[1:].decode("utf-8"))
-
-
-#: The columns ``COPY`` writes, in the order of :meth:`_Rows.copy_records`.
-_COPY_COLUMNS = (
-    "stream_id",
-    "stream_version",
-    "event_id",
-    "event_type",
-    "data",
-    "metadata",
-    "occurred_on",
-    "recorded_at",
-    "prev_hash",
-    "hash",
-)
-
-#: From this many events a batch after a remembered head is written by ``COPY`` (one
-#: more round trip than an ``INSERT``, less work for the server per row).
-COPY_MIN_EVENTS = 16
-
-
 @dataclass
 class _Rows:
     """A batch's rows, chained after its first ``prev_hash``; ``event_ids`` are the ids'
@@ -477,34 +429,6 @@ class _Rows:
             b"".join((self.prev_hashes[0], *self.hashes)),
             head_known,
         )
-
-    def copy_records(self) -> list[tuple[Any, ...]]:
-        """The rows for ``COPY``, columns :data:`_COPY_COLUMNS`, in version order."""
-        stream_id, recorded_at = self.stream_id, self.recorded_at
-        return [
-            (
-                stream_id,
-                version,
-                event_id,
-                event.event_type,
-                _JsonText(data),
-                _JsonText(meta),
-                event.occurred_on,
-                recorded_at,
-                prev,
-                digest,
-            )
-            for version, event, event_id, data, meta, prev, digest in zip(
-                range(self.first_version, self.last_version + 1),
-                self.events,
-                self.event_ids,
-                self.datas,
-                self.metas,
-                self.prev_hashes,
-                self.hashes,
-                strict=True,
-            )
-        ]
 
 
 def _chain(
@@ -612,17 +536,10 @@ class EventStore:
             structlog.get_logger("eventstore").warning(message, app_role=self._app_role, **fields)
 
     async def _init_connection(self, conn: asyncpg.Connection) -> None:
-        await conn.set_type_codec(
-            "json", encoder=_encode_json, decoder=json.loads, schema="pg_catalog"
-        )
-        # binary, so that COPY can write jsonb (the text inside is the same)
-        await conn.set_type_codec(
-            "jsonb",
-            encoder=_encode_jsonb,
-            decoder=_decode_jsonb,
-            schema="pg_catalog",
-            format="binary",
-        )
+        for typename in ("json", "jsonb"):
+            await conn.set_type_codec(
+                typename, encoder=_encode_json, decoder=_decode_json, schema="pg_catalog"
+            )
         if self._app_role is None:
             return
         exists = await conn.fetchval(
@@ -732,19 +649,13 @@ class EventStore:
             return None
         prev_hash = GENESIS_HASH if head_hash is None else head_hash
         rows = _chain(stream_id, expected_version, prev_hash, events, encoded)
+        sql, args = rows.insert(head_known=head_hash is not None)
         try:
-            if head_hash is not None and len(events) >= COPY_MIN_EVENTS:
-                async with self._p.acquire() as conn:
-                    await conn.copy_records_to_table(
-                        "events", records=rows.copy_records(), columns=_COPY_COLUMNS
-                    )
-            else:
-                sql, args = rows.insert(head_known=head_hash is not None)
-                status = await self._p.execute(sql, *args)
-                if head_hash is None and status != f"INSERT 0 {len(events)}":
-                    return None  # the stream has events, or a writer holds its lock
+            status = await self._p.execute(sql, *args)
         except (asyncpg.UniqueViolationError, asyncpg.DataError):
             return None
+        if head_hash is None and status != f"INSERT 0 {len(events)}":
+            return None  # the stream has events, or a writer holds its lock
         self._remember(stream_id, rows.last_version, rows.last_hash)
         return AppendResult(stream_id, rows.first_version, rows.last_version, True)
 

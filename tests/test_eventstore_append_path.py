@@ -23,7 +23,6 @@ from eventstore.hashing import (
     event_record,
 )
 from eventstore.store import (
-    COPY_MIN_EVENTS,
     STREAM_LOCK_NAMESPACE,
     ConcurrencyError,
     DuplicateEventError,
@@ -251,6 +250,9 @@ async def test_a_new_streams_first_batch_goes_whole_once_the_lock_is_free(
     assert await store.verify_stream(stream) == []
 
 
+BIG = 20
+
+
 def _batch(state: str, n: int, start: int = 0) -> list[NewEvent]:
     meta = {"actor": "depositary", "source": "UNTC XXVI-6"}
     return [
@@ -262,12 +264,12 @@ def _batch(state: str, n: int, start: int = 0) -> list[NewEvent]:
 async def test_a_large_batch_after_the_remembered_head_stores_what_it_hashed(
     store: EventStore, db_url: str
 ) -> None:
-    """A batch of COPY_MIN_EVENTS or more after the head the store committed goes by COPY:
-    the same rows, in version (and global) order, the same hash chain."""
+    """A batch after the head the store committed is one INSERT of text arrays, the chain
+    as one bytea: the same rows, in version (and global) order, the same hash chain."""
     stream = "ratification-CCM-CIV"
     first = _batch("CIV", 1)
     await store.append(stream, 0, first)
-    big = _batch("CIV", COPY_MIN_EVENTS + 4, start=1)
+    big = _batch("CIV", BIG, start=1)
     result = await store.append(stream, 1, big)
     assert (result.first_version, result.last_version, result.appended) == (2, 21, True)
     stored = await store.read_stream(stream)
@@ -289,21 +291,21 @@ async def test_a_large_batch_after_the_remembered_head_stores_what_it_hashed(
 async def test_a_large_batch_after_a_stale_head_is_refused_or_recognised(
     store: EventStore, db_url: str
 ) -> None:
-    """COPY after a head gone stale conflicts on the stream's unique version: the locked
+    """A batch after a head gone stale conflicts on the stream's unique version: the locked
     path says what happened (the real version; an idempotent retry); nothing of the
     refused batch is stored."""
     stream = "ratification-CCM-GHA"
     await store.append(stream, 0, _batch("GHA", 1))
-    theirs = _batch("GHA", COPY_MIN_EVENTS, start=1)
+    theirs = _batch("GHA", BIG, start=1)
     other = await EventStore.connect(db_url, max_size=2)
     try:
         await other.append(stream, 1, theirs)
     finally:
         await other.close()
-    ours = _batch("GHA", COPY_MIN_EVENTS, start=1)
+    ours = _batch("GHA", BIG, start=1)
     with pytest.raises(ConcurrencyError) as refused:
         await store.append(stream, 1, ours)
-    last = 1 + COPY_MIN_EVENTS
+    last = 1 + BIG
     assert (refused.value.expected_version, refused.value.actual_version) == (1, last)
     retry = await store.append(stream, 1, theirs)
     assert (retry.first_version, retry.last_version, retry.appended) == (2, last, False)
@@ -319,7 +321,7 @@ async def test_a_large_batch_with_an_event_id_stored_elsewhere_is_refused_whole(
     await store.append("ratification-CCM-SEN", 0, [taken])
     stream = "ratification-CCM-MLI"
     await store.append(stream, 0, _batch("MLI", 1))
-    batch = _batch("MLI", COPY_MIN_EVENTS, start=1)
+    batch = _batch("MLI", BIG, start=1)
     batch[7] = taken
     with pytest.raises(DuplicateEventError) as refused:
         await store.append(stream, 1, batch)
