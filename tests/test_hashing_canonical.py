@@ -114,13 +114,13 @@ any_values = st.recursive(
 )
 
 
-@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=any_values)
 def test_canonical_json_is_the_standard_librarys_for_any_value(value: Any) -> None:
     assert outcome(canonical_json, value) == outcome(_json_canonical_json, value)
 
 
-@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=plain_values)
 def test_orjson_itself_writes_the_standard_librarys_bytes_for_plain_values(value: Any) -> None:
     """Not through the fallback: orjson's own output, compared byte for byte."""
@@ -130,6 +130,7 @@ def test_orjson_itself_writes_the_standard_librarys_bytes_for_plain_values(value
     assert plain and encoded == _json_canonical_json(value)
 
 
+@settings(deadline=None)
 @given(value=any_values)
 def test_a_plain_value_comes_back_from_jsonb_as_it_went_in(value: Any) -> None:
     """A plain value skips the database's normalisation: it must be one that needs none."""
