@@ -33,6 +33,7 @@ from eventstore.hashing import (
     GENESIS_HASH,
     RecordEncoder,
     canonical_json,
+    canonical_json_plain,
     chain_hash,
     chain_hash_of_json,
     event_record,
@@ -258,15 +259,17 @@ def _validate_batch(stream_id: str, expected_version: int, events: Sequence[NewE
         raise ValueError(f"expected_version must be >= 0, got {expected_version}")
     if not events:
         raise ValueError("events must not be empty")
-    seen: set[UUID] = set()
+    seen: set[Any] = set()
     for event in events:
         if not isinstance(event.data, dict) or not isinstance(event.metadata, dict):
             raise TypeError(f"event {event.event_id}: data and metadata must be dicts")
         if not event.event_type:
             raise ValueError(f"event {event.event_id}: event_type must not be empty")
-        if event.event_id in seen:
+        event_id = event.event_id
+        key = event_id.int if type(event_id) is UUID else event_id  # hashed in C
+        if key in seen:
             raise ValueError(f"event id {event.event_id} appears twice in the batch")
-        seen.add(event.event_id)
+        seen.add(key)
 
 
 async def _write_outbox(
@@ -285,14 +288,54 @@ async def _write_outbox(
     )
 
 
-_INSERT = (
+_INSERT_COLUMNS = (
     "INSERT INTO events (stream_id, stream_version, event_id, event_type, data,"
     " metadata, occurred_on, recorded_at, prev_hash, hash)"
-    " SELECT $1, u.v, u.id, u.t, u.d::jsonb, u.m::jsonb, u.o, $2, u.p, u.h"
-    " FROM unnest($3::int[], $4::uuid[], $5::text[], $6::text[], $7::text[],"
-    " $8::date[], $9::bytea[], $10::bytea[]) AS u(v, id, t, d, m, o, p, h)"
-    " ORDER BY u.v"
 )
+
+
+def _where_new_stream_or(flag: str) -> str:
+    """The condition of an INSERT: parameter ``flag`` true (after a head read or
+    remembered), or else into a new stream only, and only when no writer holds the
+    stream's lock: the statement then holds it itself, until its own commit (a writer
+    holding it, or a stream with events: nothing is inserted, and the locked path waits
+    for the lock and reads the head). A scalar subquery: evaluated once for the
+    statement, not once per row."""
+    return (
+        f" WHERE (SELECT {flag}::bool OR"
+        f" (pg_try_advisory_xact_lock({STREAM_LOCK_NAMESPACE}, hashtext($1))"
+        " AND NOT EXISTS (SELECT 1 FROM events WHERE stream_id = $1)))"
+    )
+
+
+# A batch's columns as text arrays (asyncpg encodes those without looking up their types
+# on each new connection, which it does for uuid[], date[], int[] and bytea[]), the
+# versions counted from $3, and the hash chain as one bytea ($9): the first event's
+# prev_hash, then each event's hash, 32 bytes each, so that event n (from 1) has bytes
+# (n-1)*32+1 .. n*32 as prev_hash and the next 32 as its hash.
+_BATCH_ROWS = (
+    " SELECT $1, $3::int + u.n::int - 1, u.id::uuid, u.t, u.d::jsonb, u.m::jsonb,"
+    " u.o::date, $2, substring($9::bytea from u.n::int * 32 - 31 for 32),"
+    " substring($9::bytea from u.n::int * 32 + 1 for 32)"
+    " FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[])"
+    " WITH ORDINALITY AS u(id, t, d, m, o, n)"
+)
+
+#: The INSERT of a batch (arguments: :meth:`_Rows.insert`, and $10): one statement for
+#: both cases of $10, so that a connection prepares one.
+_INSERT = _INSERT_COLUMNS + _BATCH_ROWS + _where_new_stream_or("$10") + " ORDER BY u.n"
+#: The INSERT of one event after a known head (scalars, the same order, no $11; a
+#: VALUES row costs the server less than a SELECT with a condition) ...
+_INSERT_ONE = (
+    _INSERT_COLUMNS + " VALUES ($1, $3, $4, $5, $6::text::jsonb, $7::text::jsonb, $8, $2, $9, $10)"
+)
+#: ... and as the first event of a new stream ($11 false).
+_INSERT_ONE_NEW = (
+    _INSERT_COLUMNS + " SELECT $1::text, $3::int, $4::uuid, $5::text, $6::text::jsonb,"
+    " $7::text::jsonb, $8::date, $2::timestamptz, $9::bytea, $10::bytea"
+    + _where_new_stream_or("$11")
+)
+
 
 #: Streams whose head (version, hash) a store remembers from its own appends.
 HEAD_CACHE_SIZE = 10_000
@@ -309,30 +352,83 @@ class _Encoded:
 
 
 def _encode(events: Sequence[NewEvent]) -> _Encoded:
-    """Each payload encoded once (the same metadata object of a batch once for all)."""
+    """Each payload encoded once (the same data or metadata object as the previous
+    event's, as a batch's shared metadata, once for all)."""
     datas: list[bytes] = []
     metas: list[bytes] = []
-    done: dict[int, tuple[Any, bytes]] = {}
     stable = True
+    last_data: Any = None
+    last_meta: Any = None
+    data_json = meta_json = b""
     for event in events:
-        for value, out in ((event.data, datas), (event.metadata, metas)):
-            cached = done.get(id(value))
-            if cached is None or cached[0] is not value:
-                cached = (value, canonical_json(value))
-                done[id(value)] = cached
-                stable = stable and _jsonb_stable(value)
-            out.append(cached[1])
+        data, meta = event.data, event.metadata
+        if data is not last_data:
+            data_json, plain = canonical_json_plain(data)
+            # a plain value has no float; another is looked at more closely
+            stable = stable and (plain or _jsonb_stable(data))
+            last_data = data
+        if meta is not last_meta:
+            meta_json, plain = canonical_json_plain(meta)
+            stable = stable and (plain or _jsonb_stable(meta))
+            last_meta = meta
+        datas.append(data_json)
+        metas.append(meta_json)
     return _Encoded(datas, metas, stable)
 
 
 @dataclass
 class _Rows:
-    """The INSERT's arguments for a batch, chained after ``prev_hash``."""
+    """A batch's rows, chained after its first ``prev_hash``; ``event_ids`` are the ids'
+    canonical text (for the record, and asyncpg takes it for a uuid as it is)."""
 
-    args: tuple[Any, ...]
+    stream_id: str
+    recorded_at: datetime
     first_version: int
     last_version: int
-    last_hash: bytes
+    events: Sequence[NewEvent]
+    event_ids: list[str]
+    datas: list[bytes]
+    metas: list[bytes]
+    prev_hashes: list[bytes]
+    hashes: list[bytes]
+
+    @property
+    def last_hash(self) -> bytes:
+        return self.hashes[-1]
+
+    def insert(self, head_known: bool) -> tuple[str, tuple[Any, ...]]:
+        """The INSERT and its arguments: one event's columns (:data:`_INSERT_ONE`,
+        :data:`_INSERT_ONE_NEW`) or, for several, arrays (:data:`_INSERT`);
+        ``head_known``: False for the first events of a new stream
+        (:func:`_where_new_stream_or`)."""
+        events = self.events
+        if len(events) == 1:
+            (event,) = events
+            row = (
+                self.stream_id,
+                self.recorded_at,
+                self.first_version,
+                self.event_ids[0],
+                event.event_type,
+                self.datas[0].decode("utf-8"),
+                self.metas[0].decode("utf-8"),
+                event.occurred_on,
+                self.prev_hashes[0],
+                self.hashes[0],
+            )
+            return (_INSERT_ONE, row) if head_known else (_INSERT_ONE_NEW, (*row, False))
+        return _INSERT, (
+            self.stream_id,
+            self.recorded_at,
+            self.first_version,
+            self.event_ids,
+            [e.event_type for e in events],
+            [d.decode("utf-8") for d in self.datas],
+            [m.decode("utf-8") for m in self.metas],
+            [None if e.occurred_on is None else e.occurred_on.isoformat() for e in events],
+            b"".join((self.prev_hashes[0], *self.hashes)),
+            head_known,
+        )
 
 
 def _chain(
@@ -347,34 +443,33 @@ def _chain(
     recorded_at = datetime.now(UTC)
     encoder = RecordEncoder(stream_id, recorded_at)
     first = expected_version + 1
-    versions: list[int] = []
+    event_ids: list[str] = []
     prev_hashes: list[bytes] = []
     hashes: list[bytes] = []
-    for offset, (event, data_json, meta_json) in enumerate(
-        zip(events, encoded.datas, encoded.metas, strict=True)
+    for version, event, data_json, meta_json in zip(
+        range(first, first + len(events)), events, encoded.datas, encoded.metas, strict=True
     ):
-        version = first + offset
+        event_id = str(event.event_id)
         record = encoder.record_json(
-            version, event.event_id, event.event_type, data_json, meta_json, event.occurred_on
+            version, event_id, event.event_type, data_json, meta_json, event.occurred_on
         )
         digest = chain_hash_of_json(prev_hash, record)
-        versions.append(version)
+        event_ids.append(event_id)
         prev_hashes.append(prev_hash)
         hashes.append(digest)
         prev_hash = digest
-    args = (
+    return _Rows(
         stream_id,
         recorded_at,
-        versions,
-        [e.event_id for e in events],
-        [e.event_type for e in events],
-        [d.decode("utf-8") for d in encoded.datas],
-        [m.decode("utf-8") for m in encoded.metas],
-        [e.occurred_on for e in events],
+        first,
+        first + len(events) - 1,
+        events,
+        event_ids,
+        encoded.datas,
+        encoded.metas,
         prev_hashes,
         hashes,
     )
-    return _Rows(args, first, versions[-1], prev_hash)
 
 
 class EventStore:
@@ -499,17 +594,14 @@ class EventStore:
         """
         _validate_batch(stream_id, expected_version, events)
         head = self._heads.get(stream_id)
-        if head is not None and head[0] == expected_version and not outbox:
-            encoded = _encode(events)
-            if encoded.stable:
-                rows = _chain(stream_id, expected_version, head[1], events, encoded)
-                try:
-                    await self._p.execute(_INSERT, *rows.args)
-                except asyncpg.UniqueViolationError:
-                    pass  # another writer came first, or a retry: the locked path says which
-                else:
-                    self._remember(stream_id, rows.last_version, rows.last_hash)
-                    return AppendResult(stream_id, rows.first_version, rows.last_version, True)
+        new_stream = head is None and expected_version == 0
+        if new_stream or (head is not None and head[0] == expected_version):
+            if not outbox:
+                appended = await self._append_at_head(
+                    stream_id, expected_version, events, head[1] if head else None
+                )
+                if appended is not None:
+                    return appended
         lock = (
             f"BEGIN; SELECT pg_advisory_xact_lock({STREAM_LOCK_NAMESPACE},"
             f" hashtext({_sql_literal(stream_id)}))"
@@ -532,6 +624,40 @@ class EventStore:
         if result.appended:
             self._remember(stream_id, result.last_version, last_hash)
         return result
+
+    async def _append_at_head(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        head_hash: bytes | None,
+    ) -> AppendResult | None:
+        """The append as one ``INSERT`` in autocommit, after the head this store committed
+        itself (``head_hash``), or, with ``head_hash`` None, as the first events of a
+        stream that has none (``expected_version`` 0; the ``INSERT`` then takes the
+        stream's lock and stores nothing if the stream has an event or another writer
+        holds the lock). None when nothing was stored: the head is stale
+        (another writer came first, a retried activity), the stream is not new, an event
+        id is taken, or a payload must first be normalised by the database; the locked
+        path then says exactly what happened (and raises the errors of a payload that
+        cannot be stored, in the order it checks them)."""
+        try:
+            encoded = _encode(events)
+        except (TypeError, ValueError):
+            return None
+        if not encoded.stable:
+            return None
+        prev_hash = GENESIS_HASH if head_hash is None else head_hash
+        rows = _chain(stream_id, expected_version, prev_hash, events, encoded)
+        sql, args = rows.insert(head_known=head_hash is not None)
+        try:
+            status = await self._p.execute(sql, *args)
+        except (asyncpg.UniqueViolationError, asyncpg.DataError):
+            return None
+        if head_hash is None and status != f"INSERT 0 {len(events)}":
+            return None  # the stream has events, or a writer holds its lock
+        self._remember(stream_id, rows.last_version, rows.last_hash)
+        return AppendResult(stream_id, rows.first_version, rows.last_version, True)
 
     def _remember(self, stream_id: str, version: int, last_hash: bytes) -> None:
         """Note the head this store committed for ``stream_id`` (at most
@@ -627,7 +753,8 @@ class EventStore:
             )
         rows = _chain(stream_id, expected_version, prev_hash, events, encoded)
         try:
-            await conn.execute(_INSERT, *rows.args)
+            sql, args = rows.insert(head_known=True)
+            await conn.execute(sql, *args)
         except asyncpg.UniqueViolationError as err:
             if err.constraint_name == _VERSION_CONSTRAINT:
                 raise ConcurrencyError(stream_id, expected_version, None) from err

@@ -5,10 +5,12 @@ hashed must be exactly what the general path stored and hashed."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
+import asyncpg
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,7 +22,15 @@ from eventstore.hashing import (
     chain_hash,
     event_record,
 )
-from eventstore.store import EventStore, NewEvent, _jsonb_stable, _sql_literal
+from eventstore.store import (
+    STREAM_LOCK_NAMESPACE,
+    ConcurrencyError,
+    DuplicateEventError,
+    EventStore,
+    NewEvent,
+    _jsonb_stable,
+    _sql_literal,
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),
@@ -173,3 +183,172 @@ async def test_a_remembered_head_gone_stale_falls_back_to_the_locked_path(
     retry = await store.append(stream, 0, [first])
     assert (retry.first_version, retry.appended) == (1, False)
     assert await store.verify_stream(stream) == []
+
+
+async def test_a_new_streams_first_batch_waits_for_a_writer_holding_the_stream_lock(
+    store: EventStore, db_url: str
+) -> None:
+    """A first append goes in one statement only when the stream's lock is free; a writer
+    holding it (the locked path, an operator) holds back the whole batch, which then goes
+    all or nothing: here another writer's batch came first, so nothing of ours is stored."""
+    stream = "ratification-ATT-FRA"
+    ours = [_event({"state": "FRA", "n": n}, {"actor": "a"}) for n in range(3)]
+    theirs = [_event({"state": "FRA", "n": n}, {"actor": "b"}) for n in range(2)]
+    holder = await asyncpg.connect(db_url)
+    try:
+        tx = holder.transaction()
+        await tx.start()
+        await holder.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))", STREAM_LOCK_NAMESPACE, stream
+        )
+        appending = asyncio.create_task(store.append(stream, 0, ours))
+        await asyncio.sleep(0.3)
+        assert not appending.done()
+        other = await EventStore.connect(db_url, max_size=2)
+        try:
+            # the lock's holder writes the stream's first events before it lets go
+            await other._append(holder, stream, 0, theirs)  # noqa: SLF001
+        finally:
+            await other.close()
+        await tx.commit()
+        with pytest.raises(ConcurrencyError) as refused:
+            await appending
+    finally:
+        await holder.close()
+    assert (refused.value.expected_version, refused.value.actual_version) == (0, 2)
+    stored = await store.read_stream(stream)
+    assert [e.event_id for e in stored] == [e.event_id for e in theirs]
+    assert await store.verify_stream(stream) == []
+
+
+async def test_a_new_streams_first_batch_goes_whole_once_the_lock_is_free(
+    store: EventStore, db_url: str
+) -> None:
+    stream = "ratification-ATT-DEU"
+    ours = [_event({"state": "DEU", "n": n}, {"actor": "a"}) for n in range(3)]
+    holder = await asyncpg.connect(db_url)
+    try:
+        tx = holder.transaction()
+        await tx.start()
+        await holder.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))", STREAM_LOCK_NAMESPACE, stream
+        )
+        appending = asyncio.create_task(store.append(stream, 0, ours))
+        await asyncio.sleep(0.3)
+        assert not appending.done()
+        await tx.rollback()
+        result = await appending
+    finally:
+        await holder.close()
+    assert (result.first_version, result.last_version, result.appended) == (1, 3, True)
+    stored = await store.read_stream(stream)
+    assert [e.event_id for e in stored] == [e.event_id for e in ours]
+    assert [e.stream_version for e in stored] == [1, 2, 3]
+    assert await store.verify_stream(stream) == []
+    # the store goes on after the head it committed
+    await store.append(stream, 3, [_event({"state": "DEU", "n": 3}, {"actor": "a"})])
+    assert await store.verify_stream(stream) == []
+
+
+BIG = 20
+
+
+def _batch(state: str, n: int, start: int = 0) -> list[NewEvent]:
+    meta = {"actor": "depositary", "source": "UNTC XXVI-6"}
+    return [
+        _event({"state": state, "n": i, "note": "Côte d'Ivoire \u2014 “ratified”\n"}, meta)
+        for i in range(start, start + n)
+    ]
+
+
+async def test_a_large_batch_after_the_remembered_head_stores_what_it_hashed(
+    store: EventStore, db_url: str
+) -> None:
+    """A batch after the head the store committed is one INSERT of text arrays, the chain
+    as one bytea: the same rows, in version (and global) order, the same hash chain."""
+    stream = "ratification-CCM-CIV"
+    first = _batch("CIV", 1)
+    await store.append(stream, 0, first)
+    big = _batch("CIV", BIG, start=1)
+    result = await store.append(stream, 1, big)
+    assert (result.first_version, result.last_version, result.appended) == (2, 21, True)
+    stored = await store.read_stream(stream)
+    assert [e.event_id for e in stored] == [e.event_id for e in first + big]
+    assert [e.data for e in stored] == [e.data for e in first + big]
+    assert all(e.metadata == big[0].metadata for e in stored)
+    positions = [e.global_position for e in stored]
+    assert positions == sorted(positions)
+    assert len({e.recorded_at for e in stored[1:]}) == 1
+    assert await store.verify_stream(stream) == []
+    # read back by another store (fresh connections, the same codecs)
+    other = await EventStore.connect(db_url, max_size=2)
+    try:
+        assert await other.read_stream(stream) == stored
+    finally:
+        await other.close()
+
+
+async def test_a_large_batch_after_a_stale_head_is_refused_or_recognised(
+    store: EventStore, db_url: str
+) -> None:
+    """A batch after a head gone stale conflicts on the stream's unique version: the locked
+    path says what happened (the real version; an idempotent retry); nothing of the
+    refused batch is stored."""
+    stream = "ratification-CCM-GHA"
+    await store.append(stream, 0, _batch("GHA", 1))
+    theirs = _batch("GHA", BIG, start=1)
+    other = await EventStore.connect(db_url, max_size=2)
+    try:
+        await other.append(stream, 1, theirs)
+    finally:
+        await other.close()
+    ours = _batch("GHA", BIG, start=1)
+    with pytest.raises(ConcurrencyError) as refused:
+        await store.append(stream, 1, ours)
+    last = 1 + BIG
+    assert (refused.value.expected_version, refused.value.actual_version) == (1, last)
+    retry = await store.append(stream, 1, theirs)
+    assert (retry.first_version, retry.last_version, retry.appended) == (2, last, False)
+    stored = await store.read_stream(stream)
+    assert [e.event_id for e in stored[1:]] == [e.event_id for e in theirs]
+    assert await store.verify_stream(stream) == []
+
+
+async def test_a_large_batch_with_an_event_id_stored_elsewhere_is_refused_whole(
+    store: EventStore,
+) -> None:
+    taken = _event({"state": "SEN"}, {})
+    await store.append("ratification-CCM-SEN", 0, [taken])
+    stream = "ratification-CCM-MLI"
+    await store.append(stream, 0, _batch("MLI", 1))
+    batch = _batch("MLI", BIG, start=1)
+    batch[7] = taken
+    with pytest.raises(DuplicateEventError) as refused:
+        await store.append(stream, 1, batch)
+    assert refused.value.event_ids == [taken.event_id]
+    assert await store.stream_version(stream) == 1
+    assert await store.verify_stream(stream) == []
+
+
+async def test_plain_payloads_of_every_kind_verify_after_the_round_trip(store: EventStore) -> None:
+    """Payloads written by orjson and not normalised by the database (no float): what
+    jsonb gives back hashes to what was hashed at append time, one at a time and in a
+    batch."""
+    tricky: list[dict] = [
+        {"big": 2**64, "neg": -(2**63) - 1, "huge": 10**30, "max": 2**63 - 1},
+        {"é": "Côte d'Ivoire", "😀": "\U0001f600", "\uffff": "\u2028\u2029", "Z": ""},
+        {"s": '\x01\x08\t\n\x0c\r\x1f\x7f"\\/', "long": "x" * 5000},
+        {"nested": {"b": [1, [2, [3, {"c": None}]]], "a": ()}, "empty": {}, "list": []},
+        {"t": True, "f": False, "n": None},
+        {"on": date(2011, 3, 24), "at": datetime(2011, 3, 24, 9, 30, 0, 5, tzinfo=UTC)},
+        {"id": uuid.UUID(int=2**128 - 1), "ids": [uuid.UUID(int=1), uuid.UUID(int=2)]},
+    ]
+    meta = {"actor": "depositary", "source": "UNTC XXVI-6", "n": 10**20}
+    stream = "ratification-CCM-CIV-plain"
+    for version, data in enumerate(tricky):
+        await store.append(stream, version, [_event(data, meta)])
+    await store.append(stream, len(tricky), [_event(data, meta) for data in tricky])
+    assert await store.verify_stream(stream) == []
+    stored = await store.read_stream(stream)
+    assert [e.data["big"] for e in stored if "big" in e.data] == [2**64, 2**64]
+    assert stored[5].data == {"on": "2011-03-24", "at": "2011-03-24T09:30:00.000005+00:00"}
