@@ -240,6 +240,13 @@ async def record_statement(
     )
 
 
+_NO_WITH_START = {RPCStatusCode.UNIMPLEMENTED, RPCStatusCode.PERMISSION_DENIED}
+"""How a server without update-with-start (before Temporal 1.26, or with it disabled:
+``frontend.enableExecuteMultiOperation``) refuses it."""
+
+_with_start = True
+
+
 async def start_with(
     client: Client,
     treaty: str,
@@ -250,7 +257,8 @@ async def start_with(
     context: r.TreatyContext,
 ) -> tuple[WorkflowHandle, Recorded]:
     """Start ``ratification:<CODE>:<ISO3>`` and send it ``command`` in one call
-    (update-with-start; a process already running gets the command alone). The caller
+    (update-with-start; a process already running gets the command alone; on a server
+    without update-with-start, a start and then the command's Update). The caller
     checks the command first (:func:`precheck`), so a refused one leaves no process.
     Returns the handle and what the command recorded; :class:`Refused` if refused."""
     workflow_id = ids.ratification_workflow_id(treaty, state)
@@ -277,11 +285,20 @@ async def start_with(
             update, request, start_workflow_operation=operation, id=update_id
         )
 
-    try:
-        recorded = await retrying(call)
-    except WorkflowUpdateFailedError as err:
-        raise _refusal(err) from err
-    return client.get_workflow_handle(workflow_id), recorded
+    global _with_start
+    if _with_start:
+        try:
+            recorded = await retrying(call)
+        except WorkflowUpdateFailedError as err:
+            raise _refusal(err) from err
+        except RPCError as err:
+            if err.status not in _NO_WITH_START:
+                raise
+            _with_start = False  # a server without update-with-start: start, then send
+        else:
+            return client.get_workflow_handle(workflow_id), recorded
+    handle = await ensure_ratification(client, treaty, state, task_queue, context)
+    return handle, await send(handle, command, meta)
 
 
 @dataclass

@@ -20,7 +20,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from temporalio.client import Client, Interceptor, OutboundInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from cli import importer, service
@@ -197,3 +199,43 @@ async def test_earlier_deposits_imported_after_later_ones_still_give_the_right_d
         for state, in_force_on in expected.items():
             got = await service.ratification_view(env.client, "CCM", state)
             assert got is not None and got.state.in_force_on == in_force_on, state
+
+
+class _ServerWithoutUpdateWithStart(Interceptor):
+    """Answers update-with-start as a server without it does (Temporal before 1.26, or
+    ``frontend.enableExecuteMultiOperation`` off): UNIMPLEMENTED. Every other call goes
+    to the real server."""
+
+    refused = 0
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        outer = self
+
+        class Outbound(OutboundInterceptor):
+            async def start_update_with_start_workflow(self, input):  # noqa: ANN001, ANN202
+                outer.refused += 1
+                raise RPCError(
+                    "ExecuteMultiOperation is not supported", RPCStatusCode.UNIMPLEMENTED, b""
+                )
+
+        return Outbound(next)
+
+
+async def test_a_server_without_update_with_start_gets_a_start_then_the_signature(
+    env: WorkflowEnvironment, store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "_with_start", True)
+    old = _ServerWithoutUpdateWithStart()
+    client = Client(**{**env.client.config(), "interceptors": [old]})
+    rows, _ = importer.read_table(STATUS_CSV)
+    # Bulgaria (signed 3 Dec 2008, ratified 6 Apr 2011) and Angola (signatory only)
+    some = [row for row in rows if row.state in ("BGR", "AGO")]
+    queue = f"q-{uuid.uuid4().hex}"
+    async with build_worker(env.client, store, queue):
+        report = await service.import_rows(client, "CCM", some, META, queue)
+        assert report.refused == [] and sorted(report.changed) == ["Angola", "Bulgaria"]
+        assert 1 <= old.refused <= 2  # asked until the first refusal is known
+        bgr = await store.read_stream("ratification-CCM-BGR")
+        assert [e.event_type for e in bgr[:2]] == ["SignatureRecorded", "InstrumentDeposited"]
+        ago = await service.ratification_view(env.client, "CCM", "AGO")
+        assert ago is not None and ago.state.signed_on == date(2008, 12, 3)
