@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from temporalio.client import (
     Client,
+    WithStartWorkflowOperation,
     WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -239,6 +240,67 @@ async def record_statement(
     )
 
 
+_NO_WITH_START = {RPCStatusCode.UNIMPLEMENTED, RPCStatusCode.PERMISSION_DENIED}
+"""How a server without update-with-start (before Temporal 1.26, or with it disabled:
+``frontend.enableExecuteMultiOperation``) refuses it."""
+
+_with_start = True
+
+
+async def start_with(
+    client: Client,
+    treaty: str,
+    state: str,
+    command: r.Sign | r.CompleteDomesticProcedure,
+    meta: CommandMeta,
+    task_queue: str,
+    context: r.TreatyContext,
+) -> tuple[WorkflowHandle, Recorded]:
+    """Start ``ratification:<CODE>:<ISO3>`` and send it ``command`` in one call
+    (update-with-start; a process already running gets the command alone; on a server
+    without update-with-start, a start and then the command's Update). The caller
+    checks the command first (:func:`precheck`), so a refused one leaves no process.
+    Returns the handle and what the command recorded; :class:`Refused` if refused."""
+    workflow_id = ids.ratification_workflow_id(treaty, state)
+    update_id = str(uuid.uuid4())
+    match command:
+        case r.Sign():
+            update: Any = RatificationWorkflow.sign
+            request: Any = SignRequest(command=command, meta=meta)
+        case r.CompleteDomesticProcedure():
+            update = RatificationWorkflow.complete_domestic_procedure
+            request = DomesticProcedureRequest(command=command, meta=meta)
+        case _:  # pragma: no cover
+            raise TypeError(command)
+
+    def call() -> Awaitable[Recorded]:
+        operation = WithStartWorkflowOperation(
+            RatificationWorkflow.run,
+            RatificationInput(treaty=treaty, state=state, context=context),
+            id=workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        return client.execute_update_with_start_workflow(
+            update, request, start_workflow_operation=operation, id=update_id
+        )
+
+    global _with_start
+    if _with_start:
+        try:
+            recorded = await retrying(call)
+        except WorkflowUpdateFailedError as err:
+            raise _refusal(err) from err
+        except RPCError as err:
+            if err.status not in _NO_WITH_START:
+                raise
+            _with_start = False  # a server without update-with-start: start, then send
+        else:
+            return client.get_workflow_handle(workflow_id), recorded
+    handle = await ensure_ratification(client, treaty, state, task_queue, context)
+    return handle, await send(handle, command, meta)
+
+
 @dataclass
 class ImportReport:
     """Outcome of an import: per-row lists (ISO3 or names) and refusals with reasons."""
@@ -248,6 +310,36 @@ class ImportReport:
     signature_unknown: list[str] = field(default_factory=list)
     refused: list[importer.RowError] = field(default_factory=list)
     events: int = 0
+
+
+COUNT_WAIT_SECONDS = 120.0
+"""How long an import waits for the treaty process to count the deposits it has sent
+before sending the next batch (past it, the rest go one by one in date order)."""
+
+
+async def counted_deposits(
+    client: Client,
+    treaty: str,
+    expected: Iterable[str] = (),
+    wait_seconds: float = COUNT_WAIT_SECONDS,
+) -> dict[str, date] | None:
+    """The deposits the treaty process has counted (ISO3 -> date), once it has counted
+    those of the States ``expected``: a deposit's Update returns when the treaty process
+    has been signalled, and it counts the deposit afterwards. None if they are not all
+    counted within ``wait_seconds``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_seconds
+    wanted = set(expected)
+    delay = 0.05
+    while True:
+        view = await treaty_view(client, treaty)
+        counted = dict(view.state.deposits) if view else {}
+        if wanted <= counted.keys():
+            return counted
+        if loop.time() > deadline:
+            return None
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.5)
 
 
 async def import_rows(
@@ -262,40 +354,66 @@ async def import_rows(
 ) -> ImportReport:
     """Bring one process per row to what the row says (idempotent).
 
-    Signatures go concurrently; deposits go one by one in date order, so the treaty
-    process counts them in the order they happened (CCM Art. 17 compares dates).
+    Signatures go concurrently (a new process is started with its first command in one
+    call, :func:`start_with`). Deposits go in batches chosen by
+    :func:`cli.importer.next_deposit_batch` (concurrently where that cannot change what
+    the treaty process records, otherwise one by one in date order), so the treaty
+    process records them as if counted in the order they happened (CCM Art. 17 compares
+    dates); between batches the import waits until the treaty process has counted the
+    batch sent.
     """
     report = ImportReport()
     context = await treaty_context(client, treaty, task_queue)
+    threshold = get_profile(treaty).eif_threshold
     gate = asyncio.Semaphore(concurrency)
     deposits: list[tuple[importer.Row, WorkflowHandle, r.Deposit]] = []
+    earlier: set[str] = set()  # States whose process has a deposit already
     row_changed: dict[int, bool] = {}
+
+    def row_meta(row: importer.Row) -> CommandMeta:
+        return meta.model_copy(update={"source": row.source or meta.source})
 
     async def first_phase(row: importer.Row) -> None:
         async with gate:
             view = await ratification_view(client, treaty, row.state)
             current = view.state if view else r.initial_state(treaty, row.state)
+            if current.consented_on is not None:
+                earlier.add(row.state)
             the_plan = importer.plan(row, current)
             if the_plan.refused:
                 report.refused.append(importer.RowError(row.line, row.name, the_plan.refused))
                 progress()
                 return
+            commands = list(the_plan.commands)
+            changed = False
             try:
-                handle = await prepare_ratification(
-                    client, treaty, row.state, list(the_plan.commands), task_queue, context, view
-                )
+                if view is None and commands and not isinstance(commands[0], r.Deposit):
+                    precheck(current, commands, context)
+                    handle, recorded = await start_with(
+                        client,
+                        treaty,
+                        row.state,
+                        commands.pop(0),
+                        row_meta(row),
+                        task_queue,
+                        context,
+                    )
+                    report.events += len(recorded.events)
+                    changed = True
+                else:
+                    handle = await prepare_ratification(
+                        client, treaty, row.state, commands, task_queue, context, view
+                    )
             except Refused as err:
                 report.refused.append(importer.RowError(row.line, row.name, str(err)))
                 progress()
                 return
-            row_meta = meta.model_copy(update={"source": row.source or meta.source})
-            changed = False
-            for command in the_plan.commands:
+            for command in commands:
                 if isinstance(command, r.Deposit):
                     deposits.append((row, handle, command))
                     continue
                 try:
-                    recorded = await send(handle, command, row_meta)
+                    recorded = await send(handle, command, row_meta(row))
                 except Refused as err:
                     report.refused.append(importer.RowError(row.line, row.name, str(err)))
                     progress()
@@ -308,18 +426,45 @@ async def import_rows(
             if not any(d[0] is row for d in deposits):
                 progress()
 
-    await asyncio.gather(*(first_phase(row) for row in rows))
-    deposits.sort(key=lambda d: (d[2].deposited_on, d[0].state))
-    for row, handle, command in deposits:
-        row_meta = meta.model_copy(update={"source": row.source or meta.source})
+    async def deposit(item: tuple[importer.Row, WorkflowHandle, r.Deposit]) -> bool:
+        row, handle, command = item
         try:
-            recorded = await send(handle, command, row_meta)
+            recorded = await send(handle, command, row_meta(row))
             report.events += len(recorded.events)
             row_changed[row.line] = True
+            return True
         except Refused as err:
             report.refused.append(importer.RowError(row.line, row.name, str(err)))
             row_changed.pop(row.line, None)
-        progress()
+            return False
+        finally:
+            progress()
+
+    async def gated(item: tuple[importer.Row, WorkflowHandle, r.Deposit]) -> bool:
+        async with gate:
+            return await deposit(item)
+
+    await asyncio.gather(*(first_phase(row) for row in rows))
+    pending = sorted(deposits, key=lambda d: (d[2].deposited_on, d[0].state))
+    # deposits recorded before this import but not counted yet are waited for first
+    counted = await counted_deposits(client, treaty, earlier) if pending else None
+    while pending:
+        if counted is None:  # the treaty process did not count in time: date order
+            batch = importer.DepositBatch(list(range(len(pending))), concurrent=False)
+        else:
+            batch = importer.next_deposit_batch(
+                counted, [(d[0].state, d[2].deposited_on) for d in pending], threshold
+            )
+        chosen = [pending[i] for i in batch.indices]
+        if batch.concurrent:
+            sent = await asyncio.gather(*(gated(item) for item in chosen))
+        else:
+            sent = [await deposit(item) for item in chosen]
+        taken = set(batch.indices)
+        pending = [d for i, d in enumerate(pending) if i not in taken]
+        if pending and counted is not None:
+            accepted = [item[0].state for item, ok in zip(chosen, sent, strict=True) if ok]
+            counted = await counted_deposits(client, treaty, accepted)
     for row in rows:
         if row.line in row_changed:
             (report.changed if row_changed[row.line] else report.unchanged).append(row.name)

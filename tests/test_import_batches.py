@@ -1,0 +1,241 @@
+"""An import sends its deposits in batches (``cli.importer.next_deposit_batch``): the
+record must be the one of date order. On the Temporal dev server (the one ``treaty up``
+runs), with a real embedded PostgreSQL event store and the real CCM status table
+(examples/ccm/status.csv, the UNTC XXVI-6 record; the same as /work/shared/data).
+
+Truth values from CCM Art. 17 and the table: its 74 deposits; the 30th by date in this
+partial table is Comoros, 28 Jul 2010 (Malta, San Marino and Uruguay are missing), so the
+record alone gives 1 Jan 2011 (Art. 17(1): first day of the sixth month after the month of
+the 30th deposit); the depositary's statement gives 1 Aug 2010 (30th instrument 16 Feb
+2010, Burkina Faso and Moldova that day). A State that deposited after the threshold
+deposit is bound from the first day of the sixth month after its deposit (Art. 17(2)).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, Interceptor, OutboundInterceptor
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
+
+from cli import importer, service
+from domain import treaty as t
+from eventstore.store import EventStore
+from tests.e2e import STATUS_CSV, TREATY
+from worker import build_worker
+from workflows.common import CommandMeta
+
+pytestmark = pytest.mark.e2e
+
+DEV_SERVER = Path(TREATY).parent / "temporal"
+META = CommandMeta(actor="test", source="test")
+STATEMENT = t.RecordDepositaryStatement(
+    in_force_on=date(2010, 8, 1),
+    threshold_deposited_on=date(2010, 2, 16),
+    statement="UNTC XXVI-6: in force 1 August 2010, in accordance with article 17(1)",
+)
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """A dev server of its own per test (``treaty:CCM`` is one workflow per namespace)."""
+    async with await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(DEV_SERVER), data_converter=pydantic_data_converter
+    ) as environment:
+        yield environment
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[EventStore]:
+    s = await EventStore.connect(db_url)
+    try:
+        yield s
+    finally:
+        await s.close()
+
+
+def sixth_month_after(day: date) -> date:
+    """The first day of the sixth month after the month of ``day`` (CCM Art. 17)."""
+    months = day.year * 12 + day.month - 1 + 6
+    return date(months // 12, months % 12 + 1, 1)
+
+
+def expected_eif(deposits: dict[str, date], threshold_on: date, in_force_on: date) -> dict:
+    """State -> its entry into force: the treaty's own date for a deposit on or before the
+    threshold deposit (Art. 17(1)), else six months after, not before the treaty's."""
+    return {
+        s: in_force_on if d <= threshold_on else max(sixth_month_after(d), in_force_on)
+        for s, d in deposits.items()
+    }
+
+
+def table(rows: list[importer.Row]) -> dict[str, date]:
+    return {row.state: row.deposited_on for row in rows if row.deposited_on is not None}
+
+
+async def run_import(env: WorkflowEnvironment, queue: str, rows: list[importer.Row]):
+    report = await service.import_rows(env.client, "CCM", rows, META, queue)
+    assert report.refused == []
+    assert await service.wait_settled(env.client, "CCM", [r.state for r in rows])
+    return report
+
+
+async def record(store: EventStore, states: list[str]) -> tuple[list, dict[str, list]]:
+    treaty = await store.read_stream("treaty-CCM")
+    ratifications = {s: await store.read_stream(f"ratification-CCM-{s}") for s in states}
+    return treaty, ratifications
+
+
+def of_type(events: list, kind: str) -> list:
+    return [e for e in events if e.event_type == kind]
+
+
+async def check_states(env: WorkflowEnvironment, store: EventStore, expected: dict) -> None:
+    """Each State's process and stream hold its date, fixed once."""
+    _, streams = await record(store, sorted(expected))
+    for state, in_force_on in expected.items():
+        view = await service.ratification_view(env.client, "CCM", state)
+        assert view is not None and view.state.in_force_on == in_force_on, state
+        fixed = of_type(streams[state], "EntryIntoForceFixed")
+        assert [e.data["in_force_on"] for e in fixed] == [in_force_on.isoformat()], state
+        assert len(of_type(streams[state], "InstrumentDeposited")) == 1, state
+
+
+async def test_import_of_the_real_table_fixes_the_date_once(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    rows, bad = importer.read_table(STATUS_CSV)
+    assert bad == []
+    deposits = table(rows)
+    assert len(deposits) == 74
+    queue = f"q-{uuid.uuid4().hex}"
+    async with build_worker(env.client, store, queue):
+        report = await run_import(env, queue, rows)
+        assert len(report.changed) == 79
+        treaty, _ = await record(store, [])
+        fixed = of_type(treaty, "TreatyEntryIntoForceFixed")
+        assert [(e.data["in_force_on"], e.data["threshold_deposited_on"]) for e in fixed] == [
+            ("2011-01-01", "2010-07-28")
+        ]
+        assert fixed[0].occurred_on == date(2010, 7, 28)
+        counted = of_type(treaty, "DepositCounted")
+        assert {e.data["state"]: e.occurred_on for e in counted} == deposits
+        assert sorted(e.data["count"] for e in counted) == list(range(1, 75))
+        expected = expected_eif(deposits, date(2010, 7, 28), date(2011, 1, 1))
+        # by hand: Burkina Faso (16 Feb 2010) and Comoros (28 Jul 2010, the 30th) from the
+        # CCM's own date; Chile (16 Dec 2010) and Bulgaria (6 Apr 2011) by Art. 17(2)
+        assert (expected["BFA"], expected["COM"]) == (date(2011, 1, 1), date(2011, 1, 1))
+        assert (expected["CHL"], expected["BGR"]) == (date(2011, 6, 1), date(2011, 10, 1))
+        await check_states(env, store, expected)
+
+        # idempotent: a second import changes nothing
+        before = await record(store, sorted(deposits))
+        again = await service.import_rows(env.client, "CCM", rows, META, queue)
+        assert (again.changed, len(again.unchanged), again.events) == ([], 79, 0)
+        await asyncio.sleep(1)
+        assert await record(store, sorted(deposits)) == before
+
+
+async def test_import_after_the_statement_notes_the_discrepancy_once(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    rows, _ = importer.read_table(STATUS_CSV)
+    deposits = table(rows)
+    queue = f"q-{uuid.uuid4().hex}"
+    async with build_worker(env.client, store, queue):
+        await service.record_statement(env.client, "CCM", STATEMENT, META, queue)
+        await run_import(env, queue, rows)
+        treaty, _ = await record(store, [])
+        fixed = of_type(treaty, "TreatyEntryIntoForceFixed")
+        assert [(e.data["in_force_on"], e.data["basis"]) for e in fixed] == [
+            ("2010-08-01", "depositary")
+        ]
+        # the record (30th by date: Comoros, 28 Jul 2010) gives 1 Jan 2011: noted once, on
+        # the day of the deposit reaching the threshold, with the 27 of those first 30
+        # deposited by 16 Feb 2010 (in time for 1 Aug 2010)
+        noted = of_type(treaty, "EntryIntoForceDiscrepancyNoted")
+        assert [
+            (e.occurred_on, e.data["computed_on"], e.data["deposits_in_time"]) for e in noted
+        ] == [(date(2010, 7, 28), "2011-01-01", 27)]
+        assert of_type(treaty, "EntryIntoForceDiscrepancyResolved") == []
+        expected = expected_eif(deposits, date(2010, 2, 16), date(2010, 8, 1))
+        # tests/test_e2e.py's EXPECTED_EIF (the demo: the same statement, the same table)
+        assert (expected["BFA"], expected["MDA"]) == (date(2010, 8, 1), date(2010, 8, 1))
+        assert (expected["COM"], expected["LTU"]) == (date(2011, 1, 1), date(2011, 9, 1))
+        await check_states(env, store, expected)
+
+
+async def test_earlier_deposits_imported_after_later_ones_still_give_the_right_date(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    rows, _ = importer.read_table(STATUS_CSV)
+    deposits = table(rows)
+    late = [row for row in rows if row.deposited_on and row.deposited_on > date(2011, 1, 1)]
+    # 38 deposits from 2011: alone they reach the threshold and fix a later date, which the
+    # earlier deposits of the whole table then correct
+    assert len(late) == 38
+    queue = f"q-{uuid.uuid4().hex}"
+    async with build_worker(env.client, store, queue):
+        await run_import(env, queue, late)
+        await run_import(env, queue, rows)  # then the whole table, earlier deposits too
+        treaty, _ = await record(store, [])
+        fixed = of_type(treaty, "TreatyEntryIntoForceFixed")
+        assert len(fixed) >= 2 and fixed[0].data["in_force_on"] > "2011-01-01"
+        last = fixed[-1].data
+        assert (last["in_force_on"], last["threshold_deposited_on"]) == (
+            "2011-01-01",
+            "2010-07-28",
+        )
+        view = await service.treaty_view(env.client, "CCM")
+        assert view is not None and view.state.deposits == deposits
+        expected = expected_eif(deposits, date(2010, 7, 28), date(2011, 1, 1))
+        for state, in_force_on in expected.items():
+            got = await service.ratification_view(env.client, "CCM", state)
+            assert got is not None and got.state.in_force_on == in_force_on, state
+
+
+class _ServerWithoutUpdateWithStart(Interceptor):
+    """Answers update-with-start as a server without it does (Temporal before 1.26, or
+    ``frontend.enableExecuteMultiOperation`` off): UNIMPLEMENTED. Every other call goes
+    to the real server."""
+
+    refused = 0
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        outer = self
+
+        class Outbound(OutboundInterceptor):
+            async def start_update_with_start_workflow(self, input):  # noqa: ANN001, ANN202
+                outer.refused += 1
+                raise RPCError(
+                    "ExecuteMultiOperation is not supported", RPCStatusCode.UNIMPLEMENTED, b""
+                )
+
+        return Outbound(next)
+
+
+async def test_a_server_without_update_with_start_gets_a_start_then_the_signature(
+    env: WorkflowEnvironment, store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "_with_start", True)
+    old = _ServerWithoutUpdateWithStart()
+    client = Client(**{**env.client.config(), "interceptors": [old]})
+    rows, _ = importer.read_table(STATUS_CSV)
+    # Bulgaria (signed 3 Dec 2008, ratified 6 Apr 2011) and Angola (signatory only)
+    some = [row for row in rows if row.state in ("BGR", "AGO")]
+    queue = f"q-{uuid.uuid4().hex}"
+    async with build_worker(env.client, store, queue):
+        report = await service.import_rows(client, "CCM", some, META, queue)
+        assert report.refused == [] and sorted(report.changed) == ["Angola", "Bulgaria"]
+        assert 1 <= old.refused <= 2  # asked until the first refusal is known
+        bgr = await store.read_stream("ratification-CCM-BGR")
+        assert [e.event_type for e in bgr[:2]] == ["SignatureRecorded", "InstrumentDeposited"]
+        ago = await service.ratification_view(env.client, "CCM", "AGO")
+        assert ago is not None and ago.state.signed_on == date(2008, 12, 3)
