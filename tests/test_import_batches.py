@@ -239,3 +239,50 @@ async def test_a_server_without_update_with_start_gets_a_start_then_the_signatur
         assert [e.event_type for e in bgr[:2]] == ["SignatureRecorded", "InstrumentDeposited"]
         ago = await service.ratification_view(env.client, "CCM", "AGO")
         assert ago is not None and ago.state.signed_on == date(2008, 12, 3)
+
+
+async def test_processes_registering_while_the_treaty_tells_the_others_are_all_kept(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    """The treaty process tells every registered process when its context changes; a
+    process that registers while those signals are under way (a concurrent import's new
+    processes) must neither fail the treaty's workflow task nor be lost. Before the fix,
+    ``_tell`` zipped the live list with the results of the signals sent to its earlier
+    members, and the task failed for good (``zip() argument 2 is shorter``)."""
+    from workflows.messages import DepositNotice
+    from workflows.treaty import TreatyWorkflow
+
+    rows, _ = importer.read_table(STATUS_CSV)
+    first = sorted((row.deposited_on, row.state) for row in rows if row.deposited_on)[:30]
+    queue = f"q-{uuid.uuid4().hex}"
+    async with build_worker(env.client, store, queue):
+        handle = await service.ensure_treaty(env.client, "CCM", queue)
+        for deposited_on, state in first:  # processes that do not run: told in vain
+            await handle.signal(
+                TreatyWorkflow.deposit_recorded,
+                DepositNotice(
+                    state=state,
+                    deposited_on=deposited_on,
+                    workflow_id=f"ratification:CCM:{state}",
+                    meta=META,
+                ),
+            )
+        counted = await service.counted_deposits(env.client, "CCM", [s for _, s in first], 60)
+        assert counted is not None and len(counted) == 30
+        # the statement changes the context (basis "depositary"): all 30 are told again,
+        # while new processes keep registering
+        told = asyncio.create_task(
+            service.record_statement(env.client, "CCM", STATEMENT, META, queue)
+        )
+        registered: list[str] = []
+        while not told.done() and len(registered) < 300:
+            registered.append(f"ratification:CCM:Z{len(registered):03d}")
+            await handle.signal(TreatyWorkflow.register, registered[-1])
+            await asyncio.sleep(0.005)
+        await asyncio.wait_for(told, 30)
+        view = await service.treaty_view(env.client, "CCM")
+        assert view is not None and view.state.in_force_on == date(2010, 8, 1)
+        assert set(registered) <= set(view.registered)
+        history = await handle.fetch_history()
+        failed = [e for e in history.events if e.HasField("workflow_task_failed_event_attributes")]
+        assert failed == []

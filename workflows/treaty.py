@@ -61,7 +61,11 @@ class TreatyWorkflow:
 
     async def _tell(self, workflow_ids: list[str]) -> None:
         """Signal the context to each process; one that has closed (or was terminated) is
-        skipped with a warning, so it cannot stop the treaty process."""
+        skipped with a warning, so it cannot stop the treaty process.
+
+        ``workflow_ids`` is copied first: a process that registers while the signals are
+        under way (``self._registered`` grows) is told by its own ``register`` handler."""
+        workflow_ids = list(workflow_ids)
         context = self._state.context()
         if context.in_force_on is None:
             return
