@@ -465,7 +465,9 @@ def depositary_statement(
 # --- import ---------------------------------------------------------------------------------
 
 
-def _import(path: Path, treaty: str, meta: CommandMeta, as_json: bool) -> service.ImportReport:
+def _import(
+    path: Path, treaty: str, meta: CommandMeta, as_json: bool, wait: bool = True
+) -> service.ImportReport:
     from cli import importer, service
 
     try:
@@ -486,6 +488,20 @@ def _import(path: Path, treaty: str, meta: CommandMeta, as_json: bool) -> servic
                 rt.settings.task_queue,
                 progress=lambda: progress.advance(task),
             )
+            if wait and report.states:
+                # the treaty process counts the deposits, and tells the States their
+                # entry into force, after the Updates have returned: wait for it, so that
+                # what is read next is the settled record
+                settling = progress.add_task(
+                    "waiting for the treaty process to count the deposits",
+                    total=len(report.states),
+                )
+                report.settled = await service.wait_settled(
+                    client,
+                    treaty,
+                    report.states,
+                    progress=lambda n: progress.update(settling, completed=n),
+                )
         report.refused = sorted([*bad_rows, *report.refused], key=lambda e: e.line)
         return report
 
@@ -501,6 +517,7 @@ def _print_import(report: service.ImportReport, as_json: bool) -> None:
                 "signature_unknown": report.signature_unknown,
                 "refused": [e.__dict__ for e in report.refused],
                 "events_recorded": report.events,
+                "settled": report.settled,
             }
         )
         return
@@ -519,6 +536,11 @@ def _print_import(report: service.ImportReport, as_json: bool) -> None:
         )
     for e in report.refused:
         render.err.print(f"[red]refused[/red] line {e.line} ({e.name}): {e.reason}")
+    if report.settled is False:
+        render.err.print(
+            "the treaty process is still counting the deposits: entry-into-force dates may "
+            "show later (the worker goes on; check with `treaty status`)"
+        )
 
 
 @app.command("import")
@@ -526,13 +548,24 @@ def import_table(
     path: Annotated[Path, typer.Argument(help="Status table CSV (see examples/ccm/status.csv).")],
     treaty: TreatyOpt = "CCM",
     actor: ActorOpt = None,
+    no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--no-wait",
+            help="Return once the rows are recorded, without waiting for the treaty process "
+            "to count the deposits and fix each State's entry into force (it goes on in the "
+            "worker).",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Start or advance one ratification process per row of a depositary status table.
 
     Idempotent: importing the same file twice changes nothing. Rows it refuses are listed
-    with the reason (exit 1); the other rows go through."""
-    report = _import(path, _treaty(treaty), _meta(actor, None), as_json)
+    with the reason (exit 1); the other rows go through. It returns once the treaty
+    process has counted the deposits and every State's entry into force is fixed (up to
+    two minutes; --no-wait returns at once)."""
+    report = _import(path, _treaty(treaty), _meta(actor, None), as_json, wait=not no_wait)
     _print_import(report, as_json)
     if report.refused:
         raise typer.Exit(EXIT_REFUSED)

@@ -310,6 +310,11 @@ class ImportReport:
     signature_unknown: list[str] = field(default_factory=list)
     refused: list[importer.RowError] = field(default_factory=list)
     events: int = 0
+    states: list[str] = field(default_factory=list)
+    """ISO3 codes of the rows that changed (what :func:`wait_settled` waits for)."""
+    settled: bool | None = None
+    """Whether the treaty process had counted every deposit and fixed every date when the
+    import returned (None: not waited for)."""
 
 
 COUNT_WAIT_SECONDS = 120.0
@@ -468,41 +473,49 @@ async def import_rows(
     for row in rows:
         if row.line in row_changed:
             (report.changed if row_changed[row.line] else report.unchanged).append(row.name)
+            if row_changed[row.line]:
+                report.states.append(row.state)
     report.refused.sort(key=lambda e: e.line)
     return report
 
 
 async def wait_settled(
-    client: Client, treaty: str, states: list[str], wait_seconds: float = 120
+    client: Client,
+    treaty: str,
+    states: list[str],
+    wait_seconds: float = 120,
+    progress: Callable[[int], None] | None = None,
 ) -> bool:
     """Wait until what follows the deposits asynchronously is recorded: the treaty process
     has counted every deposit among ``states``, and every consented State has its
     entry-into-force date fixed (and, when that date is past, recorded as reached).
+    ``progress(n)``: called after each round with the number of ``states`` settled.
     True if settled in time."""
     today = date.today()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_seconds
     pending = list(states)
+    gate = asyncio.Semaphore(8)
+
+    async def unsettled(state: str, counted: dict[str, date]) -> bool:
+        async with gate:
+            view = await ratification_view(client, treaty, state)
+        if view is None or view.state.consented_on is None:
+            return False
+        s = view.state
+        return (
+            state not in counted
+            or (view.context.in_force_on is not None and s.in_force_on is None)
+            or (s.in_force_on is not None and s.in_force_on <= today and not s.entered_into_force)
+        )
+
     while loop.time() < deadline:
         treaty_now = await treaty_view(client, treaty)
         counted = treaty_now.state.deposits if treaty_now else {}
-        still = []
-        for state in pending:
-            view = await ratification_view(client, treaty, state)
-            if view is None or view.state.consented_on is None:
-                continue
-            s = view.state
-            if (
-                state not in counted
-                or (view.context.in_force_on is not None and s.in_force_on is None)
-                or (
-                    s.in_force_on is not None
-                    and s.in_force_on <= today
-                    and not s.entered_into_force
-                )
-            ):
-                still.append(state)
-        pending = still
+        flags = await asyncio.gather(*(unsettled(state, counted) for state in pending))
+        pending = [state for state, flag in zip(pending, flags, strict=True) if flag]
+        if progress is not None:
+            progress(len(states) - len(pending))
         if not pending:
             return True
         await asyncio.sleep(0.5)

@@ -99,6 +99,9 @@ def stack() -> Iterator[Stack]:
     with embedded_stack() as s:
         result = s.treaty("import", str(STATUS_CSV), "--json", timeout=900)
         assert result.returncode == 0, result.stderr
+        # the import returns once the treaty process has counted every deposit and told
+        # each State its entry into force: what is read next is the settled record
+        assert json.loads(result.stdout)["settled"] is True
         yield s
 
 
