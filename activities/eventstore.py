@@ -21,6 +21,7 @@ from eventstore.store import (
     EventStore,
     NewEvent,
     OutboxMessage,
+    UnstorableEventError,
 )
 
 
@@ -70,7 +71,8 @@ class EventStoreActivities:
 
     @activity.defn(name="append_events")
     async def append_events(self, request: AppendRequest) -> AppendResponse:
-        """Append the events; a version or event-id conflict is a non-retryable failure."""
+        """Append the events; a version or event-id conflict, or text the store cannot keep
+        (U+0000), is a non-retryable failure."""
         events = [
             NewEvent(
                 event_id=e.event_id,
@@ -90,6 +92,8 @@ class EventStoreActivities:
             )
         except (ConcurrencyError, DuplicateEventError) as err:
             raise ApplicationError(str(err), type="ConcurrencyError", non_retryable=True) from err
+        except UnstorableEventError as err:  # the same input fails every time: no retry
+            raise ApplicationError(str(err), type="UnstorableEvent", non_retryable=True) from err
         activity.logger.info(
             "appended %s event(s) to %s (appended=%s)",
             len(events),

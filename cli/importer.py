@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from domain import ratification as r
-from domain.errors import DomainError
+from domain.errors import DomainError, nul_line
 from domain.states import resolve_state
 from domain.treaties import SIGNATORY_INSTRUMENTS
 from domain.treaty import threshold_deposit
@@ -121,7 +121,14 @@ def read_table(path: Path) -> tuple[list[Row], list[RowError]]:
     header is refused; a State on two rows is refused on the second unless the rows are
     identical (then the second is skipped).
     """
-    lines = _decode(path).splitlines()
+    text = _decode(path)
+    nul = nul_line(text)
+    if nul is not None:
+        raise TableError(
+            f"{path} line {nul} contains the character U+0000 (NUL), which no record can "
+            "hold: it is not a text CSV, or it is damaged; remove the character"
+        )
+    lines = text.splitlines()
     if not any(line.strip() for line in lines):
         raise TableError(f"{path} is empty: expected a header {','.join(REQUIRED_COLUMNS)}")
     reader = csv.reader(lines)

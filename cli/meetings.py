@@ -27,7 +27,7 @@ from cli.runtime import (
     _run,
     _treaty,
 )
-from domain.errors import DomainError
+from domain.errors import DomainError, nul_line
 
 if TYPE_CHECKING:  # the pydantic models are imported where used, not to print help
     from domain.obligations import Meeting, Obligation
@@ -49,6 +49,12 @@ def read_meetings(path: Path, profile: TreatyProfile | None = None) -> list[Meet
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise DomainError(f"cannot read {path} as UTF-8 text: {err}") from None
+    nul = nul_line(text)
+    if nul is not None:
+        raise DomainError(
+            f"{path} line {nul} contains the character U+0000 (NUL), which no record can "
+            "hold: remove it"
+        )
     reader = csv.DictReader(text.splitlines())
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:

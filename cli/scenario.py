@@ -52,6 +52,15 @@ def read_steps(path: Path, treaty: str) -> list[Any]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise Failure(f"cannot read {path} as UTF-8 text: {err}", EXIT_REFUSED) from None
+    from domain.errors import nul_line
+
+    nul = nul_line(text)
+    if nul is not None:
+        raise Failure(
+            f"refused: nothing recorded from {path}: line {nul} contains the character "
+            "U+0000 (NUL), which no record can hold; remove it",
+            EXIT_REFUSED,
+        )
     try:
         if path.suffix.lower() in JSON_LINES:
             return scenario.parse(text, treaty)

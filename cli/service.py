@@ -21,7 +21,7 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli import importer
@@ -184,7 +184,12 @@ async def treaty_view(client: Client, treaty: str) -> TreatyView | None:
 
 
 def _refusal(err: WorkflowUpdateFailedError) -> Refused:
+    """The refusal an Update failed with: the workflow's own (an ApplicationError), or
+    the non-retryable one of the activity that failed it (e.g. text the event store
+    cannot keep), said in the activity's words rather than "Activity task failed"."""
     cause = err.cause
+    if isinstance(cause, ActivityError) and isinstance(cause.cause, ApplicationError):
+        cause = cause.cause
     if isinstance(cause, ApplicationError):
         return Refused(cause.message)
     return Refused(str(cause or err))

@@ -24,3 +24,13 @@ class UnknownStateError(DomainError):
         super().__init__(
             f"unknown State {name!r}{hint} (give an ISO 3166 name or alpha-3 code, e.g. 'BGR')"
         )
+
+
+def nul_line(text: str) -> int | None:
+    """The 1-based line of ``text``'s first U+0000 (NUL) character, or None.
+
+    No event can hold that character (PostgreSQL ``jsonb`` refuses it), so a file that
+    contains one is refused as a whole, naming the line, before anything is recorded.
+    """
+    at = text.find("\x00")
+    return None if at < 0 else text.count("\n", 0, at) + 1

@@ -189,6 +189,35 @@ class DuplicateEventError(EventStoreError):
         super().__init__(f"cannot append to stream {stream_id}: {detail}")
 
 
+class UnstorableEventError(EventStoreError, ValueError):
+    """An event's data or metadata holds text PostgreSQL cannot keep in ``jsonb``: the
+    character U+0000 (NUL) in a string. Retrying cannot help; the input must change.
+
+    Attributes:
+        event_type: the event's type; ``part``: ``"data"`` or ``"metadata"``.
+    """
+
+    def __init__(self, event_type: str, part: str) -> None:
+        self.event_type = event_type
+        self.part = part
+        super().__init__(
+            f"the {part} of the {event_type} event contains the character U+0000 (NUL), "
+            "which the event store cannot keep (PostgreSQL jsonb refuses it): remove it from "
+            "the input (a CSV or YAML file, a JSON Lines scenario) and try again"
+        )
+
+
+#: U+0000 as canonical JSON writes it (``\u0000``, both encoders), not preceded by an odd
+#: number of backslashes (``\\u0000`` is the six characters ``\u0000`` in the text).
+_NUL_IN_JSON = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _check_storable(encoded: bytes, event_type: str, part: str) -> None:
+    """Raise :class:`UnstorableEventError` if ``encoded`` (canonical JSON) holds U+0000."""
+    if b"\\u0000" in encoded and _NUL_IN_JSON.search(encoded):
+        raise UnstorableEventError(event_type, part)
+
+
 def _encode_json(value: Any) -> str:
     return canonical_json(value).decode("utf-8")
 
@@ -364,11 +393,13 @@ def _encode(events: Sequence[NewEvent]) -> _Encoded:
         data, meta = event.data, event.metadata
         if data is not last_data:
             data_json, plain = canonical_json_plain(data)
+            _check_storable(data_json, event.event_type, "data")
             # a plain value has no float; another is looked at more closely
             stable = stable and (plain or _jsonb_stable(data))
             last_data = data
         if meta is not last_meta:
             meta_json, plain = canonical_json_plain(meta)
+            _check_storable(meta_json, event.event_type, "metadata")
             stable = stable and (plain or _jsonb_stable(meta))
             last_meta = meta
         datas.append(data_json)
@@ -585,6 +616,8 @@ class EventStore:
                 an idempotent retry).
             DuplicateEventError: an event id is already stored in another stream or at
                 another version.
+            UnstorableEventError: data or metadata holds U+0000 in a string (nothing is
+                stored; a ValueError too).
             ValueError, TypeError: empty batch, negative ``expected_version``, empty
                 ``stream_id``/``event_type``, an event id twice in the batch, data or
                 metadata not a JSON object (or containing NaN/unsupported types).

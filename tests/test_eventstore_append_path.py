@@ -352,3 +352,20 @@ async def test_plain_payloads_of_every_kind_verify_after_the_round_trip(store: E
     stored = await store.read_stream(stream)
     assert [e.data["big"] for e in stored if "big" in e.data] == [2**64, 2**64]
     assert stored[5].data == {"on": "2011-03-24", "at": "2011-03-24T09:30:00.000005+00:00"}
+
+
+async def test_text_with_nul_is_refused_before_the_database_and_its_escape_is_kept(
+    store: EventStore,
+) -> None:
+    """U+0000 in data or metadata cannot be kept by jsonb: refused as UnstorableEventError
+    (a ValueError, nothing stored); the six characters ``\\u0000`` as text are stored."""
+    from eventstore.store import UnstorableEventError
+
+    for data, metadata in (({"source": "a\x00b"}, {}), ({}, {"actor": "x\x00"})):
+        with pytest.raises(UnstorableEventError, match=r"U\+0000"):
+            await store.append("s-nul", 0, [NewEvent(uuid.uuid4(), "E", data, metadata, None)])
+    assert await store.read_stream("s-nul") == []
+    text = {"source": "\\u0000 and \\\\u0000", "k\\u0000": ["\\\\\\u0000"]}
+    await store.append("s-nul", 0, [NewEvent(uuid.uuid4(), "E", text, {}, None)])
+    (stored,) = await store.read_stream("s-nul")
+    assert stored.data == text

@@ -6,6 +6,7 @@ timer of ``ratification:CCM:<ISO3>`` fires and records EnteredIntoForce.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -175,6 +176,36 @@ async def test_refused_command_changes_nothing(env: WorkflowEnvironment, store: 
                 RatificationWorkflow.sign,
                 service.SignRequest(command=r.Sign(signed_on=date(2013, 6, 4)), meta=META),
             )
+
+
+async def test_text_the_store_cannot_keep_fails_the_command_at_once_and_stores_nothing(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    """U+0000 in a command's text (PostgreSQL jsonb refuses it) once made the append
+    activity retry without end, the Update never answering; it is now a non-retryable
+    failure that the CLI reports in the store's words, and the process goes on."""
+    queue = f"q-{uuid.uuid4().hex}"
+    client = env.client
+    async with build_worker(client, store, queue):
+        handle = await service.ensure_ratification(client, "ATT", "PER", queue)
+        await service.send(handle, r.Sign(signed_on=date(2013, 6, 3)), META)
+        before = await store.read_stream("ratification-ATT-PER")
+        bad = CommandMeta(actor="test", source="nul\x00byte")
+        with pytest.raises(service.Refused, match=r"U\+0000 \(NUL\)"):
+            await asyncio.wait_for(
+                service.send(
+                    handle,
+                    r.Deposit(instrument="ratification", deposited_on=date(2014, 4, 2)),
+                    bad,
+                ),
+                60,
+            )
+        assert await store.read_stream("ratification-ATT-PER") == before
+        # the process still takes the same command with text the store can keep
+        recorded = await service.send(
+            handle, r.Deposit(instrument="ratification", deposited_on=date(2014, 4, 2)), META
+        )
+        assert recorded.events[0] == "InstrumentDeposited"
 
 
 async def test_treaty_goes_on_when_a_registered_process_has_closed(store: EventStore) -> None:
