@@ -223,20 +223,34 @@ def ask(state: str, treaty: str) -> str | None:
     return text
 
 
+def _write_out(data: bytes) -> bool:
+    """Write ``data`` to stdout's file descriptor, unbuffered; False if it cannot be
+    written (a full disk, a reader gone, a closed descriptor): nothing is left in a
+    buffer, and the normal path then meets the same error and reports it its own way."""
+    try:
+        fd = sys.stdout.fileno()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except (OSError, ValueError):  # ValueError: no file descriptor behind stdout
+        return False
+    return True
+
+
 def run() -> None:
     """Console entry point of ``treaty``: the worker's answer for ``treaty status STATE
     --json`` when it can give it (exit 0), else the normal CLI (:func:`cli.main.run`)."""
     parsed = parse(sys.argv[1:])
-    if parsed is not None:
+    # with stdout or stderr closed the normal path fails in its own way: let it
+    if parsed is not None and sys.stdout is not None and sys.stderr is not None:
         text = ask(*parsed)
+        data = None
         if text is not None:
             try:  # what the normal path could not write, it must fail on itself
-                text.encode(sys.stdout.encoding or "utf-8", sys.stdout.errors or "strict")
+                data = text.encode(sys.stdout.encoding or "utf-8", sys.stdout.errors or "strict")
             except (LookupError, UnicodeError):
-                text = None
-        if text is not None:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+                data = None
+        if data is not None and _write_out(data):
             os._exit(0)
     from cli.main import run as run_cli
 
