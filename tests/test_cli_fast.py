@@ -271,6 +271,31 @@ def test_a_changed_source_file_is_not_answered_by_the_old_code(stack: Stack) -> 
 
 
 @pytest.mark.e2e
+def test_unwritable_output_gets_the_normal_answer(stack: Stack) -> None:
+    """stdout on a full device, or stderr closed: the normal path's own exit code and
+    error, not a traceback of the fast path (and no answer printed with stderr closed)."""
+    assert ask(stack.env, "AFG")[0] is not None, "the worker must be answering"
+    for redirect in (">/dev/full", "2>&-"):
+        runs = []
+        for fast_reads in ("1", "0"):
+            runs.append(
+                subprocess.run(
+                    f"{TREATY} status AFG --json {redirect}",
+                    shell=True,
+                    env={**stack.env, "TREATYFLOW_FAST_READS": fast_reads},
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                    cwd=ROOT,
+                )
+            )
+        fast_run, normal = runs
+        assert fast_run.returncode == normal.returncode != 0, redirect
+        assert fast_run.stdout == normal.stdout, redirect
+        assert fast_run.stderr == normal.stderr, redirect
+
+
+@pytest.mark.e2e
 def test_worker_down_or_stale_socket_get_the_normal_answer(stack: Stack) -> None:
     """Last in this module: it kills the stack's worker and starts it again."""
     sock = stack.home / "run" / "worker.sock"
@@ -297,27 +322,3 @@ def test_worker_down_or_stale_socket_get_the_normal_answer(stack: Stack) -> None
     assert down.returncode == 0, down.stderr
     assert not sock.exists()
     assert ask(stack.env, "AFG")[0] is None
-
-
-@pytest.mark.e2e
-def test_unwritable_output_gets_the_normal_answer(stack: Stack) -> None:
-    """stdout on a full device, or stderr closed: the normal path's own exit code and
-    error, not a traceback of the fast path (and no answer printed with stderr closed)."""
-    for redirect in (">/dev/full", "2>&-"):
-        runs = []
-        for fast_reads in ("1", "0"):
-            runs.append(
-                subprocess.run(
-                    f"{TREATY} status AFG --json {redirect}",
-                    shell=True,
-                    env={**stack.env, "TREATYFLOW_FAST_READS": fast_reads},
-                    capture_output=True,
-                    text=True,
-                    timeout=300,
-                    cwd=ROOT,
-                )
-            )
-        fast_run, normal = runs
-        assert fast_run.returncode == normal.returncode != 0, redirect
-        assert fast_run.stdout == normal.stdout, redirect
-        assert fast_run.stderr == normal.stderr, redirect

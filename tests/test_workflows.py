@@ -187,7 +187,11 @@ async def test_text_the_store_cannot_keep_fails_the_command_at_once_and_stores_n
     queue = f"q-{uuid.uuid4().hex}"
     client = env.client
     async with build_worker(client, store, queue):
-        handle = await service.ensure_ratification(client, "ATT", "PER", queue)
+        # the context given: treaty:ATT may have been started by an earlier test of this
+        # module, on a queue no worker polls any more
+        handle = await service.ensure_ratification(
+            client, "ATT", "PER", queue, context=r.TreatyContext()
+        )
         await service.send(handle, r.Sign(signed_on=date(2013, 6, 3)), META)
         before = await store.read_stream("ratification-ATT-PER")
         bad = CommandMeta(actor="test", source="nul\x00byte")
