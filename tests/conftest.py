@@ -22,6 +22,7 @@ import asyncpg
 import pytest
 
 from eventstore.migrate import migrate
+from eventstore.store import EventStore
 
 
 def database_url(server_url: str, database: str) -> str:
@@ -72,3 +73,13 @@ async def db_url(empty_db_url: str) -> str:
     """URL of a new database with the event store schema (``migrate``) applied."""
     await migrate(empty_db_url)
     return empty_db_url
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[EventStore]:
+    """An event store on a new migrated database (``db_url``), closed after the test."""
+    es = await EventStore.connect(db_url)
+    try:
+        yield es
+    finally:
+        await es.close()

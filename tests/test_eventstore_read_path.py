@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import fields
 from datetime import UTC, date, datetime
 from typing import Any
@@ -85,15 +84,6 @@ def test_bad_json_is_still_a_value_error() -> None:
 
 def test_columns_are_the_stored_event_fields_in_order() -> None:
     assert _COLUMNS.split(", ") == [f.name for f in fields(StoredEvent)]
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[EventStore]:
-    es = await EventStore.connect(db_url)
-    try:
-        yield es
-    finally:
-        await es.close()
 
 
 async def test_read_stream_gives_json_loads_of_the_stored_json(

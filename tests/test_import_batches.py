@@ -52,15 +52,6 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         yield environment
 
 
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[EventStore]:
-    s = await EventStore.connect(db_url)
-    try:
-        yield s
-    finally:
-        await s.close()
-
-
 def sixth_month_after(day: date) -> date:
     """The first day of the sixth month after the month of ``day`` (CCM Art. 17)."""
     months = day.year * 12 + day.month - 1 + 6

@@ -48,15 +48,6 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         yield environment
 
 
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[EventStore]:
-    s = await EventStore.connect(db_url)
-    try:
-        yield s
-    finally:
-        await s.close()
-
-
 async def _types(store: EventStore, stream: str) -> list[str]:
     return [e.event_type for e in await store.read_stream(stream)]
 

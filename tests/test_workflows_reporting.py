@@ -48,15 +48,6 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         yield environment
 
 
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[EventStore]:
-    s = await EventStore.connect(db_url)
-    try:
-        yield s
-    finally:
-        await s.close()
-
-
 async def _skip_to(env: WorkflowEnvironment, day: date) -> date:
     now = await env.get_current_time()
     target = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
