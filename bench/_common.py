@@ -153,15 +153,18 @@ def states(n: int) -> list[str]:
 
 
 def status_table(treaty: str, n: int, path: Path) -> Path:
-    """A synthetic status table of ``n`` States for ``treaty``: each signed (one a day from
-    the day the treaty was opened for signature, well before its entry into force) and
-    ratified 60 days later. Columns as ``examples/ccm/status.csv``."""
+    """A synthetic status table of ``n`` States for ``treaty``: each signed (four a day
+    from the day the treaty was opened for signature) and ratified 60 days later. Every
+    signature is then before the treaty's entry into force, as the profiles require (ATT
+    Art. 21(1): open for signature until then): 200 States sign within 50 days, and the
+    threshold deposit (30th, 40th or 50th) is at least 67 days after the opening.
+    Columns as ``examples/ccm/status.csv``."""
     from domain.treaties import get_profile
 
     opened = get_profile(treaty).opened_for_signature_on
     lines = ["state,signature_date,instrument,deposit_date,source"]
     for i, code in enumerate(states(n)):
-        signed = opened + timedelta(days=i)
+        signed = opened + timedelta(days=i // 4)
         deposited = signed + timedelta(days=60)
         lines.append(f"{code},{signed},ratification,{deposited},synthetic bench row {i + 1}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,7 +18,6 @@ from domain import ratification as r
 from domain.errors import DomainError, nul_line
 from domain.states import resolve_state
 from domain.treaties import SIGNATORY_INSTRUMENTS
-from domain.treaty import threshold_deposit
 
 REQUIRED_COLUMNS = ("state", "signature_date", "instrument", "deposit_date", "source")
 INSTRUMENTS = ("ratification", "acceptance", "approval", "accession")
@@ -222,75 +220,3 @@ def plan(row: Row, current: r.RatificationState) -> Plan:
             )
             result.commands = []
     return result
-
-
-@dataclass(frozen=True)
-class DepositBatch:
-    """The next deposits to send: ``indices`` into the pending list, and whether they may
-    go concurrently (``concurrent``) or must go one by one in the given (date) order."""
-
-    indices: list[int]
-    concurrent: bool
-
-
-def next_deposit_batch(
-    counted: Mapping[str, date], pending: Sequence[tuple[str, date]], threshold: int
-) -> DepositBatch:
-    """Which of the ``pending`` deposits (``(ISO3, date)``, in date order, then ISO3) may be
-    sent next, and how, so that the treaty process records what it would record had they
-    been sent one by one in date order.
-
-    ``counted``: the deposits the treaty process has counted (ISO3 -> date: its
-    ``TreatyState.deposits``); ``threshold``: the profile's ``eif_threshold`` (CCM Art.
-    17(1): the treaty enters into force after the 30th instrument, counted in date order,
-    :func:`domain.treaty.threshold_deposit`). The caller sends the batch, waits until the
-    treaty process has counted it (the count is a signal the treaty process handles after
-    the deposit's Update returned), and asks again with the rest.
-
-    Why the record is the same. Let U be the deposits counted plus the pending ones and D
-    the date of the ``threshold``-th deposit of U in date order. The treaty process's
-    events depend only on the set of deposits counted after each count (the fixed date and
-    the discrepancy come from :func:`domain.treaty.threshold_deposit` of that set; the
-    discrepancy also from how many of the set are in time and from the date of the deposit
-    that reaches the threshold):
-
-    - U has fewer than ``threshold`` deposits: no set reaches the threshold, so every count
-      records ``DepositCounted`` alone: all go concurrently;
-    - the counted deposits already give D (``threshold`` or more of them, their
-      ``threshold``-th dated D): every set between them and U has D as its
-      ``threshold``-th date, so no count changes the fixed date or the discrepancy: all go
-      concurrently (e.g. a re-import adding later rows);
-    - every counted deposit is dated before D: first the pending deposits dated before D,
-      concurrently. U has fewer than ``threshold`` deposits dated before D, so none of
-      these sets reaches the threshold: each count records ``DepositCounted`` alone, as in
-      date order. Then those dated D, one by one in ISO3 order (date order's order): the
-      counted set is then, at every step, the one date order gives, so the threshold is
-      reached by the same deposit with the same set (same ``TreatyEntryIntoForceFixed``
-      from D, same ``EntryIntoForceDiscrepancyNoted``). Then the rest (after D)
-      concurrently, by the second case;
-    - otherwise (an earlier deposit imported after later ones were counted: the count may
-      move the date): all one by one in date order.
-
-    Only the ``count`` of ``DepositCounted`` (its rank in the order of counting) and the
-    order of those events in the treaty's stream may differ from date order. What a
-    ratification process records does not depend on it: a deposit before the threshold
-    learns the treaty's date by the treaty's signal in either order, and one after it
-    gets the same ``EntryIntoForceFixed`` (CCM Art. 17(2), from its own deposit date and
-    the threshold date) whether the treaty's date reaches it before its deposit or after,
-    as in date order, where that already depended on timing.
-    """
-    everything = list(range(len(pending)))
-    union = dict(counted)
-    for state, deposited_on in pending:
-        union.setdefault(state, deposited_on)
-    d = threshold_deposit(union, threshold)
-    if d is None or threshold_deposit(dict(counted), threshold) == d:
-        return DepositBatch(everything, concurrent=True)
-    if all(day < d for day in counted.values()):
-        before = [i for i in everything if pending[i][1] < d]
-        if before:
-            return DepositBatch(before, concurrent=True)
-        ties = [i for i in everything if pending[i][1] == d]
-        if ties:
-            return DepositBatch(ties, concurrent=False)
-    return DepositBatch(everything, concurrent=False)

@@ -489,11 +489,11 @@ def _import(
                 progress=lambda: progress.advance(task),
             )
             if wait and report.states:
-                # the treaty process counts the deposits, and tells the States their
-                # entry into force, after the Updates have returned: wait for it, so that
-                # what is read next is the settled record
+                # a process that ran before the import learns the treaty's new date by
+                # the treaty process's signal, after the Updates have returned: wait for
+                # it, so that what is read next is the settled record
                 settling = progress.add_task(
-                    "waiting for the treaty process to count the deposits",
+                    "waiting for every State's entry into force to be fixed",
                     total=len(report.states),
                 )
                 report.settled = await service.wait_settled(

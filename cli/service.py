@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -31,6 +31,12 @@ from domain import treaty as t
 from domain.errors import DomainError
 from domain.treaties import get_profile
 from workflows.common import CommandMeta, Recorded
+from workflows.messages import (
+    CommandsRequest,
+    CountDepositsRequest,
+    CountDepositsResult,
+    RefusedCount,
+)
 from workflows.ratification import (
     DepositRequest,
     DomesticProcedureRequest,
@@ -252,42 +258,55 @@ _NO_WITH_START = {RPCStatusCode.UNIMPLEMENTED, RPCStatusCode.PERMISSION_DENIED}
 _with_start = True
 
 
+async def record_commands(
+    handle: WorkflowHandle, commands: list[Any], meta: CommandMeta, *, tell_treaty: bool = True
+) -> Recorded:
+    """Send ``commands`` (signature, domestic procedure, deposit) as one Update, recorded
+    in one append, all or none; :class:`Refused` if refused. ``tell_treaty``: see
+    :class:`workflows.messages.CommandsRequest`."""
+    return await _update(
+        handle,
+        RatificationWorkflow.record_commands,
+        CommandsRequest(commands=commands, meta=meta, tell_treaty=tell_treaty),
+    )
+
+
 async def start_with(
     client: Client,
     treaty: str,
     state: str,
-    command: r.Sign | r.CompleteDomesticProcedure,
+    commands: list[Any],
     meta: CommandMeta,
     task_queue: str,
     context: r.TreatyContext,
 ) -> tuple[WorkflowHandle, Recorded]:
-    """Start ``ratification:<CODE>:<ISO3>`` and send it ``command`` in one call
-    (update-with-start; a process already running gets the command alone; on a server
-    without update-with-start, a start and then the command's Update). The caller
-    checks the command first (:func:`precheck`), so a refused one leaves no process.
-    Returns the handle and what the command recorded; :class:`Refused` if refused."""
+    """Start ``ratification:<CODE>:<ISO3>`` and record ``commands`` in it in one call
+    (update-with-start of ``record_commands``; a process already running gets the commands
+    alone; on a server without update-with-start, a start and then the Update). The
+    process does not register itself with the treaty process, nor signal its deposit
+    there: the caller does both (:func:`count_deposits`), as :func:`import_rows` does. The
+    caller checks the commands first (:func:`precheck`), so refused ones leave no process.
+    Returns the handle and what was recorded; :class:`Refused` if refused."""
     workflow_id = ids.ratification_workflow_id(treaty, state)
     update_id = str(uuid.uuid4())
-    match command:
-        case r.Sign():
-            update: Any = RatificationWorkflow.sign
-            request: Any = SignRequest(command=command, meta=meta)
-        case r.CompleteDomesticProcedure():
-            update = RatificationWorkflow.complete_domestic_procedure
-            request = DomesticProcedureRequest(command=command, meta=meta)
-        case _:  # pragma: no cover
-            raise TypeError(command)
+    request = CommandsRequest(commands=commands, meta=meta, tell_treaty=False)
+    start_input = RatificationInput(
+        treaty=treaty, state=state, context=context, register_with_treaty=False
+    )
 
     def call() -> Awaitable[Recorded]:
         operation = WithStartWorkflowOperation(
             RatificationWorkflow.run,
-            RatificationInput(treaty=treaty, state=state, context=context),
+            start_input,
             id=workflow_id,
             task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
         return client.execute_update_with_start_workflow(
-            update, request, start_workflow_operation=operation, id=update_id
+            RatificationWorkflow.record_commands,
+            request,
+            start_workflow_operation=operation,
+            id=update_id,
         )
 
     global _with_start
@@ -302,8 +321,64 @@ async def start_with(
             _with_start = False  # a server without update-with-start: start, then send
         else:
             return client.get_workflow_handle(workflow_id), recorded
-    handle = await ensure_ratification(client, treaty, state, task_queue, context)
-    return handle, await send(handle, command, meta)
+    handle = await client.start_workflow(
+        RatificationWorkflow.run,
+        start_input,
+        id=workflow_id,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    return handle, await record_commands(handle, commands, meta, tell_treaty=False)
+
+
+COUNT_CHUNK = 500
+"""Deposits per :func:`count_deposits` Update (each is one append on the treaty's stream)."""
+
+
+async def count_deposits(
+    client: Client,
+    treaty: str,
+    deposits: list[tuple[str, date]],
+    meta: CommandMeta,
+    task_queue: str,
+    *,
+    register: Sequence[str] = (),
+    known_context: r.TreatyContext | None = None,
+) -> CountDepositsResult:
+    """Have ``treaty:<CODE>`` count ``deposits`` (ISO3, date) in date order (then ISO3:
+    the order CCM Art. 17(1) counts in), :data:`COUNT_CHUNK` at a time, each chunk one
+    Update and one append; and register the processes of the States ``register``
+    (told the treaty's context if it differs from ``known_context``, the one they were
+    started with; None: told whenever it is fixed). Returns the refused counts (already
+    counted on another date) and the treaty's context after the last chunk."""
+    handle = await ensure_treaty(client, treaty, task_queue)
+    ordered = sorted(deposits, key=lambda d: (d[1], d[0]))
+    processes = [ids.ratification_workflow_id(treaty, s) for s in register]
+    result = CountDepositsResult(recorded=Recorded(events=[], version=0))
+    refused: list[RefusedCount] = []
+    for i in range(0, max(len(ordered), 1), COUNT_CHUNK):
+        request = CountDepositsRequest(
+            processes=processes if i == 0 else [],
+            deposits=[
+                t.CountDeposit(state=s, deposited_on=d) for s, d in ordered[i : i + COUNT_CHUNK]
+            ],
+            known_context=known_context,
+            meta=meta,
+        )
+        result = await _update(handle, TreatyWorkflow.count_deposits, request)
+        refused += result.refused
+    return result.model_copy(update={"refused": refused})
+
+
+def predicted_context(
+    current: t.TreatyState, deposits: list[tuple[str, date]], today: date
+) -> r.TreatyContext:
+    """The treaty's context once ``deposits`` are counted in date order on ``current``
+    (what :func:`count_deposits` will make the treaty process decide; pure)."""
+    ordered = sorted(deposits, key=lambda d: (d[1], d[0]))
+    commands = [t.CountDeposit(state=s, deposited_on=d) for s, d in ordered]
+    events, _ = t.count_deposits(current, commands, get_profile(current.treaty), today)
+    return t.fold(current, events).context()
 
 
 @dataclass
@@ -322,34 +397,16 @@ class ImportReport:
     import returned (None: not waited for)."""
 
 
-COUNT_WAIT_SECONDS = 120.0
-"""How long an import waits for the treaty process to count the deposits it has sent
-before sending the next batch (past it, the rest go one by one in date order)."""
+@dataclass
+class _Planned:
+    """A row the record accepts, before it is sent: its process's state (``exists``: the
+    process runs already) and the commands still to send."""
 
-
-async def counted_deposits(
-    client: Client,
-    treaty: str,
-    expected: Iterable[str] = (),
-    wait_seconds: float = COUNT_WAIT_SECONDS,
-) -> dict[str, date] | None:
-    """The deposits the treaty process has counted (ISO3 -> date), once it has counted
-    those of the States ``expected``: a deposit's Update returns when the treaty process
-    has been signalled, and it counts the deposit afterwards. None if they are not all
-    counted within ``wait_seconds``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait_seconds
-    wanted = set(expected)
-    delay = 0.05
-    while True:
-        view = await treaty_view(client, treaty)
-        counted = dict(view.state.deposits) if view else {}
-        if wanted <= counted.keys():
-            return counted
-        if loop.time() > deadline:
-            return None
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 0.5)
+    row: importer.Row
+    current: r.RatificationState
+    exists: bool
+    commands: list[Any]
+    signature_unknown: bool
 
 
 async def import_rows(
@@ -362,119 +419,120 @@ async def import_rows(
     concurrency: int = 8,
     progress: Callable[[], None] = lambda: None,
 ) -> ImportReport:
-    """Bring one process per row to what the row says (idempotent).
+    """Bring one process per row to what the row says (idempotent), in three steps:
 
-    Signatures go concurrently (a new process is started with its first command in one
-    call, :func:`start_with`). Deposits go in batches chosen by
-    :func:`cli.importer.next_deposit_batch` (concurrently where that cannot change what
-    the treaty process records, otherwise one by one in date order), so the treaty
-    process records them as if counted in the order they happened (CCM Art. 17 compares
-    dates); between batches the import waits until the treaty process has counted the
-    batch sent.
+    1. plan: each row's process is asked for its state (``concurrency`` at a time) and the
+       row's commands (signature, deposit) are planned and checked locally (:func:`precheck`)
+       with the treaty context the import will give (:func:`predicted_context`); a refused
+       row leaves no trace;
+    2. count: the treaty process counts the table's deposits (the depositary's record) in
+       date order, in one Update and one append (:func:`count_deposits`; CCM Art. 17(1)),
+       which fixes its entry-into-force date when they reach the threshold;
+    3. record: each row's commands go to its process as one Update, recorded in one append
+       (``concurrency`` at a time; a new process is started with them in the same call,
+       :func:`start_with`, knowing the treaty's context, so a deposit records the State's
+       entry into force with it); then the new processes are registered with the treaty
+       process in one Update.
+
+    Rows already recorded are counted and registered again, which changes nothing unless an
+    import stopped between the steps (then this one completes it). A row refused at step 3
+    (its process changed since step 1) is reported; its deposit stays counted, as the
+    depositary's record has it.
     """
     report = ImportReport()
-    context = await treaty_context(client, treaty, task_queue)
-    threshold = get_profile(treaty).eif_threshold
+    await ensure_treaty(client, treaty, task_queue)
+    treaty_now = await treaty_view(client, treaty)
+    treaty_state = treaty_now.state if treaty_now else t.initial_state(treaty)
+    today = datetime.now(UTC).date()
     gate = asyncio.Semaphore(concurrency)
-    deposits: list[tuple[importer.Row, WorkflowHandle, r.Deposit]] = []
-    earlier: set[str] = set()  # States whose process has a deposit already
+    planned: list[_Planned] = []
     row_changed: dict[int, bool] = {}
 
-    def row_meta(row: importer.Row) -> CommandMeta:
-        return meta.model_copy(update={"source": row.source or meta.source})
+    def refuse(row: importer.Row, reason: str) -> None:
+        report.refused.append(importer.RowError(row.line, row.name, reason))
+        progress()
 
-    async def first_phase(row: importer.Row) -> None:
+    async def plan(row: importer.Row) -> None:
         async with gate:
             view = await ratification_view(client, treaty, row.state)
-            current = view.state if view else r.initial_state(treaty, row.state)
-            if current.consented_on is not None:
-                earlier.add(row.state)
-            the_plan = importer.plan(row, current)
-            if the_plan.refused:
-                report.refused.append(importer.RowError(row.line, row.name, the_plan.refused))
-                progress()
-                return
-            commands = list(the_plan.commands)
-            changed = False
+        current = view.state if view else r.initial_state(treaty, row.state)
+        the_plan = importer.plan(row, current)
+        if the_plan.refused:
+            refuse(row, the_plan.refused)
+            return
+        planned.append(
+            _Planned(row, current, view is not None, the_plan.commands, the_plan.signature_unknown)
+        )
+
+    await asyncio.gather(*(plan(row) for row in rows))
+    planned.sort(key=lambda p: p.row.line)
+
+    def deposits(of: list[_Planned]) -> list[tuple[str, date]]:
+        return [(p.row.state, p.row.deposited_on) for p in of if p.row.deposited_on is not None]
+
+    while True:  # a row refused under the predicted context changes the prediction
+        context = predicted_context(treaty_state, deposits(planned), today)
+        accepted: list[_Planned] = []
+        for p in planned:
             try:
-                if view is None and commands and not isinstance(commands[0], r.Deposit):
-                    precheck(current, commands, context)
-                    handle, recorded = await start_with(
-                        client,
-                        treaty,
-                        row.state,
-                        commands.pop(0),
-                        row_meta(row),
-                        task_queue,
-                        context,
-                    )
-                    report.events += len(recorded.events)
-                    changed = True
-                else:
-                    handle = await prepare_ratification(
-                        client, treaty, row.state, commands, task_queue, context, view
-                    )
+                precheck(p.current, p.commands, context)
             except Refused as err:
-                report.refused.append(importer.RowError(row.line, row.name, str(err)))
-                progress()
-                return
-            for command in commands:
-                if isinstance(command, r.Deposit):
-                    deposits.append((row, handle, command))
-                    continue
+                refuse(p.row, str(err))
+            else:
+                accepted.append(p)
+        if len(accepted) == len(planned):
+            break
+        planned = accepted
+
+    if planned:
+        counted = await count_deposits(
+            client,
+            treaty,
+            deposits(planned),
+            meta,
+            task_queue,
+            register=[p.row.state for p in planned if p.exists],
+        )
+        context = counted.context
+        not_counted = {c.state: c.reason for c in counted.refused}
+        for p in [p for p in planned if p.row.state in not_counted]:
+            refuse(p.row, f"the treaty process refused to count it: {not_counted[p.row.state]}")
+        planned = [p for p in planned if p.row.state not in not_counted]
+
+    started: list[str] = []
+
+    async def record(p: _Planned) -> None:
+        row = p.row
+        row_meta = meta.model_copy(update={"source": row.source or meta.source})
+        if p.commands:
+            async with gate:
                 try:
-                    recorded = await send(handle, command, row_meta(row))
+                    if p.exists:
+                        handle = client.get_workflow_handle(
+                            ids.ratification_workflow_id(treaty, row.state)
+                        )
+                        recorded = await record_commands(
+                            handle, p.commands, row_meta, tell_treaty=False
+                        )
+                    else:
+                        _, recorded = await start_with(
+                            client, treaty, row.state, p.commands, row_meta, task_queue, context
+                        )
+                        started.append(row.state)
                 except Refused as err:
-                    report.refused.append(importer.RowError(row.line, row.name, str(err)))
-                    progress()
+                    refuse(row, str(err))
                     return
-                report.events += len(recorded.events)
-                changed = True
-            if the_plan.signature_unknown:
-                report.signature_unknown.append(row.name)
-            row_changed[row.line] = changed
-            if not any(d[0] is row for d in deposits):
-                progress()
-
-    async def deposit(item: tuple[importer.Row, WorkflowHandle, r.Deposit]) -> bool:
-        row, handle, command = item
-        try:
-            recorded = await send(handle, command, row_meta(row))
             report.events += len(recorded.events)
-            row_changed[row.line] = True
-            return True
-        except Refused as err:
-            report.refused.append(importer.RowError(row.line, row.name, str(err)))
-            row_changed.pop(row.line, None)
-            return False
-        finally:
-            progress()
+        if p.signature_unknown:
+            report.signature_unknown.append(row.name)
+        row_changed[row.line] = bool(p.commands)
+        progress()
 
-    async def gated(item: tuple[importer.Row, WorkflowHandle, r.Deposit]) -> bool:
-        async with gate:
-            return await deposit(item)
-
-    await asyncio.gather(*(first_phase(row) for row in rows))
-    pending = sorted(deposits, key=lambda d: (d[2].deposited_on, d[0].state))
-    # deposits recorded before this import but not counted yet are waited for first
-    counted = await counted_deposits(client, treaty, earlier) if pending else None
-    while pending:
-        if counted is None:  # the treaty process did not count in time: date order
-            batch = importer.DepositBatch(list(range(len(pending))), concurrent=False)
-        else:
-            batch = importer.next_deposit_batch(
-                counted, [(d[0].state, d[2].deposited_on) for d in pending], threshold
-            )
-        chosen = [pending[i] for i in batch.indices]
-        if batch.concurrent:
-            sent = await asyncio.gather(*(gated(item) for item in chosen))
-        else:
-            sent = [await deposit(item) for item in chosen]
-        taken = set(batch.indices)
-        pending = [d for i, d in enumerate(pending) if i not in taken]
-        if pending and counted is not None:
-            accepted = [item[0].state for item, ok in zip(chosen, sent, strict=True) if ok]
-            counted = await counted_deposits(client, treaty, accepted)
+    await asyncio.gather(*(record(p) for p in planned))
+    if started:
+        await count_deposits(
+            client, treaty, [], meta, task_queue, register=sorted(started), known_context=context
+        )
     for row in rows:
         if row.line in row_changed:
             (report.changed if row_changed[row.line] else report.unchanged).append(row.name)

@@ -352,6 +352,30 @@ def decide(
     raise DomainError(f"unknown command {command!r}")  # pragma: no cover
 
 
+def count_deposits(
+    s: TreatyState, deposits: Iterable[CountDeposit], profile: TreatyProfile, today: date
+) -> tuple[list[DomainEvent], list[tuple[CountDeposit, str]]]:
+    """The events of counting ``deposits`` one after the other in the order given (an
+    import gives them in date order: CCM Art. 17(1) counts instruments by date), as one
+    :func:`decide` of each :class:`CountDeposit` on the state the previous ones left.
+
+    Returns ``(events, refused)``: the events of every count, and each refused count with
+    the reason (its State's deposit is already counted on another date); a refused count
+    leaves the others counted.
+    """
+    events: list[DomainEvent] = []
+    refused: list[tuple[CountDeposit, str]] = []
+    for command in deposits:
+        try:
+            counted = decide(s, command, profile, today)
+        except DomainError as err:
+            refused.append((command, str(err)))
+            continue
+        s = fold(s, counted)
+        events += counted
+    return events, refused
+
+
 def evolve(s: TreatyState, event: DomainEvent) -> TreatyState:
     """``s`` after ``event`` (a new object)."""
     changes: dict[str, object] = {"version": s.version + 1}

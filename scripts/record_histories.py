@@ -7,8 +7,9 @@ On the embedded stack in a fresh temporary home (free ports; stopped and removed
 end), it drives the ``treaty`` command as a user would:
 
 1. ``treaty up``;
-2. Bulgaria's signature (3 Dec 2008) and domestic procedure (completed by 24 Feb 2011,
-   when Bulgaria announced its ratification to the CCM informal consultation), so that
+2. Bulgaria's signature (3 Dec 2008) and domestic procedure (completed on 10 Feb 2011, as
+   Bulgaria told the CCM informal consultation of 24 Feb 2011, the date the demo's
+   scenario ``examples/ccm/2011-consultation.yaml`` records too), so that
    one process has every step: signature, domestic procedure, deposit, entry into force;
 3. ``treaty demo``: the depositary's statement of the CCM's entry into force, then the
    real status table ``examples/ccm/status.csv`` (Bulgaria's deposit of 6 Apr 2011 among
@@ -78,9 +79,10 @@ FLOW = [
         "domestic-procedure",
         "BGR",
         "--date",
-        "2011-02-24",
+        "2011-02-10",
         "--source",
-        "CCM open-ended informal consultation, 24 Feb 2011: Bulgaria announces its ratification",
+        "CCM open-ended informal consultation, 24 Feb 2011: Bulgaria had finalized the "
+        "domestic procedure for ratification on 10 February",
     ),
     ("demo", "--json"),
     ("reporting", "submit", "BGR", "--year", YEAR, "--nothing-new"),

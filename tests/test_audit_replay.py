@@ -69,6 +69,7 @@ GOLDEN = [] if workflow.unsafe.in_sandbox() else sorted(HISTORIES.glob("*/*.json
 V1 = HISTORIES / "v1"
 V2 = HISTORIES / "v2"
 MIXED = HISTORIES / "v1-then-v2"
+V4 = HISTORIES / "v4"
 
 
 # --- changed definitions, each registered under the name "Ratification" --------------------
@@ -224,6 +225,40 @@ def test_bulgaria_history_has_every_step_of_a_ratification() -> None:
             if e["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED"
         ]
         assert updates == ["sign", "complete_domestic_procedure", "deposit"], folder
+
+
+def _names(path: Path) -> tuple[list[str], list[str]]:
+    """The Updates accepted and the signals received, in history order."""
+    events = events_of(path)
+    updates = [
+        e["workflowExecutionUpdateAcceptedEventAttributes"]["acceptedRequest"]["input"]["name"]
+        for e in events
+        if e["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED"
+    ]
+    signals = [
+        e["workflowExecutionSignaledEventAttributes"]["signalName"]
+        for e in events
+        if e["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED"
+    ]
+    return updates, signals
+
+
+def test_v4_import_counts_in_one_update_and_records_each_row_in_one() -> None:
+    # recorded after the import changed (cli/service.py import_rows): the treaty process
+    # counts the table's 74 deposits in one Update and registers the new processes in a
+    # second; each row reaches its process as one Update. Bulgaria, signed by hand before
+    # (ratification sign, domestic-procedure), registered itself by its own signal and
+    # was told the date the statement fixed; its deposit came with the import.
+    assert _names(V4 / "treaty-CCM.json") == (
+        ["record_depositary_statement", "count_deposits", "count_deposits"],
+        ["register"],
+    )
+    assert _names(V4 / "ratification-CCM-BGR.json") == (
+        ["sign", "complete_domestic_procedure", "record_commands"],
+        ["treaty_context"],
+    )
+    for state in ("AND", "AGO"):  # accession; signatory only
+        assert _names(V4 / f"ratification-CCM-{state}.json") == (["record_commands"], [])
 
 
 # --- the patch example, on the history before and after it ----------------------------------

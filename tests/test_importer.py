@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import random
 import re
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -163,59 +161,41 @@ def _ctx() -> r.TreatyContext:
     )
 
 
-# --- deposits in batches (next_deposit_batch) ---------------------------------------------
+# --- an import's deposits counted in one append (domain.treaty.count_deposits) -----------
 #
-# The treaty process's record when deposits are counted in the batches the import sends
-# (any order inside a concurrent batch) must be the record of date order, but for the rank
-# (``count``) of each DepositCounted and the order of those events: CCM Art. 17(1) counts
-# instruments by date.
+# The import tells the treaty process of all its deposits in one Update, in date order
+# (then ISO3); the treaty process counts them in one append. CCM Art. 17(1) counts
+# instruments by date: the record must be the one of counting them one by one in date
+# order, as separate signals did.
 
 
 def _count(
     state: t.TreatyState, deposits: list[tuple[str, date]]
 ) -> tuple[t.TreatyState, list[DomainEvent]]:
-    """Count ``deposits`` in the order given, as the treaty process does (decide, evolve)."""
+    """Count ``deposits`` one by one in the order given (decide, evolve): the reference."""
     events: list[DomainEvent] = []
     for iso3, day in deposits:
-        new = t.decide(state, t.CountDeposit(state=iso3, deposited_on=day), CCM, date(2026, 1, 1))
+        new = t.decide(state, t.CountDeposit(state=iso3, deposited_on=day), CCM, TODAY)
         for event in new:
             state = t.evolve(state, event)
         events += new
     return state, events
 
 
-def _in_batches(
-    state: t.TreatyState, pending: list[tuple[str, date]], shuffle: Callable[[list], list]
-) -> tuple[t.TreatyState, list[DomainEvent], list[bool]]:
-    """Count ``pending`` batch by batch as the import sends them, each concurrent batch in
-    the order ``shuffle`` gives; also whether each batch was concurrent."""
-    pending = sorted(pending, key=lambda d: (d[1], d[0]))
-    events: list[DomainEvent] = []
-    kinds: list[bool] = []
-    while pending:
-        batch = importer.next_deposit_batch(state.deposits, pending, CCM.eif_threshold)
-        assert batch.indices, "an empty batch would never end"
-        chosen = [pending[i] for i in batch.indices]
-        if batch.concurrent:
-            chosen = shuffle(chosen)
-        else:
-            assert chosen == sorted(chosen, key=lambda d: (d[1], d[0]))
-        state, new = _count(state, chosen)
-        events += new
-        kinds.append(batch.concurrent)
-        pending = [d for i, d in enumerate(pending) if i not in set(batch.indices)]
-    return state, events, kinds
+def _at_once(
+    state: t.TreatyState, deposits: list[tuple[str, date]]
+) -> tuple[t.TreatyState, list[DomainEvent], list[tuple[t.CountDeposit, str]]]:
+    """Count ``deposits`` as the treaty process's ``count_deposits`` Update does."""
+    commands = [t.CountDeposit(state=s, deposited_on=d) for s, d in deposits]
+    events, refused = t.count_deposits(state, commands, CCM, TODAY)
+    return t.fold(state, events), events, refused
+
+
+TODAY = date(2026, 1, 1)
 
 
 def _date_order(deposits: list[tuple[str, date]]) -> list[tuple[str, date]]:
     return sorted(deposits, key=lambda d: (d[1], d[0]))
-
-
-def _facts(events: list[DomainEvent]) -> tuple[list[DomainEvent], set[tuple[str, date]]]:
-    """The events but DepositCounted, in order, and the deposits counted (State, date)."""
-    others = [e for e in events if not isinstance(e, DepositCounted)]
-    counted = {(e.state, e.occurred_on) for e in events if isinstance(e, DepositCounted)}
-    return others, counted
 
 
 def _table_deposits() -> list[tuple[str, date]]:
@@ -232,93 +212,52 @@ STATEMENT = t.RecordDepositaryStatement(
 
 def _with_statement() -> t.TreatyState:
     state = t.initial_state("CCM")
-    for event in t.decide(state, STATEMENT, CCM, date(2026, 1, 1)):
+    for event in t.decide(state, STATEMENT, CCM, TODAY):
         state = t.evolve(state, event)
     return state
 
 
-def test_real_table_in_batches_fixes_the_date_of_date_order_once() -> None:
+def test_real_table_at_once_fixes_the_date_of_date_order_once() -> None:
     # examples/ccm/status.csv has 74 deposits; the 30th by date in this partial table is
     # Comoros, 28 Jul 2010 (Malta, San Marino and Uruguay are missing): CCM Art. 17(1),
     # first day of the sixth month after, 1 Jan 2011
-    deposits = _table_deposits()
-    state, events, kinds = _in_batches(t.initial_state("CCM"), deposits, lambda b: b[::-1])
+    deposits = _date_order(_table_deposits())
+    state, events, refused = _at_once(t.initial_state("CCM"), deposits)
     fixed = [e for e in events if isinstance(e, TreatyEntryIntoForceFixed)]
     assert [(e.in_force_on, e.threshold_deposited_on) for e in fixed] == [
         (date(2011, 1, 1), date(2010, 7, 28))
     ]
     assert state.in_force_on == date(2011, 1, 1) and len(state.deposits) == 74
-    # the 29 deposits before 28 Jul 2010 together, Comoros alone, the 44 after together
-    assert kinds == [True, False, True]
-    assert _facts(events) == _facts(_count(t.initial_state("CCM"), _date_order(deposits))[1])
+    counted = [e for e in events if isinstance(e, DepositCounted)]
+    assert [e.count for e in counted] == list(range(1, 75))
+    assert refused == []
+    assert events == _count(t.initial_state("CCM"), deposits)[1]
 
 
-def test_real_table_after_the_statement_notes_the_discrepancy_of_date_order() -> None:
+def test_real_table_after_the_statement_notes_the_discrepancy_once() -> None:
     # the depositary's 1 Aug 2010 prevails; the partial table gives 1 Jan 2011, noted once,
     # with 27 of the first 30 by date deposited by 16 Feb 2010 (in time for 1 Aug 2010)
-    deposits = _table_deposits()
-    state, events, _ = _in_batches(_with_statement(), deposits, lambda b: b[::-1])
+    deposits = _date_order(_table_deposits())
+    state, events, _ = _at_once(_with_statement(), deposits)
     noted = [e for e in events if isinstance(e, EntryIntoForceDiscrepancyNoted)]
     assert [(e.computed_on, e.deposits_in_time, e.occurred_on) for e in noted] == [
         (date(2011, 1, 1), 27, date(2010, 7, 28))
     ]
     assert not [e for e in events if isinstance(e, TreatyEntryIntoForceFixed)]
     assert (state.in_force_on, state.basis) == (date(2010, 8, 1), "depositary")
-    assert _facts(events) == _facts(_count(_with_statement(), _date_order(deposits))[1])
+    assert events == _count(_with_statement(), deposits)[1]
 
 
-def test_ties_on_the_threshold_date_go_one_by_one_in_date_order() -> None:
-    # the 29th and 30th CCM instruments were deposited on the same day (16 Feb 2010, BFA
-    # and MDA): with the statement on record, which of them reaches the threshold decides
-    # how many of the counted set are in time; date order's set must be kept
-    day = date(2010, 2, 16)
-    early = [(f"S{i:02d}", date(2009, 1, 1) + timedelta(days=i)) for i in range(28)]
-    ties = [("BFA", day), ("MDA", day), ("ZZZ", day)]
-    late = [("NLD", date(2011, 2, 23))]
-    batch = importer.next_deposit_batch({}, early + ties + late, 30)
-    assert batch == importer.DepositBatch(list(range(28)), concurrent=True)
-    counted = dict(early)
-    batch = importer.next_deposit_batch(counted, ties + late, 30)
-    assert batch == importer.DepositBatch([0, 1, 2], concurrent=False)
-    batch = importer.next_deposit_batch({**counted, **dict(ties)}, late, 30)
-    assert batch == importer.DepositBatch([0], concurrent=True)
-
-
-def test_the_deposit_reaching_the_threshold_is_date_orders_among_ties() -> None:
-    # statement on record (1 Aug 2010); 28 deposits in Jan 2009, then 3 on 1 Mar 2009: by
-    # date order the 30th is one of the 1 Mar deposits, so the record gives 1 Sep 2009
-    # (CCM Art. 17(1)) and the discrepancy is noted on 1 Mar 2009. Sent all together, a
-    # January deposit could be the one counted 30th and the note would bear its date.
-    pending = [(f"P{i:02d}", date(2009, 1, 1 + i)) for i in range(28)]
-    pending += [(f"Q{i}", date(2009, 3, 1)) for i in range(3)]
-    _, events, kinds = _in_batches(_with_statement(), pending, lambda b: b[::-1])
-    assert kinds == [True, False]  # January together, then the ties one by one
-    noted = [e for e in events if isinstance(e, EntryIntoForceDiscrepancyNoted)]
-    assert [(e.occurred_on, e.computed_on, e.deposits_in_time) for e in noted] == [
-        (date(2009, 3, 1), date(2009, 9, 1), 30)
-    ]
-    assert _facts(events) == _facts(_count(_with_statement(), _date_order(pending))[1])
-
-
-def test_an_earlier_deposit_after_later_ones_were_counted_goes_in_date_order() -> None:
-    # 30 deposits counted from 2011 (date fixed from the 30th of them); an import then adds
-    # deposits from 2009: the threshold deposit moves, so date order it is
-    counted = {f"S{i:02d}": date(2011, 1, 1) + timedelta(days=i) for i in range(30)}
-    pending = [(f"E{i:02d}", date(2009, 1, 1) + timedelta(days=i)) for i in range(5)]
-    assert importer.next_deposit_batch(counted, pending, 30) == importer.DepositBatch(
-        list(range(5)), concurrent=False
-    )
-
-
-def test_fewer_deposits_than_the_threshold_or_the_date_unchanged_go_together() -> None:
-    pending = [(f"S{i:02d}", date(2009, 1, 1) + timedelta(days=i)) for i in range(29)]
-    assert importer.next_deposit_batch({}, pending, 30).concurrent
-    # a re-import adding later deposits to 30 counted: the 30th stays the threshold
-    counted = {f"S{i:02d}": date(2009, 1, 1) + timedelta(days=i) for i in range(30)}
-    later = [("NLD", date(2011, 2, 23)), ("BGR", date(2011, 4, 6))]
-    assert importer.next_deposit_batch(counted, later, 30) == importer.DepositBatch(
-        [0, 1], concurrent=True
-    )
+def test_a_count_refused_leaves_the_others_counted() -> None:
+    # a State deposits one instrument: counted on 1 Mar 2009, another date is refused
+    # (idempotent for the same date)
+    base, _ = _count(t.initial_state("CCM"), [("NOR", date(2009, 3, 1))])
+    deposits = [("NOR", date(2009, 3, 1)), ("NOR", date(2009, 4, 1)), ("AUT", date(2009, 4, 2))]
+    state, events, refused = _at_once(base, deposits)
+    assert [(c.state, c.deposited_on) for c, _ in refused] == [("NOR", date(2009, 4, 1))]
+    assert "already counted on 2009-03-01" in refused[0][1]
+    assert [(e.state, e.count) for e in events if isinstance(e, DepositCounted)] == [("AUT", 2)]
+    assert state.deposits == {"NOR": date(2009, 3, 1), "AUT": date(2009, 4, 2)}
 
 
 @settings(max_examples=60, deadline=None)
@@ -326,27 +265,20 @@ def test_fewer_deposits_than_the_threshold_or_the_date_unchanged_go_together() -
     counted_days=st.lists(st.integers(0, 40), max_size=35),
     pending_days=st.lists(st.integers(0, 40), min_size=25, max_size=45),
     statement=st.booleans(),
-    seed=st.randoms(use_true_random=False),
 )
-def test_any_order_inside_the_batches_records_what_date_order_records(
-    counted_days: list[int],
-    pending_days: list[int],
-    statement: bool,
-    seed: random.Random,
+def test_counting_at_once_records_what_counting_one_by_one_records(
+    counted_days: list[int], pending_days: list[int], statement: bool
 ) -> None:
     start = date(2009, 1, 1)
     base = _with_statement() if statement else t.initial_state("CCM")
     base, _ = _count(
         base, [(f"C{i:02d}", start + timedelta(days=n)) for i, n in enumerate(counted_days)]
     )
-    pending = [(f"P{i:02d}", start + timedelta(days=n)) for i, n in enumerate(pending_days)]
-
-    def shuffle(batch: list) -> list:
-        batch = list(batch)
-        seed.shuffle(batch)
-        return batch
-
-    after, events, _ = _in_batches(base, pending, shuffle)
-    in_order, expected = _count(base, _date_order(pending))
-    assert _facts(events) == _facts(expected)
-    assert after.model_dump(exclude={"version"}) == in_order.model_dump(exclude={"version"})
+    pending = _date_order(
+        [(f"P{i:02d}", start + timedelta(days=n)) for i, n in enumerate(pending_days)]
+    )
+    after, events, refused = _at_once(base, pending)
+    one_by_one, expected = _count(base, pending)
+    assert refused == []
+    assert events == expected
+    assert after == one_by_one

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from domain import ratification as r
 from domain import treaty as t
-from workflows.common import CommandMeta
+from workflows.common import CommandMeta, Recorded
 
 #: History length (events) past which a process continues as new (tests set it low).
 CONTINUE_AS_NEW_AFTER = 2000
@@ -48,6 +48,38 @@ class DepositNotice(BaseModel):
     meta: CommandMeta = CommandMeta()
 
 
+class CountDepositsRequest(BaseModel):
+    """An import tells the treaty process of its deposits and processes in one Update.
+
+    ``processes``: the ratification workflow ids to register (each is told the treaty's
+    context if it is fixed and differs from ``known_context``, the context the caller
+    started them with; None: not known, told whenever fixed); ``deposits``: the deposits
+    of the status table imported (the depositary's record), counted in the order given
+    (date order: CCM Art. 17(1)); ``meta``: who imports, from what.
+    """
+
+    processes: list[str] = []
+    deposits: list[t.CountDeposit] = []
+    known_context: r.TreatyContext | None = None
+    meta: CommandMeta = CommandMeta()
+
+
+class RefusedCount(BaseModel):
+    """A deposit the treaty process did not count, and why."""
+
+    state: str
+    reason: str
+
+
+class CountDepositsResult(BaseModel):
+    """What :class:`CountDepositsRequest` recorded, the deposits it refused, and the
+    treaty's context after it (what a process started now must know)."""
+
+    recorded: Recorded
+    refused: list[RefusedCount] = []
+    context: r.TreatyContext = r.TreatyContext()
+
+
 class StatementRequest(BaseModel):
     command: t.RecordDepositaryStatement
     meta: CommandMeta = CommandMeta()
@@ -73,7 +105,9 @@ class RatificationInput(BaseModel):
 
     ``continue_as_new_after``: history length (events) past which the run continues as new;
     ``carried``: the state handed over by the previous run (continue-as-new), None at the
-    start of the process.
+    start of the process; ``register_with_treaty``: the process registers itself with the
+    treaty process when it starts (False: its starter registers it, as an import does in
+    its :class:`CountDepositsRequest`).
     """
 
     treaty: str
@@ -81,6 +115,7 @@ class RatificationInput(BaseModel):
     context: r.TreatyContext = r.TreatyContext()
     continue_as_new_after: int = CONTINUE_AS_NEW_AFTER
     carried: r.RatificationState | None = None
+    register_with_treaty: bool = True
 
 
 class SignRequest(BaseModel):
@@ -96,6 +131,25 @@ class DomesticProcedureRequest(BaseModel):
 class DepositRequest(BaseModel):
     command: r.Deposit
     meta: CommandMeta = CommandMeta()
+
+
+RowCommand = Annotated[
+    r.Sign | r.CompleteDomesticProcedure | r.Deposit, Field(discriminator="kind")
+]
+
+
+class CommandsRequest(BaseModel):
+    """Several commands recorded together in one append, all or none (an import's row:
+    a signature and a deposit); each is decided on the state the previous ones leave.
+
+    ``tell_treaty``: a deposit among them is signalled to the treaty process, as the
+    ``deposit`` Update does (False: the caller counts it there itself, as an import does
+    with :class:`CountDepositsRequest`).
+    """
+
+    commands: list[RowCommand]
+    meta: CommandMeta = CommandMeta()
+    tell_treaty: bool = True
 
 
 ObligationCommand = Annotated[

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         today,
     )
     from workflows.messages import (
+        CommandsRequest,
         DepositNotice,
         DepositRequest,
         DomesticProcedureRequest,
@@ -83,21 +84,31 @@ class RatificationWorkflow:
     def _decide(self, command: r.Command) -> list:
         return r.decide(self._state, command, self._profile, self._context, today().date())
 
+    def _decide_all(self, state: r.RatificationState, commands: list[r.Command]) -> list:
+        """The events of ``commands`` decided one after the other from ``state`` (each on
+        the state the previous ones leave); :class:`DomainError` if any is refused."""
+        events: list = []
+        for command in commands:
+            decided = r.decide(state, command, self._profile, self._context, today().date())
+            state = r.fold(state, decided)
+            events += decided
+        return events
+
     async def _execute(
-        self, command: r.Command, meta: CommandMeta, cause: str, catch_up: bool = False
+        self,
+        command: r.Command | list[r.Command],
+        meta: CommandMeta,
+        cause: str,
+        catch_up: bool = False,
     ) -> Recorded:
+        """Decide ``command`` (or several, all or none) and append what it causes."""
+        commands = command if isinstance(command, list) else [command]
         async with self._lock:
             missing = self._missing_obligations() if catch_up else []
             if missing and not workflow.patched(CATCH_UP_OBLIGATIONS):
                 missing = []
             try:
-                events = missing + r.decide(
-                    r.fold(self._state, missing),
-                    command,
-                    self._profile,
-                    self._context,
-                    today().date(),
-                )
+                events = missing + self._decide_all(r.fold(self._state, missing), commands)
             except DomainError as err:
                 raise refusal(err) from err
             events += self._reached(events)
@@ -139,12 +150,12 @@ class RatificationWorkflow:
         (before :data:`OPEN_OBLIGATIONS`): empty for any other process."""
         return r.obligations_at_entry_into_force(self._state, self._profile, today().date())
 
-    def _validate(self, command: r.Command, catch_up: bool = False) -> None:
+    def _validate(self, command: r.Command | list[r.Command], catch_up: bool = False) -> None:
         state = self._state
         if catch_up:
             state = r.fold(state, self._missing_obligations())
         try:
-            r.decide(state, command, self._profile, self._context, today().date())
+            self._decide_all(state, command if isinstance(command, list) else [command])
         except DomainError as err:
             raise refusal(err) from err
 
@@ -157,7 +168,8 @@ class RatificationWorkflow:
 
     @workflow.run
     async def run(self, input: RatificationInput) -> None:
-        if input.carried is None:  # a continued run is registered already
+        # a continued run is registered already; an import registers its processes
+        if input.carried is None and input.register_with_treaty:
             await workflow.get_external_workflow_handle(
                 ids.treaty_workflow_id(input.treaty)
             ).signal(TreatyWorkflow.register, self._id)
@@ -226,22 +238,44 @@ class RatificationWorkflow:
     @workflow.update
     async def deposit(self, request: DepositRequest) -> Recorded:
         recorded = await self._execute(request.command, request.meta, self._cause("deposit"))
+        await self._tell_treaty(request.command, request.meta)
+        return recorded
+
+    @deposit.validator
+    def _validate_deposit(self, request: DepositRequest) -> None:
+        self._validate(request.command)
+
+    async def _tell_treaty(self, command: r.Deposit, meta: CommandMeta) -> None:
+        """Signal the deposit to the treaty process, which counts it (CCM Art. 17(1))."""
         await workflow.get_external_workflow_handle(
             ids.treaty_workflow_id(self._state.treaty)
         ).signal(
             TreatyWorkflow.deposit_recorded,
             DepositNotice(
                 state=self._state.state,
-                deposited_on=request.command.deposited_on,
+                deposited_on=command.deposited_on,
                 workflow_id=self._id,
-                meta=request.meta,
+                meta=meta,
             ),
         )
+
+    @workflow.update
+    async def record_commands(self, request: CommandsRequest) -> Recorded:
+        """Several commands in one append, all or none (an import's row: a signature and a
+        deposit). A deposit among them is signalled to the treaty process unless
+        ``request.tell_treaty`` is False (the caller counts it there)."""
+        recorded = await self._execute(
+            list(request.commands), request.meta, self._cause("record_commands")
+        )
+        if request.tell_treaty:
+            for command in request.commands:
+                if isinstance(command, r.Deposit):
+                    await self._tell_treaty(command, request.meta)
         return recorded
 
-    @deposit.validator
-    def _validate_deposit(self, request: DepositRequest) -> None:
-        self._validate(request.command)
+    @record_commands.validator
+    def _validate_commands(self, request: CommandsRequest) -> None:
+        self._validate(list(request.commands))
 
     @workflow.update
     async def record_obligation(self, request: ObligationRequest) -> Recorded:

@@ -23,8 +23,11 @@ with workflow.unsafe.imports_passed_through():
     from domain.treaties import get_profile
     from workflows.common import CommandMeta, Recorded, append, refusal, sleep_until, today
     from workflows.messages import (
+        CountDepositsRequest,
+        CountDepositsResult,
         DepositNotice,
         MeetingsRequest,
+        RefusedCount,
         StatementRequest,
         TreatyInput,
         TreatyView,
@@ -127,6 +130,56 @@ class TreatyWorkflow:
             )
         except ApplicationError as err:  # a refused count must not fail the treaty process
             workflow.logger.warning("deposit of %s not counted: %s", notice.state, err)
+
+    @workflow.update
+    async def count_deposits(self, request: CountDepositsRequest) -> CountDepositsResult:
+        """An import's processes and deposits in one Update: registers ``processes``
+        (telling each the treaty's context when it is fixed and not the one they were
+        started with), then counts ``deposits`` in the order given in one append (CCM Art.
+        17(1)), telling every registered process when that fixes the date. A deposit
+        already counted on the same date is skipped; on another date it is refused and
+        reported, the others still counted."""
+        new = [wid for wid in dict.fromkeys(request.processes) if wid not in self._registered]
+        self._registered.extend(new)
+        async with self._lock:
+            before = self._state.context()
+            if new and before != request.known_context:
+                await self._tell(new)
+            events, refused = t.count_deposits(
+                self._state, request.deposits, self._profile, today().date()
+            )
+            for command, reason in refused:
+                workflow.logger.warning("deposit of %s not counted: %s", command.state, reason)
+            info = workflow.current_update_info()
+            recorded = await append(
+                self._id,
+                self._state.version,
+                events,
+                request.meta,
+                f"update:count_deposits:{info.id if info else ''}",
+            )
+            self._state = t.fold(self._state, events)
+            if events:
+                self._wake = True
+            if self._state.context() != before:
+                await self._tell(self._registered)
+        return CountDepositsResult(
+            recorded=recorded,
+            refused=[RefusedCount(state=c.state, reason=why) for c, why in refused],
+            context=self._state.context(),
+        )
+
+    @count_deposits.validator
+    def _validate_count(self, request: CountDepositsRequest) -> None:
+        prefix = ids.ratification_workflow_id(self._state.treaty, "")
+        strangers = [wid for wid in request.processes if not wid.startswith(prefix)]
+        if strangers:
+            raise ApplicationError(
+                f"not ratification processes of {self._state.treaty}: {', '.join(strangers)}; "
+                f"expected workflow ids {prefix}<ISO3>",
+                type="DomainError",
+                non_retryable=True,
+            )
 
     @workflow.update
     async def record_depositary_statement(self, request: StatementRequest) -> Recorded:

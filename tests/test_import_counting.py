@@ -1,7 +1,11 @@
-"""An import sends its deposits in batches (``cli.importer.next_deposit_batch``): the
-record must be the one of date order. On the Temporal dev server (the one ``treaty up``
-runs), with a real embedded PostgreSQL event store and the real CCM status table
-(examples/ccm/status.csv, the UNTC XXVI-6 record; the same as /work/shared/data).
+"""An import has the treaty process count the table's deposits in one Update
+(``count_deposits``), in date order in one append, then records each row in one Update to
+its process, started knowing the treaty's context: the record must be the one of counting
+the deposits one by one in date order, and every State's entry into force the one CCM
+Art. 17 gives.
+On the Temporal dev server (the one ``treaty up`` runs), with a real embedded PostgreSQL
+event store and the real CCM status table (examples/ccm/status.csv, the UNTC XXVI-6
+record; the same as /work/shared/data).
 
 Truth values from CCM Art. 17 and the table: its 74 deposits; the 30th by date in this
 partial table is Comoros, 28 Jul 2010 (Malta, San Marino and Uruguay are missing), so the
@@ -16,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,6 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from cli import importer, service
+from domain import ratification as r
 from domain import treaty as t
 from eventstore.store import EventStore
 from tests.e2e import STATUS_CSV, TREATY
@@ -84,6 +89,18 @@ async def record(store: EventStore, states: list[str]) -> tuple[list, dict[str, 
     return treaty, ratifications
 
 
+async def counted_deposits(client: Client, n: int, wait_seconds: float = 60) -> dict[str, date]:
+    """The treaty process's counted deposits once it has ``n`` (signals are handled after
+    they are sent): polled for up to ``wait_seconds``."""
+    deadline = asyncio.get_running_loop().time() + wait_seconds
+    while True:
+        view = await service.treaty_view(client, "CCM")
+        counted = dict(view.state.deposits) if view else {}
+        if len(counted) >= n or asyncio.get_running_loop().time() > deadline:
+            return counted
+        await asyncio.sleep(0.1)
+
+
 def of_type(events: list, kind: str) -> list:
     return [e for e in events if e.event_type == kind]
 
@@ -118,7 +135,26 @@ async def test_import_of_the_real_table_fixes_the_date_once(
         assert fixed[0].occurred_on == date(2010, 7, 28)
         counted = of_type(treaty, "DepositCounted")
         assert {e.data["state"]: e.occurred_on for e in counted} == deposits
-        assert sorted(e.data["count"] for e in counted) == list(range(1, 75))
+        # counted in date order (then ISO3), all in one append caused by one Update
+        assert [e.data["count"] for e in counted] == list(range(1, 75))
+        assert [(e.occurred_on, e.data["state"]) for e in counted] == sorted(
+            (d, s) for s, d in deposits.items()
+        )
+        assert len({e.metadata["causation_id"] for e in counted}) == 1
+        assert counted[0].metadata["causation_id"].startswith("update:count_deposits:")
+        # no process registered or reported its deposit by a signal of its own
+        history = await env.client.get_workflow_handle("treaty:CCM").fetch_history()
+        signals = [
+            e.workflow_execution_signaled_event_attributes.signal_name
+            for e in history.events
+            if e.HasField("workflow_execution_signaled_event_attributes")
+        ]
+        assert signals == []
+        # each row (signature and deposit) recorded in one append
+        _, streams = await record(store, ["BGR"])
+        first = streams["BGR"][:2]
+        assert [e.event_type for e in first] == ["SignatureRecorded", "InstrumentDeposited"]
+        assert first[0].metadata["causation_id"] == first[1].metadata["causation_id"]
         expected = expected_eif(deposits, date(2010, 7, 28), date(2011, 1, 1))
         # by hand: Burkina Faso (16 Feb 2010) and Comoros (28 Jul 2010, the 30th) from the
         # CCM's own date; Chile (16 Dec 2010) and Bulgaria (6 Apr 2011) by Art. 17(2)
@@ -192,6 +228,87 @@ async def test_earlier_deposits_imported_after_later_ones_still_give_the_right_d
             assert got is not None and got.state.in_force_on == in_force_on, state
 
 
+async def test_processes_neither_registered_nor_counted_are_completed_by_an_import(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    """Processes that hold their deposits but are neither registered with the treaty
+    process nor counted by it (e.g. recorded by an older import, or by ``start_with``
+    alone). Importing the table registers and counts them: the record ends as after one
+    whole import (CCM Art. 17(1): 1 Jan 2011 from Comoros)."""
+    rows, _ = importer.read_table(STATUS_CSV)
+    deposits = table(rows)
+    queue = f"q-{uuid.uuid4().hex}"
+    async with build_worker(env.client, store, queue):
+        context = await service.treaty_context(env.client, "CCM", queue)
+        for row in rows:  # the first step alone, as import_rows sends it
+            commands = importer.plan(row, r.initial_state("CCM", row.state)).commands
+            await service.start_with(env.client, "CCM", row.state, commands, META, queue, context)
+        view = await service.treaty_view(env.client, "CCM")
+        assert view is not None and (view.state.deposits, view.registered) == ({}, [])
+        again = await run_import(env, queue, rows)
+        assert (again.changed, len(again.unchanged), again.events) == ([], 79, 0)
+        view = await service.treaty_view(env.client, "CCM")
+        assert view is not None and view.state.deposits == deposits
+        assert len(view.registered) == 79
+        await check_states(env, store, expected_eif(deposits, date(2010, 7, 28), date(2011, 1, 1)))
+
+
+async def test_an_import_stopped_after_the_count_is_completed_by_the_next(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    """The CLI stopped after the treaty process counted the table but before any row
+    reached its process: importing the table again starts every process, knowing the
+    date the count fixed (1 Jan 2011), and counts nothing twice."""
+    rows, _ = importer.read_table(STATUS_CSV)
+    deposits = table(rows)
+    queue = f"q-{uuid.uuid4().hex}"
+    async with build_worker(env.client, store, queue):
+        await service.count_deposits(env.client, "CCM", list(deposits.items()), META, queue)
+        report = await run_import(env, queue, rows)
+        assert len(report.changed) == 79
+        treaty, _ = await record(store, [])
+        assert len(of_type(treaty, "DepositCounted")) == 74
+        assert len(of_type(treaty, "TreatyEntryIntoForceFixed")) == 1
+        view = await service.treaty_view(env.client, "CCM")
+        assert view is not None and len(view.registered) == 79
+        await check_states(env, store, expected_eif(deposits, date(2010, 7, 28), date(2011, 1, 1)))
+
+
+async def test_an_accession_after_the_date_the_same_import_fixes_is_accepted(
+    env: WorkflowEnvironment, store: EventStore, tmp_path: Path
+) -> None:
+    """The ATT is open for accession only after its entry into force (ATT Art. 21(3));
+    a table whose 50th instrument fixes that date (ATT Art. 22(1): the ninetieth day after
+    the 50th deposit) and that also holds a later accession is accepted in one import:
+    the accession is checked against the date the table's own deposits fix, not against
+    the treaty's state before the import. Dates: 50 ratifications from 2 Apr 2014, the
+    50th on 21 May 2014, so in force 19 Aug 2014; an accession on 1 Jan 2016 is in force
+    for its State on 31 Mar 2016 (ATT Art. 22(2): the ninetieth day after)."""
+    from domain.states import all_states
+
+    codes = sorted(p.code for p in all_states() if p.code != "AGO")[:50]
+    lines = ["state,signature_date,instrument,deposit_date,source"]
+    for i, code in enumerate(codes):
+        deposited = date(2014, 4, 2) + timedelta(days=i)
+        lines.append(f"{code},2013-06-03,ratification,{deposited.isoformat()},test")
+    lines.append("AGO,,accession,2016-01-01,test")
+    path = tmp_path / "att.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows, bad = importer.read_table(path)
+    assert bad == [] and len(rows) == 51
+    queue = f"q-{uuid.uuid4().hex}"
+    async with build_worker(env.client, store, queue):
+        report = await service.import_rows(env.client, "ATT", rows, META, queue)
+        assert report.refused == [] and len(report.changed) == 51
+        assert await service.wait_settled(env.client, "ATT", [r.state for r in rows])
+        treaty = await service.treaty_view(env.client, "ATT")
+        assert treaty is not None and treaty.state.in_force_on == date(2014, 8, 19)
+        ago = await service.ratification_view(env.client, "ATT", "AGO")
+        assert ago is not None and ago.state.in_force_on == date(2016, 3, 31)
+        last = await service.ratification_view(env.client, "ATT", codes[-1])
+        assert last is not None and last.state.in_force_on == date(2014, 8, 19)
+
+
 class _ServerWithoutUpdateWithStart(Interceptor):
     """Answers update-with-start as a server without it does (Temporal before 1.26, or
     ``frontend.enableExecuteMultiOperation`` off): UNIMPLEMENTED. Every other call goes
@@ -258,8 +375,7 @@ async def test_processes_registering_while_the_treaty_tells_the_others_are_all_k
                     meta=META,
                 ),
             )
-        counted = await service.counted_deposits(env.client, "CCM", [s for _, s in first], 60)
-        assert counted is not None and len(counted) == 30
+        assert len(await counted_deposits(env.client, 30)) == 30
         # the statement changes the context (basis "depositary"): all 30 are told again,
         # while new processes keep registering
         told = asyncio.create_task(
