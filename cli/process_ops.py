@@ -147,6 +147,12 @@ async def run_scenario(
         )
     except scenario.ScenarioError as err:
         raise Refused(f"nothing recorded from the file: {err}") from None
+    for step, n in zip(steps, counts, strict=True):
+        if step.kind == "ratification" and n:  # a deposit the treaty counted otherwise
+            try:
+                await service.check_counted(client, step.treaty, step.key, [step.command])
+            except Refused as err:
+                raise Refused(f"nothing recorded from the file: line {step.line}: {err}") from None
     recorded: dict[str, int] = {wid: 0 for wid in states}
     if dry_run:
         for step, n in zip(steps, counts, strict=True):

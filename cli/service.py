@@ -156,6 +156,7 @@ async def prepare_ratification(
     state if the caller has just queried it.
     """
     view = view or await ratification_view(client, treaty, state)
+    await check_counted(client, treaty, state, commands)
     if view is not None:
         precheck(view.state, commands, view.context)
         return client.get_workflow_handle(ids.ratification_workflow_id(treaty, state))
@@ -163,6 +164,26 @@ async def prepare_ratification(
         context = await treaty_context(client, treaty, task_queue)
     precheck(r.initial_state(treaty, state), commands, context)
     return await ensure_ratification(client, treaty, state, task_queue, context)
+
+
+async def check_counted(client: Client, treaty: str, state: str, commands: list[Any]) -> None:
+    """:class:`Refused` if a deposit among ``commands`` is dated otherwise than the
+    deposit the treaty process has counted for ``state`` (an import counts the depositary's
+    record before it reaches the States' processes): a State deposits one instrument, and
+    the treaty's entry into force may rest on that count (CCM Art. 17(1))."""
+    deposits = [c for c in commands if isinstance(c, r.Deposit)]
+    if not deposits:
+        return
+    view = await treaty_view(client, treaty)
+    counted = view.state.deposits.get(state) if view else None
+    for deposit in deposits:
+        if counted is not None and counted != deposit.deposited_on:
+            raise Refused(
+                f"treaty:{treaty} has counted {state}'s deposit on {counted.isoformat()} "
+                f"(the status table imported), not {deposit.deposited_on.isoformat()}: "
+                f"record the deposit of {counted.isoformat()}, or correct the status table "
+                "and its import first"
+            )
 
 
 async def _query_or_none(handle: WorkflowHandle, query: Any) -> Any:
@@ -409,6 +430,54 @@ class _Planned:
     signature_unknown: bool
 
 
+def _deposits(of: list[_Planned]) -> list[tuple[str, date]]:
+    return [(p.row.state, p.row.deposited_on) for p in of if p.row.deposited_on is not None]
+
+
+def _check(
+    rows: list[_Planned], context: r.TreatyContext
+) -> tuple[list[_Planned], list[tuple[_Planned, str]]]:
+    ok: list[_Planned] = []
+    bad: list[tuple[_Planned, str]] = []
+    for p in rows:
+        try:
+            precheck(p.current, p.commands, context)
+        except Refused as err:
+            bad.append((p, str(err)))
+        else:
+            ok.append(p)
+    return ok, bad
+
+
+def accept_rows(
+    planned: list[_Planned], treaty: t.TreatyState, today: date
+) -> tuple[list[_Planned], list[tuple[_Planned, str]], r.TreatyContext]:
+    """Which ``planned`` rows an import records: every row accepted is valid under the
+    treaty context the accepted rows' deposits give (:func:`predicted_context` on
+    ``treaty``), and every row refused is invalid under it (a signature on or after that
+    entry into force, ATT Art. 21(1); an accession before it, ATT Art. 21(3)). A row's
+    validity depends on the date, and the date on which rows are counted, so the set is
+    found by iteration: start from every row, predict, keep the rows valid under the
+    prediction, predict again from them, until the set stays the same (a refused row
+    that moved the date no longer does, and the rows it made invalid are checked again).
+    Should it not settle, rows are only ever dropped until every one left is valid.
+    Returns ``(accepted, refused with the reason, the predicted context)``; pure."""
+    accepted = planned
+    for _ in range(len(planned) + 1):
+        context = predicted_context(treaty, _deposits(accepted), today)
+        ok, bad = _check(planned, context)
+        if [id(p) for p in ok] == [id(p) for p in accepted]:
+            return ok, bad, context
+        accepted = ok
+    accepted, refused = planned, []
+    while True:  # no fixed point: drop rows until all those left are valid
+        context = predicted_context(treaty, _deposits(accepted), today)
+        accepted, bad = _check(accepted, context)
+        refused += bad
+        if not bad:
+            return accepted, refused, context
+
+
 async def import_rows(
     client: Client,
     treaty: str,
@@ -467,28 +536,15 @@ async def import_rows(
     await asyncio.gather(*(plan(row) for row in rows))
     planned.sort(key=lambda p: p.row.line)
 
-    def deposits(of: list[_Planned]) -> list[tuple[str, date]]:
-        return [(p.row.state, p.row.deposited_on) for p in of if p.row.deposited_on is not None]
-
-    while True:  # a row refused under the predicted context changes the prediction
-        context = predicted_context(treaty_state, deposits(planned), today)
-        accepted: list[_Planned] = []
-        for p in planned:
-            try:
-                precheck(p.current, p.commands, context)
-            except Refused as err:
-                refuse(p.row, str(err))
-            else:
-                accepted.append(p)
-        if len(accepted) == len(planned):
-            break
-        planned = accepted
+    planned, refused, context = accept_rows(planned, treaty_state, today)
+    for p, reason in refused:
+        refuse(p.row, reason)
 
     if planned:
         counted = await count_deposits(
             client,
             treaty,
-            deposits(planned),
+            _deposits(planned),
             meta,
             task_queue,
             register=[p.row.state for p in planned if p.exists],
@@ -501,27 +557,52 @@ async def import_rows(
 
     started: list[str] = []
 
+    async def send_row(p: _Planned, row_meta: CommandMeta) -> Recorded:
+        if p.exists:
+            handle = client.get_workflow_handle(ids.ratification_workflow_id(treaty, p.row.state))
+            return await record_commands(handle, p.commands, row_meta, tell_treaty=False)
+        started.append(p.row.state)
+        _, recorded = await start_with(
+            client, treaty, p.row.state, p.commands, row_meta, task_queue, context
+        )
+        return recorded
+
+    async def replan(p: _Planned) -> _Planned | str | None:
+        """The row planned again on its process's state now, or why it is refused now
+        (None: there is no process)."""
+        view = await ratification_view(client, treaty, p.row.state)
+        if view is None:
+            return None
+        again = importer.plan(p.row, view.state)
+        if again.refused:
+            return again.refused
+        return _Planned(p.row, view.state, True, again.commands, p.signature_unknown)
+
     async def record(p: _Planned) -> None:
         row = p.row
         row_meta = meta.model_copy(update={"source": row.source or meta.source})
         if p.commands:
             async with gate:
                 try:
-                    if p.exists:
-                        handle = client.get_workflow_handle(
-                            ids.ratification_workflow_id(treaty, row.state)
-                        )
-                        recorded = await record_commands(
-                            handle, p.commands, row_meta, tell_treaty=False
-                        )
-                    else:
-                        _, recorded = await start_with(
-                            client, treaty, row.state, p.commands, row_meta, task_queue, context
-                        )
-                        started.append(row.state)
+                    recorded = await send_row(p, row_meta)
                 except Refused as err:
-                    refuse(row, str(err))
-                    return
+                    # the process changed since the row was planned (a concurrent import
+                    # of the same State started it, or a command recorded part of the
+                    # row): plan the row again on what is recorded now, once
+                    again = await replan(p)
+                    if not isinstance(again, _Planned):
+                        refuse(row, again or str(err))
+                        return
+                    p = again
+                    try:
+                        recorded = (
+                            await send_row(p, row_meta)
+                            if p.commands
+                            else Recorded(events=[], version=p.current.version)
+                        )
+                    except Refused as err:
+                        refuse(row, str(err))
+                        return
             report.events += len(recorded.events)
         if p.signature_unknown:
             report.signature_unknown.append(row.name)

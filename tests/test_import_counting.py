@@ -29,8 +29,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from cli import importer, service
+from cli import importer, process_ops, service
 from domain import ratification as r
+from domain import scenario_yaml
 from domain import treaty as t
 from eventstore.store import EventStore
 from tests.e2e import STATUS_CSV, TREATY
@@ -307,6 +308,70 @@ async def test_an_accession_after_the_date_the_same_import_fixes_is_accepted(
         assert ago is not None and ago.state.in_force_on == date(2016, 3, 31)
         last = await service.ratification_view(env.client, "ATT", codes[-1])
         assert last is not None and last.state.in_force_on == date(2014, 8, 19)
+
+
+async def test_two_overlapping_imports_at_once_refuse_nothing(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    """Two imports of overlapping tables at the same time (the whole table, and its rows
+    from 2011): a row whose process the other import started or advanced after this one
+    planned it is planned again on what is recorded, not refused for what the record
+    already says. Before the fix, rows were refused ("already signed", "already
+    deposited") though the record agreed with them."""
+    rows, _ = importer.read_table(STATUS_CSV)
+    deposits = table(rows)
+    late = [row for row in rows if row.deposited_on and row.deposited_on > date(2011, 1, 1)]
+    queue = f"q-{uuid.uuid4().hex}"
+    async with build_worker(env.client, store, queue):
+        whole, part = await asyncio.gather(
+            service.import_rows(env.client, "CCM", rows, META, queue),
+            service.import_rows(env.client, "CCM", late, META, queue),
+        )
+        assert (whole.refused, part.refused) == ([], [])
+        assert len(whole.changed) + len(whole.unchanged) == 79
+        assert await service.wait_settled(env.client, "CCM", [r.state for r in rows])
+        treaty, _ = await record(store, [])
+        assert len(of_type(treaty, "DepositCounted")) == 74
+        view = await service.treaty_view(env.client, "CCM")
+        assert view is not None and len(view.registered) == 79
+        # if the later rows were counted first, they fixed a later date for a while (as
+        # when imported first, above): each State's date ends by CCM Art. 17
+        expected = expected_eif(deposits, date(2010, 7, 28), date(2011, 1, 1))
+        for state, in_force_on in expected.items():
+            got = await service.ratification_view(env.client, "CCM", state)
+            assert got is not None and got.state.in_force_on == in_force_on, state
+
+
+async def test_a_deposit_otherwise_dated_than_the_count_is_refused(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    """An import stopped after the count left Bulgaria's deposit counted (6 Apr 2011, the
+    table's date) but not recorded in its process. A deposit of another date, by hand, is
+    refused (a State deposits one instrument, and the treaty's date may rest on the count);
+    the counted date is accepted."""
+    queue = f"q-{uuid.uuid4().hex}"
+    async with build_worker(env.client, store, queue):
+        await service.count_deposits(env.client, "CCM", [("BGR", date(2011, 4, 6))], META, queue)
+        sign = r.Sign(signed_on=date(2008, 12, 3))
+        wrong = r.Deposit(instrument="ratification", deposited_on=date(2011, 5, 5))
+        with pytest.raises(service.Refused, match="counted BGR's deposit on 2011-04-06"):
+            await service.prepare_ratification(env.client, "CCM", "BGR", [sign, wrong], queue)
+        # a scenario file with that deposit is refused whole: its signature is not recorded
+        steps = scenario_yaml.parse(
+            "facts:\n"
+            "  - ratification: Bulgaria\n    do: sign\n    signed_on: 2008-12-03\n"
+            "  - ratification: Bulgaria\n    do: deposit\n    instrument: ratification\n"
+            "    deposited_on: 2011-05-05\n"
+        )
+        with pytest.raises(service.Refused, match="nothing recorded from the file: line 5: "):
+            await process_ops.run_scenario(env.client, steps, META, queue)
+        assert await service.ratification_view(env.client, "CCM", "BGR") is None
+        right = r.Deposit(instrument="ratification", deposited_on=date(2011, 4, 6))
+        handle = await service.prepare_ratification(env.client, "CCM", "BGR", [sign, right], queue)
+        await service.send(handle, sign, META)
+        await service.send(handle, right, META)
+        view = await service.ratification_view(env.client, "CCM", "BGR")
+        assert view is not None and view.state.consented_on == date(2011, 4, 6)
 
 
 class _ServerWithoutUpdateWithStart(Interceptor):
