@@ -488,7 +488,9 @@ def _import(
                 rt.settings.task_queue,
                 progress=lambda: progress.advance(task),
             )
-            if wait and report.states:
+            if wait and not report.states:
+                report.settled = True  # no row accepted: nothing to wait for
+            elif wait:
                 # a process that ran before the import learns the treaty's new date by
                 # the treaty process's signal, after the Updates have returned: wait for
                 # it, so that what is read next is the settled record

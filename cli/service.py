@@ -156,13 +156,14 @@ async def prepare_ratification(
     state if the caller has just queried it.
     """
     view = view or await ratification_view(client, treaty, state)
-    await check_counted(client, treaty, state, commands)
     if view is not None:
         precheck(view.state, commands, view.context)
+        await check_counted(client, treaty, state, commands)
         return client.get_workflow_handle(ids.ratification_workflow_id(treaty, state))
     if context is None:
         context = await treaty_context(client, treaty, task_queue)
     precheck(r.initial_state(treaty, state), commands, context)
+    await check_counted(client, treaty, state, commands)
     return await ensure_ratification(client, treaty, state, task_queue, context)
 
 
@@ -180,9 +181,9 @@ async def check_counted(client: Client, treaty: str, state: str, commands: list[
         if counted is not None and counted != deposit.deposited_on:
             raise Refused(
                 f"treaty:{treaty} has counted {state}'s deposit on {counted.isoformat()} "
-                f"(the status table imported), not {deposit.deposited_on.isoformat()}: "
-                f"record the deposit of {counted.isoformat()}, or correct the status table "
-                "and its import first"
+                f"(from a status table imported), not {deposit.deposited_on.isoformat()}: "
+                f"a State deposits one instrument, and a count is not corrected; record the "
+                f"deposit of {counted.isoformat()} (e.g. import that table again)"
             )
 
 
@@ -412,7 +413,8 @@ class ImportReport:
     refused: list[importer.RowError] = field(default_factory=list)
     events: int = 0
     states: list[str] = field(default_factory=list)
-    """ISO3 codes of the rows that changed (what :func:`wait_settled` waits for)."""
+    """ISO3 codes of the rows accepted, changed or not (what :func:`wait_settled` waits
+    for: an earlier import with ``--no-wait`` may have left them unsettled)."""
     settled: bool | None = None
     """Whether the treaty process had counted every deposit and fixed every date when the
     import returned (None: not waited for)."""
@@ -617,8 +619,7 @@ async def import_rows(
     for row in rows:
         if row.line in row_changed:
             (report.changed if row_changed[row.line] else report.unchanged).append(row.name)
-            if row_changed[row.line]:
-                report.states.append(row.state)
+            report.states.append(row.state)
     report.refused.sort(key=lambda e: e.line)
     return report
 

@@ -105,6 +105,17 @@ def stack() -> Iterator[Stack]:
         yield s
 
 
+def test_an_import_with_nothing_new_still_says_whether_the_record_is_settled(
+    stack: Stack,
+) -> None:
+    # every row is on record already; the States' dates are fixed: settled, not "not
+    # waited for" (null, which only --no-wait means)
+    result = stack.treaty("import", str(STATUS_CSV), "--json", timeout=900)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["changed"], len(report["unchanged"]), report["settled"]) == ([], 79, True)
+
+
 #: The fast path's own answer (None: the normal path must answer), in a process of its
 #: own with ``env``; the modules it loaded.
 ASK = """
