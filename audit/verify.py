@@ -14,7 +14,9 @@ For each process (one event-store stream, one workflow), generic over
    type, business date, data and metadata, and every event such a completed activity
    appended is in the store (:func:`appends_in_history`, :func:`match_history`). All the
    workflow's runs count; runs no longer on the server are taken from the history archive
-   when the caller gives one (``archived``).
+   when the caller gives one (``archived``);
+5. **deposits** (for each treaty process verified): every deposit it counts is one its
+   State's ratification stream records, on the same date (:func:`check_deposits`).
 
 A :class:`Discrepancy` is a fault of the record (it names the stream, the version, the
 event id and what is wrong); a :class:`Note` says what could not be checked and why (a
@@ -704,6 +706,60 @@ async def _check_state(report: StreamReport, folded: BaseModel, client: Client) 
     report.record("state", compare_state(stream_id, folded, reported))
 
 
+# --- 5. the treaty's counts against the States' deposits --------------------------------
+
+
+def _deposit_dates(events: Sequence[StoredEvent], event_type: str) -> dict[str, tuple[Any, int]]:
+    """State -> (the date of its last ``event_type`` event, that event's version)."""
+    found: dict[str, tuple[Any, int]] = {}
+    for e in events:
+        if e.event_type == event_type:
+            found[str(e.data.get("state"))] = (e.occurred_on, e.stream_version)
+    return found
+
+
+def check_deposits(
+    treaty_stream: str,
+    treaty_events: Sequence[StoredEvent],
+    ratifications: dict[str, Sequence[StoredEvent]],
+) -> tuple[list[Discrepancy], list[Note]]:
+    """The deposits ``treaty-<CODE>`` counts (``DepositCounted``) against those its States'
+    streams record (``InstrumentDeposited``; ``ratifications``: every
+    ``ratification-<CODE>-<ISO3>`` stream): the treaty's entry into force rests on its
+    counts (CCM Art. 17(1)), so each must be a deposit a State's stream records, on the
+    same date. A count with no such deposit, or on another date, is a discrepancy (e.g. an
+    import stopped after the count and not run again); a deposit not counted yet is a
+    note (the treaty process counts a signalled deposit just after it is recorded)."""
+    code = treaty_stream.removeprefix("treaty-")
+    counted = _deposit_dates(treaty_events, "DepositCounted")
+    recorded: dict[str, Any] = {}
+    for stream_id, events in ratifications.items():
+        for state, (day, _) in _deposit_dates(events, "InstrumentDeposited").items():
+            recorded[state] = (day, stream_id)
+    found: list[Discrepancy] = []
+    for state, (day, version) in sorted(counted.items()):
+        stream_id = f"ratification-{code}-{state}"
+        if state not in recorded:
+            detail = (
+                f"counts {state}'s deposit of {day}, which {stream_id} does not record "
+                "(an import stopped after the count? import the table again)"
+            )
+        elif recorded[state][0] != day:
+            detail = (
+                f"counts {state}'s deposit on {day}, {stream_id} records it on {recorded[state][0]}"
+            )
+        else:
+            continue
+        event = next(e for e in treaty_events if e.stream_version == version)
+        found.append(Discrepancy(treaty_stream, version, event.event_id, "deposits", detail))
+    notes = [
+        Note(stream_id, f"its deposit of {day} is not counted by {treaty_stream} yet")
+        for state, (day, stream_id) in sorted(recorded.items())
+        if state not in counted
+    ]
+    return found, notes
+
+
 async def all_processes(store: EventStore, client: Client | None) -> tuple[list[str], list[Note]]:
     """Every process to verify: each stream in the store and, with a ``client``, each
     workflow on the Temporal server whose id names a process type (a workflow that appended
@@ -742,13 +798,30 @@ async def verify(
     """:func:`verify_process` for each of ``stream_ids`` (at most ``concurrency`` at once),
     calling ``progress()`` after each; the reports in the order of ``stream_ids``."""
     gate = asyncio.Semaphore(concurrency)
+    read: dict[str, Sequence[StoredEvent]] = {}
 
     async def one(stream_id: str) -> StreamReport:
         async with gate:
-            events = await store.read_stream(stream_id)
+            events = read[stream_id] = await store.read_stream(stream_id)
             report = await verify_process(stream_id, events, client, archived)
         if progress is not None:
             progress()
         return report
 
-    return VerifyReport(streams=list(await asyncio.gather(*(one(s) for s in stream_ids))))
+    async def events_of(stream_id: str) -> Sequence[StoredEvent]:
+        if stream_id not in read:
+            async with gate:
+                read[stream_id] = await store.read_stream(stream_id)
+        return read[stream_id]
+
+    reports = list(await asyncio.gather(*(one(s) for s in stream_ids)))
+    for report in reports:  # each treaty verified: its counts against its States' deposits
+        if not report.stream_id.startswith("treaty-"):
+            continue
+        prefix = "ratification-" + report.stream_id.removeprefix("treaty-") + "-"
+        names = [s for s, _ in await store.list_streams(prefix)]
+        streams = dict(zip(names, await asyncio.gather(*map(events_of, names)), strict=True))
+        found, notes = check_deposits(report.stream_id, read[report.stream_id], streams)
+        report.discrepancies.extend(found)
+        report.notes.extend(notes)
+    return VerifyReport(streams=reports)

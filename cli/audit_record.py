@@ -304,8 +304,9 @@ def verify(
 
     Recomputes every hash chain and checks versions have no gaps; compares each process's
     state folded from the store with its workflow's own (query); matches every stored
-    event with a completed append in the workflow's Temporal history, and back. Names each
-    discrepancy (stream, version, event id, what is wrong)."""
+    event with a completed append in the workflow's Temporal history, and back; checks
+    that every deposit a treaty process counts is recorded in its State's stream, on the
+    same date. Names each discrepancy (stream, version, event id, what is wrong)."""
     sid = _one_or_all(stream, all_, _treaty(treaty))
 
     async def work(rt: Runtime) -> verify_mod.VerifyReport:

@@ -784,7 +784,18 @@ def test_verify_names_tampering_and_a_lost_event_against_temporal(demo_stack: St
     asyncio.run(_delete_workflow(stack, LTU_WORKFLOW))
 
     report = _stack_json(stack, "audit", "verify", "--all", code=1)
-    found = {(d["stream"], d["version"], d["check"]) for d in report["discrepancies"]}
+    # the treaty still counts the Netherlands' deposit (23 Feb 2011, UNTC XXVI-6), which
+    # its stream no longer records
+    counts = [d["detail"] for d in report["discrepancies"] if d["check"] == "deposits"]
+    assert counts == [
+        "counts NLD's deposit of 2011-02-23, which ratification-CCM-NLD does not record "
+        "(an import stopped after the count? import the table again)"
+    ]
+    found = {
+        (d["stream"], d["version"], d["check"])
+        for d in report["discrepancies"]
+        if d["check"] != "deposits"
+    }
     assert found == {
         ("ratification-CCM-BGR", 2, "chain"),  # altered
         ("ratification-CCM-BGR", 2, "history"),  # not what the workflow appended
