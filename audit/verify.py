@@ -709,6 +709,9 @@ async def _check_state(report: StreamReport, folded: BaseModel, client: Client) 
 # --- 5. the treaty's counts against the States' deposits --------------------------------
 
 
+_DEPOSIT_EVENTS = ("DepositCounted", "InstrumentDeposited")
+
+
 def _deposit_dates(events: Sequence[StoredEvent], event_type: str) -> dict[str, tuple[Any, int]]:
     """State -> (the date of its last ``event_type`` event, that event's version)."""
     found: dict[str, tuple[Any, int]] = {}
@@ -798,11 +801,15 @@ async def verify(
     """:func:`verify_process` for each of ``stream_ids`` (at most ``concurrency`` at once),
     calling ``progress()`` after each; the reports in the order of ``stream_ids``."""
     gate = asyncio.Semaphore(concurrency)
-    read: dict[str, Sequence[StoredEvent]] = {}
+    read: dict[str, Sequence[StoredEvent]] = {}  # the deposit events of each stream read
+
+    def keep(stream_id: str, events: Sequence[StoredEvent]) -> None:
+        read[stream_id] = [e for e in events if e.event_type in _DEPOSIT_EVENTS]
 
     async def one(stream_id: str) -> StreamReport:
         async with gate:
-            events = read[stream_id] = await store.read_stream(stream_id)
+            events = await store.read_stream(stream_id)
+            keep(stream_id, events)
             report = await verify_process(stream_id, events, client, archived)
         if progress is not None:
             progress()
@@ -811,7 +818,7 @@ async def verify(
     async def events_of(stream_id: str) -> Sequence[StoredEvent]:
         if stream_id not in read:
             async with gate:
-                read[stream_id] = await store.read_stream(stream_id)
+                keep(stream_id, await store.read_stream(stream_id))
         return read[stream_id]
 
     reports = list(await asyncio.gather(*(one(s) for s in stream_ids)))
