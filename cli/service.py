@@ -110,14 +110,19 @@ async def ensure_ratification(
     state: str,
     task_queue: str,
     context: r.TreatyContext | None = None,
+    *,
+    register: bool = True,
 ) -> WorkflowHandle:
     """Start ``ratification:<CODE>:<ISO3>`` unless it runs, with the treaty's ``context``
-    (asked of the treaty process when not given)."""
+    (asked of the treaty process when not given); ``register``: the process registers
+    itself with the treaty process (False: the caller does, see :func:`count_deposits`)."""
     if context is None:
         context = await treaty_context(client, treaty, task_queue)
     return await client.start_workflow(
         RatificationWorkflow.run,
-        RatificationInput(treaty=treaty, state=state, context=context),
+        RatificationInput(
+            treaty=treaty, state=state, context=context, register_with_treaty=register
+        ),
         id=ids.ratification_workflow_id(treaty, state),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -177,8 +182,10 @@ async def check_counted(client: Client, treaty: str, state: str, commands: list[
         return
     view = await treaty_view(client, treaty)
     counted = view.state.deposits.get(state) if view else None
+    if counted is None:
+        return
     for deposit in deposits:
-        if counted is not None and counted != deposit.deposited_on:
+        if counted != deposit.deposited_on:
             raise Refused(
                 f"treaty:{treaty} has counted {state}'s deposit on {counted.isoformat()} "
                 f"(from a status table imported), not {deposit.deposited_on.isoformat()}: "
@@ -343,14 +350,15 @@ async def start_with(
             _with_start = False  # a server without update-with-start: start, then send
         else:
             return client.get_workflow_handle(workflow_id), recorded
-    handle = await client.start_workflow(
-        RatificationWorkflow.run,
-        start_input,
-        id=workflow_id,
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-    )
+    handle = await ensure_ratification(client, treaty, state, task_queue, context, register=False)
     return handle, await record_commands(handle, commands, meta, tell_treaty=False)
+
+
+def _counts(deposits: list[tuple[str, date]]) -> list[t.CountDeposit]:
+    """``deposits`` (ISO3, date) as counts in date order, then ISO3 (the order CCM Art.
+    17(1) counts instruments in)."""
+    ordered = sorted(deposits, key=lambda d: (d[1], d[0]))
+    return [t.CountDeposit(state=s, deposited_on=d) for s, d in ordered]
 
 
 COUNT_CHUNK = 500
@@ -374,16 +382,14 @@ async def count_deposits(
     started with; None: told whenever it is fixed). Returns the refused counts (already
     counted on another date) and the treaty's context after the last chunk."""
     handle = await ensure_treaty(client, treaty, task_queue)
-    ordered = sorted(deposits, key=lambda d: (d[1], d[0]))
+    ordered = _counts(deposits)
     processes = [ids.ratification_workflow_id(treaty, s) for s in register]
     result = CountDepositsResult(recorded=Recorded(events=[], version=0))
     refused: list[RefusedCount] = []
     for i in range(0, max(len(ordered), 1), COUNT_CHUNK):
         request = CountDepositsRequest(
             processes=processes if i == 0 else [],
-            deposits=[
-                t.CountDeposit(state=s, deposited_on=d) for s, d in ordered[i : i + COUNT_CHUNK]
-            ],
+            deposits=ordered[i : i + COUNT_CHUNK],
             known_context=known_context,
             meta=meta,
         )
@@ -397,9 +403,7 @@ def predicted_context(
 ) -> r.TreatyContext:
     """The treaty's context once ``deposits`` are counted in date order on ``current``
     (what :func:`count_deposits` will make the treaty process decide; pure)."""
-    ordered = sorted(deposits, key=lambda d: (d[1], d[0]))
-    commands = [t.CountDeposit(state=s, deposited_on=d) for s, d in ordered]
-    events, _ = t.count_deposits(current, commands, get_profile(current.treaty), today)
+    events, _ = t.count_deposits(current, _counts(deposits), get_profile(current.treaty), today)
     return t.fold(current, events).context()
 
 

@@ -6,6 +6,7 @@ hashed must be exactly what the general path stored and hashed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -185,6 +186,24 @@ async def test_a_remembered_head_gone_stale_falls_back_to_the_locked_path(
     assert await store.verify_stream(stream) == []
 
 
+@contextlib.asynccontextmanager
+async def holding_stream_lock(
+    db_url: str, stream: str
+) -> AsyncIterator[tuple[asyncpg.Connection, asyncpg.transaction.Transaction]]:
+    """Another writer's connection holding ``stream``'s append lock in its open transaction
+    (the caller commits or rolls it back, which lets the lock go)."""
+    holder = await asyncpg.connect(db_url)
+    try:
+        tx = holder.transaction()
+        await tx.start()
+        await holder.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))", STREAM_LOCK_NAMESPACE, stream
+        )
+        yield holder, tx
+    finally:
+        await holder.close()
+
+
 async def test_a_new_streams_first_batch_waits_for_a_writer_holding_the_stream_lock(
     store: EventStore, db_url: str
 ) -> None:
@@ -194,13 +213,7 @@ async def test_a_new_streams_first_batch_waits_for_a_writer_holding_the_stream_l
     stream = "ratification-ATT-FRA"
     ours = [_event({"state": "FRA", "n": n}, {"actor": "a"}) for n in range(3)]
     theirs = [_event({"state": "FRA", "n": n}, {"actor": "b"}) for n in range(2)]
-    holder = await asyncpg.connect(db_url)
-    try:
-        tx = holder.transaction()
-        await tx.start()
-        await holder.execute(
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))", STREAM_LOCK_NAMESPACE, stream
-        )
+    async with holding_stream_lock(db_url, stream) as (holder, tx):
         appending = asyncio.create_task(store.append(stream, 0, ours))
         await asyncio.sleep(0.3)
         assert not appending.done()
@@ -213,8 +226,6 @@ async def test_a_new_streams_first_batch_waits_for_a_writer_holding_the_stream_l
         await tx.commit()
         with pytest.raises(ConcurrencyError) as refused:
             await appending
-    finally:
-        await holder.close()
     assert (refused.value.expected_version, refused.value.actual_version) == (0, 2)
     stored = await store.read_stream(stream)
     assert [e.event_id for e in stored] == [e.event_id for e in theirs]
@@ -226,20 +237,12 @@ async def test_a_new_streams_first_batch_goes_whole_once_the_lock_is_free(
 ) -> None:
     stream = "ratification-ATT-DEU"
     ours = [_event({"state": "DEU", "n": n}, {"actor": "a"}) for n in range(3)]
-    holder = await asyncpg.connect(db_url)
-    try:
-        tx = holder.transaction()
-        await tx.start()
-        await holder.execute(
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))", STREAM_LOCK_NAMESPACE, stream
-        )
+    async with holding_stream_lock(db_url, stream) as (_, tx):
         appending = asyncio.create_task(store.append(stream, 0, ours))
         await asyncio.sleep(0.3)
         assert not appending.done()
         await tx.rollback()
         result = await appending
-    finally:
-        await holder.close()
     assert (result.first_version, result.last_version, result.appended) == (1, 3, True)
     stored = await store.read_stream(stream)
     assert [e.event_id for e in stored] == [e.event_id for e in ours]

@@ -77,15 +77,22 @@ plain_leaves = (
     | st.uuids()
     | st.sampled_from(["", "\x00\x01\x1f\x7f", '"\\/', "\u2028\u2029", "é😀\uffff\U00010000"])
 )
-plain_values = st.recursive(
-    plain_leaves,
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.lists(children, max_size=3).map(tuple)
-        | st.dictionaries(plain_text, children, max_size=5)
-    ),
-    max_leaves=25,
-)
+
+
+def nested(leaves: st.SearchStrategy, keys: st.SearchStrategy) -> st.SearchStrategy:
+    """``leaves`` inside lists, tuples and dicts keyed by ``keys``, nested."""
+    return st.recursive(
+        leaves,
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.lists(children, max_size=3).map(tuple)
+            | st.dictionaries(keys, children, max_size=5)
+        ),
+        max_leaves=25,
+    )
+
+
+plain_values = nested(plain_leaves, plain_text)
 
 # Anything: floats (NaN, infinities, 1e16 ...), integers beyond 64 bits, lone surrogates,
 # subclasses, enums, keys that are not str, objects JSON cannot represent.
@@ -103,15 +110,7 @@ any_keys = (
     | st.builds(Key, st.text(max_size=3))
     | st.sampled_from([1, 2.5, True, None, Code.CCM])
 )
-any_values = st.recursive(
-    any_leaves,
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.lists(children, max_size=3).map(tuple)
-        | st.dictionaries(any_keys, children, max_size=5)
-    ),
-    max_leaves=25,
-)
+any_values = nested(any_leaves, any_keys)
 
 
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -81,9 +81,6 @@ class RatificationWorkflow:
 
     # --- helpers ----------------------------------------------------------------------
 
-    def _decide(self, command: r.Command) -> list:
-        return r.decide(self._state, command, self._profile, self._context, today().date())
-
     def _decide_all(self, state: r.RatificationState, commands: list[r.Command]) -> list:
         """The events of ``commands`` decided one after the other from ``state`` (each on
         the state the previous ones leave); :class:`DomainError` if any is refused."""

@@ -48,19 +48,23 @@ class TreatyWorkflow:
 
     async def _execute(self, command: t.TreatyCommand, meta: CommandMeta, cause: str) -> Recorded:
         async with self._lock:
-            before = self._state.context()
             try:
                 events = t.decide(self._state, command, self._profile, today().date())
             except DomainError as err:
                 raise refusal(err) from err
-            recorded = await append(self._id, self._state.version, events, meta, cause)
-            for event in events:
-                self._state = t.evolve(self._state, event)
-            if events:
-                self._wake = True
-            if self._state.context() != before:
-                await self._tell(self._registered)
-            return recorded
+            return await self._record(events, meta, cause)
+
+    async def _record(self, events: list, meta: CommandMeta, cause: str) -> Recorded:
+        """Append ``events`` and apply them; every registered process is told when they
+        change the treaty's context. The caller holds the lock."""
+        before = self._state.context()
+        recorded = await append(self._id, self._state.version, events, meta, cause)
+        self._state = t.fold(self._state, events)
+        if events:
+            self._wake = True
+        if self._state.context() != before:
+            await self._tell(self._registered)
+        return recorded
 
     async def _tell(self, workflow_ids: list[str]) -> None:
         """Signal the context to each process; one that has closed (or was terminated) is
@@ -142,8 +146,7 @@ class TreatyWorkflow:
         new = [wid for wid in dict.fromkeys(request.processes) if wid not in self._registered]
         self._registered.extend(new)
         async with self._lock:
-            before = self._state.context()
-            if new and before != request.known_context:
+            if new and self._state.context() != request.known_context:
                 await self._tell(new)
             events, refused = t.count_deposits(
                 self._state, request.deposits, self._profile, today().date()
@@ -151,18 +154,8 @@ class TreatyWorkflow:
             for command, reason in refused:
                 workflow.logger.warning("deposit of %s not counted: %s", command.state, reason)
             info = workflow.current_update_info()
-            recorded = await append(
-                self._id,
-                self._state.version,
-                events,
-                request.meta,
-                f"update:count_deposits:{info.id if info else ''}",
-            )
-            self._state = t.fold(self._state, events)
-            if events:
-                self._wake = True
-            if self._state.context() != before:
-                await self._tell(self._registered)
+            cause = f"update:count_deposits:{info.id if info else ''}"
+            recorded = await self._record(events, request.meta, cause)
         return CountDepositsResult(
             recorded=recorded,
             refused=[RefusedCount(state=c.state, reason=why) for c, why in refused],
