@@ -20,6 +20,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY settings.py worker.py ./
 COPY activities/ activities/
+COPY adapters/ adapters/
+COPY app/ app/
 COPY audit/ audit/
 COPY cli/ cli/
 COPY domain/ domain/
@@ -40,7 +42,7 @@ EXPOSE 8080 9464
 
 # Healthy while every worker process runs and reaches Temporal and PostgreSQL.
 HEALTHCHECK --interval=15s --timeout=10s --start-period=60s --retries=3 \
-    CMD ["python", "-m", "cli.health"]
+    CMD ["python", "-m", "adapters.health"]
 
 # SIGTERM (docker stop) shuts the worker down gracefully: in-flight activities get
 # TREATYFLOW_GRACEFUL_SHUTDOWN_SECONDS to finish; give the container more (stop_grace_period).

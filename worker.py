@@ -22,13 +22,13 @@ embedded stack started by ``treaty up`` (starting the servers that do not run).
   (``temporal_worker_task_slots_available``, ``temporal_activity_execution_latency``, ...)
   are served for Prometheus at ``http://TREATYFLOW_METRICS_HOST:PORT/metrics``.
 - **Fast reads**: the first process (index 0) answers ``treaty status STATE --json`` on
-  the Unix socket ``$TREATYFLOW_HOME/run/worker.sock`` (:mod:`cli.fast_server`), so that
+  the Unix socket ``$TREATYFLOW_HOME/run/worker.sock`` (:mod:`app.status_server`), so that
   the command does not pay for the CLI's imports and connections;
   ``TREATYFLOW_FAST_READS=0`` turns it off.
 - **Health**: with ``TREATYFLOW_HEALTH_PORT`` set, ``GET /healthz`` answers 200 and a JSON
   object while every worker of the process runs, the Temporal frontend answers its health
   check and the event store answers ``SELECT 1``; 503 with the reason otherwise (also while
-  shutting down). ``python -m worker health`` (or the lighter ``python -m cli.health``,
+  shutting down). ``python -m worker health`` (or the lighter ``python -m adapters.health``,
   which loads no Temporal SDK) asks every process's endpoint.
 
 Besides polling, the worker archives the histories of closed workflow runs into the event
@@ -59,9 +59,9 @@ from temporalio.worker import Worker
 
 import settings as settings_mod
 from activities.eventstore import EventStoreActivities
+from adapters import fast_protocol as fast_reads
+from app.status_server import StatusServer
 from audit.archive import archive_closed
-from cli import fast as fast_reads
-from cli.fast_server import StatusServer
 from eventstore.migrate import migrate
 from eventstore.store import EventStore
 from workflows.decision import DecisionWorkflow
@@ -248,8 +248,8 @@ async def run_worker(
     ``index``). Raises ``RuntimeError`` when a worker fails (the process should end
     non-zero, so that it is restarted).
     """
-    from cli.connect import connect_cause, connect_client
-    from cli.logging import quiet_temporal_messages
+    from adapters.logging import quiet_temporal_messages
+    from adapters.temporal import connect_cause, connect_client
 
     quiet_temporal_messages()
     settings = settings or settings_mod.load()
@@ -428,7 +428,7 @@ def supervise(
 def _migrate(settings: settings_mod.Settings) -> int:
     """Apply the pending migrations to ``DATABASE_URL`` (the embedded PostgreSQL when it is
     not set); 0 when done, 1 when the database refused or could not be reached."""
-    from cli.stack import StackError, start_servers
+    from adapters.stack import StackError, start_servers
 
     try:
         database_url = start_servers(settings, temporal=False).database_url
@@ -480,8 +480,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: resolve the servers (embedded or configured) and run the worker(s), or
     with ``health`` check the running ones (exit 0 healthy, 1 not)."""
-    from cli.logging import configure_logging
-    from cli.stack import StackError, ensure_servers
+    from adapters.logging import configure_logging
+    from adapters.stack import StackError, ensure_servers
 
     args = _parser().parse_args(argv)
     settings = settings_mod.load()
@@ -489,7 +489,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if processes < 1:
         raise SystemExit("error: --processes must be 1 or more")
     if args.command == "health":
-        from cli.health import check_health, health_urls
+        from adapters.health import check_health, health_urls
 
         healthy, lines = check_health(health_urls(settings, args.processes))
         print("\n".join(lines))

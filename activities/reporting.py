@@ -78,7 +78,7 @@ async def read_cycle(store: EventStore, treaty: str, year: int) -> rp.CycleState
 
 async def parties(store: EventStore, treaty: str) -> list[rp.Party]:
     """Every State whose ratification process has an entry-into-force date."""
-    from cli.reads import ratifications
+    from app.reads import ratifications
 
     return [
         rp.Party(state=s.state, in_force_on=s.in_force_on)

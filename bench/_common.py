@@ -245,8 +245,8 @@ async def populate(
     time: a signature on ``sign_on`` and a deposit on ``deposit_on`` when given."""
     import asyncio
 
-    from cli import service
-    from cli.connect import connect_client
+    from adapters.temporal import connect_client
+    from app import service
     from domain import ratification as r
     from workflows.common import CommandMeta
 

@@ -7,7 +7,7 @@ the official Temporal CLI's ``temporal workflow query`` of the same State's proc
     .venv/bin/python bench/cli_startup_bench.py --quick    # median of 2
 
 ``treaty status`` is timed as users get it, with the stack's worker running: the worker
-answers it on its Unix socket (:mod:`cli.fast`, :mod:`cli.fast_server`); the normal path
+answers it on its Unix socket (:mod:`cli.fast`, :mod:`app.status_server`); the normal path
 (``TREATYFLOW_FAST_READS=0``: typer, the settings, asyncpg, the fold in the CLI) is timed
 in the same rounds and reported beside it. The script first checks that both print the
 same.
@@ -34,7 +34,7 @@ TARGET_STATUS = 1.0
 def main() -> None:
     args = parse_args(__doc__.splitlines()[0], repeat=10)
     repeat = 2 if args.quick else args.repeat
-    from cli.stack import _temporal_binary
+    from adapters.stack import _temporal_binary
     from tests.e2e import TREATY
 
     with embedded() as bench, tempfile.TemporaryDirectory() as tmp:

@@ -58,7 +58,7 @@ async def settle(address: str, n: int) -> None:
     from temporalio.client import Client
     from temporalio.contrib.pydantic import pydantic_data_converter
 
-    from cli import service
+    from app import service
 
     client = await Client.connect(address, data_converter=pydantic_data_converter)
     for treaty in TREATIES:

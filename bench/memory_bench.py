@@ -55,8 +55,8 @@ async def baseline_load(address: str, n: int, concurrency: int = 16) -> None:
 
 async def pending_until(address: str, treaty: str, code: str) -> str:
     """The entry-into-force date a process waits for (its timer), checked to be ahead."""
-    from cli import service
-    from cli.connect import connect_client
+    from adapters.temporal import connect_client
+    from app import service
 
     client = await connect_client(address, "default")
     view = await service.ratification_view(client, treaty, code)

@@ -1,22 +1,15 @@
 """``treaty audit``: the auditors' command group.
 
 The commands are defined in :mod:`cli.audit_replay` (replay, archive) and
-:mod:`cli.audit_record` (timeline, state, verify, export); importing this module
-registers them on :data:`audit_app`.
+:mod:`cli.audit_record` (timeline, state, verify, export) on the group of
+:mod:`cli.audit_group`; :func:`register` imports them.
 """
 
 from __future__ import annotations
 
 import typer
 
-audit_app = typer.Typer(
-    help=(
-        "Audit the record: replay workflow histories against the current code, rebuild a "
-        "process's state as of a date, verify hash chains and the match between the event "
-        "store and Temporal, export the record."
-    ),
-    no_args_is_help=True,
-)
+from cli.audit_group import audit_app
 
 
 def register() -> typer.Typer:

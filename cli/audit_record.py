@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli import render
-from cli.audit import audit_app
+from cli.audit_group import audit_app
 from cli.runtime import (
     EXIT_REFUSED,
     EXIT_UNAVAILABLE,
@@ -37,9 +37,9 @@ from cli.runtime import (
     _pg_cause,
     _pg_unreachable,
     _run,
+    _stream,
     _treaty,
 )
-from domain import ids
 
 # Temporal, asyncpg, the store and the audit tools are imported when a command runs, not to
 # print `treaty audit --help` (tests/test_cli_lazy.py).
@@ -64,31 +64,13 @@ else:
 AUDIT_ROLE = "treatyflow_audit"
 """The read-only role the audit commands' connections run as (SELECT on events only)."""
 
-#: Stream forms ``treaty events`` resolves itself (names in any case, States by name);
-#: another process type's streams are taken as written, with the type in any case.
-_RESOLVED_BY_EVENTS = ("treaty", "ratification")
-
 
 # --- shared ---------------------------------------------------------------------------------
 
 
 def resolve_stream(text: str, treaty: str) -> str:
-    """The stream id named by ``text``: what ``treaty events`` accepts (a stream or
-    workflow id in any case, ``ratification-ccm-lithuania``), and for a process type of
-    :data:`domain.processes.PROCESS_TYPES` that it does not know, ``<type>-<parts>`` /
-    ``<type>:<parts>`` as written. Raises :class:`typer.BadParameter` (exit 2)."""
-    from cli.main import _stream_id  # cli.main imports this module while it loads
-
-    try:
-        return _stream_id(text, treaty)
-    except typer.BadParameter:
-        raw = text.strip()
-        sep = ":" if ":" in raw else "-"
-        prefix, *parts = raw.split(sep)
-        kind = prefix.lower()
-        if kind in processes.PROCESS_TYPES and kind not in _RESOLVED_BY_EVENTS and parts:
-            return ids.stream_id(":".join([kind, *parts]))
-        raise
+    """The stream id named by ``text`` (:func:`app.streams.resolve_stream`)."""
+    return _stream(text, treaty, any_process=True)
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -116,7 +98,7 @@ async def audit_store(rt: Runtime) -> AsyncIterator[EventStore]:
     The schema is brought up to date first when the login user may (the embedded stack's
     may); an auditor's own login that may not change the schema reads what is there.
     """
-    from cli.stack import redact
+    from adapters.stack import redact
     from eventstore.migrate import migrate
     from eventstore.store import EventStore
 

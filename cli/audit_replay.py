@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
 
 from cli import render
-from cli.audit import audit_app
+from cli.audit_group import audit_app
 from cli.runtime import EXIT_REFUSED, EXIT_USAGE, Failure, JsonOpt, LazyModule, Runtime, _run
 from domain import ids as ids_mod
 

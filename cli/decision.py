@@ -86,7 +86,7 @@ def _send(treaty: str, slug: str, command: BaseModel, meta: Any, as_json: bool) 
         raise Failure(f"refused: {err}", EXIT_REFUSED) from None
 
     async def work(rt: Runtime) -> Any:
-        from cli import process_ops
+        from app import process_ops
 
         await _record_checks(rt, treaty, slug, command)
         client = await rt.client()
@@ -123,7 +123,7 @@ async def _record_checks(rt: Runtime, treaty: str, slug: str, command: BaseModel
         if isinstance(command, d.StatePosition) and command.meeting:
             d.check_meeting(await load(rt, treaty, slug), command, meetings_table(treaty))
         if isinstance(command, d.RecordOutcome) and command.present is not None:
-            from cli import reads
+            from app import reads
 
             p = await reads.parties(await rt.store(), treaty, command.decided_on)
             if p.consented:
@@ -607,7 +607,7 @@ async def party_statuses(store: Any, s: d.DecisionState) -> dict[str, str]:
     """Each State with a position in force: its status under the treaty on the date it
     stated it (:data:`PARTY_STATUS`), from its ratification process in the event store
     (folded as of that date); ``not in the record`` when there is none."""
-    from cli import reads
+    from app import reads
 
     found: dict[str, str] = {}
     for p in s.current_positions():

@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import settings as settings_mod
-from cli import importer, reads, render, service
-from cli.connect import NoWorkerError, connect_client, require_worker
+from adapters.stack import StackError, stack_up
+from adapters.temporal import NoWorkerError, connect_client, require_worker
+from app import importer, reads, service
+from app.reporting import ensure_schedules_after_up
+from cli import render
 from cli.decision import decision_json, decision_table, party_statuses
 from cli.runtime import EXIT_REFUSED, EXIT_UNAVAILABLE, Failure
-from cli.stack import StackError, stack_up
 from domain import treaty as t
 from eventstore.migrate import migrate
 from eventstore.store import EventStore
@@ -43,7 +45,7 @@ async def _wait_for_worker(client: Any, task_queue: str, wait_seconds: float = 6
 async def _demo(csv_path: Path, as_json: bool) -> dict[str, Any]:
     settings = settings_mod.load()
     try:
-        status = await asyncio.to_thread(stack_up, settings)
+        status = await asyncio.to_thread(stack_up, settings, after_worker=ensure_schedules_after_up)
     except StackError as err:
         raise Failure(str(err), EXIT_UNAVAILABLE) from None
     log = render.err
@@ -99,7 +101,7 @@ async def _demo(csv_path: Path, as_json: bool) -> dict[str, Any]:
             (label, await reads.parties(store, TREATY, day))
             for label, day in (*DATES, (f"today ({today.isoformat()})", today))
         ]
-        from cli.reporting import demo_cycle  # this year's reporting cycle (CCM Art. 7)
+        from app.reporting import demo_cycle  # this year's reporting cycle (CCM Art. 7)
 
         reporting = await demo_cycle(client, store, TREATY, today.year, settings.task_queue)
     finally:
@@ -126,10 +128,10 @@ async def _isu_scenario(client: Any, meta: CommandMeta, task_queue: str) -> int:
     """Record the 24 Feb 2011 consultation (the ISU decision, Bulgaria's domestic
     procedure, the 2MSP's host-country agreement) from the shipped scenario file; the
     number of events recorded."""
-    from cli import process_ops
-    from domain import scenario_yaml
+    from adapters import scenario_file
+    from app import process_ops
 
-    steps = scenario_yaml.parse(ISU_SCENARIO.read_text(encoding="utf-8"))
+    steps = scenario_file.parse(ISU_SCENARIO.read_text(encoding="utf-8"))
     where = meta.model_copy(update={"source": ISU_SCENARIO.name})
     try:
         recorded = await process_ops.run_scenario(client, steps, where, task_queue)
@@ -152,7 +154,7 @@ def run_demo(csv_path: Path, as_json: bool) -> None:
     if as_json:
         render.print_json(
             {
-                "states": [render.status_row(s) for s in states],
+                "states": [reads.status_row(s) for s in states],
                 "treaty": treaty_state.model_dump(mode="json"),
                 "counts": [
                     {

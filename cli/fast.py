@@ -4,9 +4,9 @@ running worker, everything else by the normal CLI (:func:`cli.main.run`).
 A Python CLI cannot answer as fast as a Go binary if it first imports typer, pydantic and
 asyncpg and connects to PostgreSQL (issue 7, figure 5b). The worker is already running,
 with those imported and a pool connected, so it answers this one read on a Unix socket in
-the embedded home (``$TREATYFLOW_HOME/run/worker.sock``, :mod:`cli.fast_server`), with the
-very code the command uses (:func:`cli.reads.state_status`, :func:`cli.render.status_row`,
-:func:`cli.render.json_text`). This module imports nothing but the standard library's
+the embedded home (``$TREATYFLOW_HOME/run/worker.sock``, :mod:`app.status_server`), with the
+very code the command uses (:func:`app.reads.state_status`, :func:`app.reads.status_row`,
+:func:`app.jsontext.json_text`). This module imports nothing but the standard library's
 ``sys``, ``os``, ``socket`` (its C module ``_socket``), ``json`` and a sha256 (CPython's
 built-in one, not OpenSSL's): ``tests/test_cli_fast.py`` checks that it loads no typer,
 pydantic, asyncpg nor Temporal.
@@ -40,7 +40,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Mapping
+
+from adapters.fast_protocol import PROTOCOL, enabled, socket_path
 
 try:  # the C half of `socket` (~2.5 ms less: no enum classes, no selectors)
     import _socket as socket
@@ -60,11 +61,6 @@ except ImportError:
 TIMEOUT = 1.0
 #: Answers longer than this (bytes) are not accepted (one State's row is well under 1 KiB).
 MAX_ANSWER = 1 << 20
-#: Version of the socket protocol (a JSON line each way), checked by the worker.
-PROTOCOL = 1
-#: Values of ``TREATYFLOW_FAST_READS`` that leave the fast path on (as the settings read
-#: yes/no values); any other non-empty value turns it off.
-ON = frozenset({"1", "true", "yes", "on"})
 #: Variables whose value is a secret the worker does not need to see: sent as ``***``
 #: (the settings accept any non-empty value for them).
 MASKED = frozenset({"TEMPORAL_API_KEY", "TREATYFLOW_SMTP_PASSWORD"})
@@ -110,14 +106,6 @@ def parse(argv: list[str]) -> tuple[str, str] | None:
     return state, treaty if treaty is not None else "CCM"
 
 
-def enabled(environ: Mapping[str, str]) -> bool:
-    """Whether ``TREATYFLOW_FAST_READS`` in ``environ`` leaves the fast path on: unset,
-    empty or a yes value (``1``, ``true``, ``yes``, ``on``); a no value or anything else
-    turns it off (read by the client and by the worker, which then opens no socket)."""
-    flag = environ.get("TREATYFLOW_FAST_READS", "").strip().lower()
-    return not flag or flag in ON
-
-
 def _digest(value: str) -> str:
     return sha256(value.encode("utf-8", "surrogateescape")).hexdigest()
 
@@ -151,11 +139,6 @@ def _home() -> str | None:
         base = data if data.startswith("/") else os.path.expanduser("~/.local/share")
         home = os.path.join(base, "treatyflow")
     return os.path.realpath(os.path.expanduser(home))
-
-
-def socket_path(home: str) -> str:
-    """The worker's socket under ``home``."""
-    return os.path.join(home, "run", "worker.sock")
 
 
 def ask(state: str, treaty: str) -> str | None:

@@ -73,7 +73,7 @@ def _send(treaty: str, meeting: str, command: BaseModel, meta: Any, as_json: boo
         raise Failure(f"refused: {err}", EXIT_REFUSED) from None
 
     async def work(rt: Runtime) -> Any:
-        from cli import process_ops
+        from app import process_ops
 
         client = await rt.client()
         return await process_ops.send(

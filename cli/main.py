@@ -47,6 +47,7 @@ from cli.runtime import (
     _parse_date,
     _run,
     _state,
+    _stream,
     _treaty,
 )
 from cli.scenario import scenario_app
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
     import click
 
     import settings as settings_mod
-    from cli import reads, service
+    from app import reads, service
     from domain import ratification as r
     from workflows.common import CommandMeta
 else:  # the settings model (pydantic-settings) is loaded when a command runs, not for help
@@ -129,7 +130,7 @@ app.add_typer(meetings.app, name="meetings")
 
 
 def _print_stack(status: Any, as_json: bool) -> None:
-    from cli.stack import redact
+    from adapters.stack import redact
 
     if as_json:
         render.print_json(
@@ -159,11 +160,12 @@ def _print_stack(status: Any, as_json: bool) -> None:
 def up(as_json: JsonOpt = False) -> None:
     """Start the embedded stack in the background: Temporal dev server (Web UI), PostgreSQL
     and a worker, under $TREATYFLOW_HOME. Harmless if already running."""
-    from cli.stack import StackError, stack_up
+    from adapters.stack import StackError, stack_up
+    from app.reporting import ensure_schedules_after_up
 
     settings = settings_mod.load()
     try:
-        status = stack_up(settings)
+        status = stack_up(settings, after_worker=ensure_schedules_after_up)
     except StackError as err:
         raise Failure(str(err), EXIT_UNAVAILABLE) from None
     _print_stack(status, as_json)
@@ -172,7 +174,7 @@ def up(as_json: JsonOpt = False) -> None:
 @app.command()
 def down(as_json: JsonOpt = False) -> None:
     """Stop the embedded stack (worker, Temporal dev server, PostgreSQL); data is kept."""
-    from cli.stack import StackError, stack_down
+    from adapters.stack import StackError, stack_down
 
     try:
         status = stack_down(settings_mod.load())
@@ -184,7 +186,7 @@ def down(as_json: JsonOpt = False) -> None:
 @app.command()
 def ps(as_json: JsonOpt = False) -> None:
     """What runs where: servers, worker, Web UI address."""
-    from cli.stack import stack_status
+    from adapters.stack import stack_status
 
     _print_stack(stack_status(settings_mod.load()), as_json)
 
@@ -224,8 +226,8 @@ def worker(
     import asyncio
 
     import worker as worker_mod
-    from cli.logging import configure_logging
-    from cli.stack import StackError, describe, stack_worker, start_servers, stop_servers
+    from adapters.logging import configure_logging
+    from adapters.stack import StackError, describe, stack_worker, start_servers, stop_servers
 
     settings = settings_mod.load()
     configure_logging(settings)  # the worker logs what it does (INFO)
@@ -287,7 +289,7 @@ def worker(
 def _send(treaty: str, state: str, command: Any, meta: CommandMeta, as_json: bool) -> None:
     # What can be refused without knowing the process (a date in the future or before the
     # treaty was opened, a forbidden reservation) is refused here, with no server needed.
-    from cli import service
+    from app import service
     from domain import ids
     from domain import ratification as r
     from domain.errors import DomainError
@@ -398,7 +400,7 @@ def ratification_show(
     as_json: JsonOpt = False,
 ) -> None:
     """Ask the running process for its state (a Temporal query)."""
-    from cli import service
+    from app import service
     from domain import ids
 
     code, iso = _treaty(treaty), _state(state)
@@ -438,7 +440,7 @@ def depositary_statement(
 
     It prevails over a record of deposits that disagrees (which is reported). A statement
     recorded before is replaced only with --correct; both stay in the history."""
-    from cli import service
+    from app import service
     from domain import treaty as t
 
     code = _treaty(treaty)
@@ -468,7 +470,7 @@ def depositary_statement(
 def _import(
     path: Path, treaty: str, meta: CommandMeta, as_json: bool, wait: bool = True
 ) -> service.ImportReport:
-    from cli import importer, service
+    from app import importer, service
 
     try:
         rows, bad_rows = importer.read_table(path)
@@ -583,7 +585,7 @@ def status(
     as_json: JsonOpt = False,
 ) -> None:
     """Table of States: signature, instrument, deposit, entry into force, status."""
-    from cli import reads
+    from app import reads
     from domain.treaties import get_profile
 
     code = _treaty(treaty)
@@ -600,7 +602,7 @@ def status(
     if iso and not states:
         raise Failure(f"nothing recorded for {iso} under the {code}", EXIT_REFUSED)
     if as_json:
-        render.print_json([render.status_row(s) for s in states])
+        render.print_json([reads.status_row(s) for s in states])
     else:
         render.out.print(render.status_table(states, f"{get_profile(code).name} ({code})"))
 
@@ -612,7 +614,7 @@ def parties(
     as_json: JsonOpt = False,
 ) -> None:
     """Counts on a date: States that consented to be bound (deposit) vs. in force for them."""
-    from cli import reads
+    from app import reads
 
     code = _treaty(treaty)
     day = _parse_date(as_of) or date.today()
@@ -641,47 +643,6 @@ def parties(
         render.out.print(f"consented, not yet in force: {', '.join(pending)}")
 
 
-_STREAM_FORMS = (
-    "ratification-<TREATY>-<ISO3> (e.g. ratification-CCM-BGR) or treaty-<TREATY> "
-    "(e.g. treaty-CCM); the workflow ids ratification:CCM:BGR and treaty:CCM work too; "
-    "decision-<TREATY>-<slug>, hca-<TREATY>-<meeting>"
-)
-
-
-def _stream_id(text: str, treaty: str) -> str:
-    """The stream id named by ``text``: a stream or workflow id in any case
-    (``treaty-ccm`` is ``treaty-CCM``, ``ratification-ccm-bulgaria`` is
-    ``ratification-CCM-BGR``). A State instead of a stream is a usage error that names the
-    State's stream under ``treaty``."""
-    from domain import ids
-    from domain.errors import DomainError
-    from domain.states import resolve_state
-
-    raw = text.strip()
-    kind, _, rest = raw.replace(":", "-").partition("-")
-    if kind.lower() == "treaty" and rest and "-" not in rest:
-        return ids.stream_id(ids.treaty_workflow_id(_treaty(rest)))
-    if kind.lower() == "ratification":
-        code, _, state = rest.partition("-")
-        if code and state:
-            return ids.stream_id(ids.ratification_workflow_id(_treaty(code), _state(state)))
-    if kind.lower() in ("decision", "hca"):  # decision-CCM-isu-hosting, hca-CCM-2MSP
-        code, _, key = rest.partition("-")
-        if code and key:
-            return ids.stream_id(f"{kind.lower()}:{_treaty(code)}:{key}")
-    if kind.lower() == "reporting":  # reporting-CCM-2011 and reporting-CCM-2011-NOR
-        return reporting_cli.stream_id(rest)
-    try:
-        iso = resolve_state(raw).code
-    except DomainError:
-        raise typer.BadParameter(f"{raw!r} is not a stream: expected {_STREAM_FORMS}") from None
-    sid = ids.stream_id(ids.ratification_workflow_id(treaty, iso))
-    raise typer.BadParameter(
-        f"{raw!r} is a State, not a stream: its ratification events under the {treaty} are "
-        f"in the stream {sid} (`treaty events {sid}`; other treaties: --treaty)"
-    )
-
-
 @app.command()
 def events(
     stream: Annotated[
@@ -692,7 +653,7 @@ def events(
     as_json: JsonOpt = False,
 ) -> None:
     """The events of one process, in order."""
-    sid = _stream_id(stream, _treaty(treaty))
+    sid = _stream(stream, _treaty(treaty))
 
     async def work(rt: Runtime) -> list[Any]:
         return await (await rt.store()).read_stream(sid)
@@ -777,7 +738,7 @@ def _fail(message: str, code: int, as_json: bool) -> int:
 def _configure() -> None:
     """Load the settings (raises :class:`settings.SettingsError`) and configure logging:
     done before a command runs, not to print help or the version."""
-    from cli.logging import configure_logging
+    from adapters.logging import configure_logging
 
     configure_logging(settings_mod.load(), default_level="WARNING")
 

@@ -100,7 +100,7 @@ async def check_dependents(store: EventStore, code: str, meetings: list[Meeting]
     """:class:`DomainError` if correcting the recorded Meetings to ``meetings`` would break
     an extension decision or pending request recorded in a ratification process
     (:func:`domain.obligations.check_meeting_correction`); read from the event store."""
-    from cli import reads
+    from app import reads
     from domain import ids
     from domain.obligations import DecisionAt, check_meeting_correction
     from domain.treaties import get_profile
@@ -161,7 +161,7 @@ def import_meetings(
     meta = _meta(actor, source or str(path))
 
     async def work(rt: Runtime) -> Any:
-        from cli import obligation_ops, service
+        from app import obligation_ops, service
         from domain.treaty import RecordMeetings
 
         if correct:
@@ -193,7 +193,7 @@ def list_meetings(treaty: TreatyOpt = "CCM", as_json: JsonOpt = False) -> None:
     """The Meetings the treaty requires (CCM Art. 11(2): the first within a year of entry
     into force, then annually; Art. 12(1): a Review Conference five years after) beside
     those held (as recorded), from the event store."""
-    from cli import reads
+    from app import reads
     from domain.treaties import get_profile
 
     code = _treaty(treaty)

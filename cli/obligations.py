@@ -92,9 +92,9 @@ def obligation_row(
 def _load(code: str, iso: str | None, as_of: date | None = None) -> list[r.RatificationState]:
     """Every ratification process of ``code`` (or only ``iso``'s), folded from the store;
     with ``as_of``, as it stood on that date: the same fold as ``treaty audit state
-    --as-of`` (:func:`cli.reads.ratifications`, :func:`domain.processes.fold`), so a fact
+    --as-of`` (:func:`app.reads.ratifications`, :func:`domain.processes.fold`), so a fact
     dated later (an extension granted, a report received) does not count yet."""
-    from cli import reads
+    from app import reads
 
     async def work(rt: Runtime) -> list[r.RatificationState]:
         return await reads.ratifications(await rt.store(), code, as_of)
@@ -294,7 +294,7 @@ def _send(
         _check_first(treaty, build(()))
 
     async def work(rt: Runtime) -> Any:
-        from cli import obligation_ops, service
+        from app import obligation_ops, service
 
         client = await rt.client()
         try:

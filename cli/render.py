@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+
+from app.jsontext import json_text
 
 if TYPE_CHECKING:  # imported where used: `treaty --help` needs neither
     from rich.table import Table
@@ -27,19 +28,6 @@ def count(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
-def _default(value: object) -> str:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return str(value)
-
-
-def json_text(data: Any) -> str:
-    """``data`` as the JSON text of ``--json`` (dates as ISO 8601, two-space indent, one
-    final newline): what :func:`print_json` writes, and what the worker's fast path for
-    ``treaty status STATE --json`` answers (:mod:`cli.fast_server`)."""
-    return json.dumps(data, default=_default, ensure_ascii=False, indent=2) + "\n"
-
-
 def print_json(data: Any) -> None:
     """Write ``data`` as JSON on stdout (dates as ISO 8601)."""
     sys.stdout.write(json_text(data))
@@ -51,29 +39,9 @@ def _d(day: date | None, unknown: str = "") -> str:
 
 def state_name(code: str) -> str:
     """Display name of an ISO3 code (the code itself if unknown)."""
-    from domain.states import resolve_state
+    from app.reads import state_name as name
 
-    try:
-        return resolve_state(code).name
-    except Exception:  # noqa: BLE001 - display only
-        return code
-
-
-def status_row(s: r.RatificationState) -> dict[str, Any]:
-    """One State's status as a JSON-ready dict."""
-    return {
-        "state": s.state,
-        "name": state_name(s.state),
-        "signed": s.signed,
-        "signed_on": s.signed_on,
-        "domestic_procedure_completed_on": s.domestic_procedure_completed_on,
-        "instrument": s.instrument,
-        "consented_on": s.consented_on,
-        "in_force_on": s.in_force_on,
-        "eif_article": s.eif_article,
-        "provisional_application": s.provisional_application,
-        "status": s.status(),
-    }
+    return name(code)
 
 
 def status_table(states: list[r.RatificationState], title: str) -> Table:

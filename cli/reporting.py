@@ -41,9 +41,11 @@ from domain.errors import DomainError
 
 # The pydantic models are imported when a command uses them, not to print help.
 if TYPE_CHECKING:
+    from app import reporting as app_reporting
     from domain import reporting as rp
     from domain.treaties import get_profile
 else:
+    app_reporting = LazyModule("app.reporting")
     rp = LazyModule("domain.reporting")
     get_profile = lazy_function("domain.treaties", "get_profile")
 
@@ -58,26 +60,7 @@ contacts_app = typer.Typer(
 )
 
 YearOpt = Annotated[int, typer.Option("--year", "-y", help="The reporting year (deadline year).")]
-SCHEDULE_PREFIX = "reporting-open-"
 OPEN_WAIT_SECONDS = 300.0
-
-
-def stream_id(rest: str) -> str:
-    """The stream of ``reporting-<rest>`` as `treaty events` takes it: ``CCM-2011`` (a
-    cycle) or ``CCM-2011-NOR`` (a State's report; a State name works too)."""
-    code, _, tail = rest.partition("-")
-    year, _, state = tail.partition("-")
-    if not code or not year.isdigit():
-        raise typer.BadParameter(
-            f"'reporting-{rest}' is not a reporting stream: expected reporting-<TREATY>-<YEAR> "
-            "(e.g. reporting-CCM-2011) or reporting-<TREATY>-<YEAR>-<ISO3>"
-        )
-    wid = (
-        rp.report_workflow_id(_treaty(code), int(year), _state(state))
-        if state
-        else rp.cycle_workflow_id(_treaty(code), int(year))
-    )
-    return wid.replace(":", "-")
 
 
 def _refused(err: DomainError) -> Failure:
@@ -98,33 +81,9 @@ async def _cycle(rt: Runtime, treaty: str, year: int) -> rp.CycleState:
 
 
 async def _require_cycle(rt: Runtime, treaty: str, year: int) -> rp.CycleState:
-    cycle = await _cycle(rt, treaty, year)
-    today = _today()
-    if not cycle.opened and year > today.year:
-        raise Failure(
-            f"refused: no {treaty} reporting cycle for {year}: {year} is in the future (today "
-            f"is {today}), a cycle can be opened for {today.year} or an earlier year",
-            EXIT_REFUSED,
-        )
-    if not cycle.opened:
-        raise Failure(
-            f"refused: no {treaty} reporting cycle for {year} has been opened; open it with "
-            f"`treaty reporting open --treaty {treaty} --year {year}`",
-            EXIT_REFUSED,
-        )
-    return cycle
+    from app.reporting import require_cycle
 
-
-def _require_due(cycle: rp.CycleState, state: str) -> None:
-    if state in cycle.states:
-        return
-    why = cycle.not_due.get(state) or "not a State Party in force in the record"
-    raise Failure(
-        f"refused: no {cycle.year} annual report is due from {state} ({why}); the "
-        f"{cycle.treaty} {cycle.year} cycle asks {render.count(len(cycle.states), 'State')}: "
-        f"{', '.join(cycle.states) or 'none'}",
-        EXIT_REFUSED,
-    )
+    return require_cycle(await _cycle(rt, treaty, year), treaty, year, _today())
 
 
 async def _reports(rt: Runtime, cycle: rp.CycleState) -> list[rp.ReportState]:
@@ -250,7 +209,7 @@ def close_cycle(
     meta = _meta(actor, source)
 
     async def work(rt: Runtime) -> rp.Figures:
-        from cli import service
+        from app import service
         from workflows.reporting import CloseRequest, ReportingCycleWorkflow
 
         cycle = await _require_cycle(rt, code, year)
@@ -294,11 +253,11 @@ def _stockpiles(items: list[str]) -> dict[str, int] | None:
 async def _send_report_update(
     rt: Runtime, code: str, year: int, state: str, update: str, request: Any
 ) -> Any:
-    from cli import service
+    from app import service
     from workflows.reporting import StateReportWorkflow
 
     cycle = await _require_cycle(rt, code, year)
-    _require_due(cycle, state)
+    app_reporting.require_due(cycle, state)
     if cycle.closed:
         raise Failure(
             f"refused: the {code} {year} cycle was closed on {cycle.closed_on}: {state}'s "
@@ -773,130 +732,6 @@ def outbox(
     render.out.print(f"{render.count(len(rows), 'message')}, {delivered} delivered")
 
 
-# --- the yearly schedule -----------------------------------------------------------------------
-
-
-def schedule_id(treaty: str) -> str:
-    """``reporting-open-<CODE>``: the Temporal Schedule that opens the cycle each year."""
-    return f"{SCHEDULE_PREFIX}{treaty}"
-
-
-async def ensure_schedule(
-    client: Any,
-    treaty: str,
-    task_queue: str,
-    *,
-    month: int | None = None,
-    day: int | None = None,
-) -> str:
-    """Create the Schedule ``reporting-open-<CODE>`` (each ``day``/``month`` at 00:00 UTC,
-    default 1 January; start ``OpenReportingCycle``) unless it exists. An existing one is
-    kept as it is (perhaps changed by staff) unless ``month`` or ``day`` is given: then its
-    calendar is changed to them (the one not given is kept). Returns ``created``,
-    ``updated`` or ``exists``. Raises ``ValueError`` when the resulting day is not a date
-    of every year (29 February: the cycle would open only in leap years)."""
-    from temporalio.client import (
-        Schedule,
-        ScheduleActionStartWorkflow,
-        ScheduleAlreadyRunningError,
-        ScheduleCalendarSpec,
-        ScheduleRange,
-        ScheduleSpec,
-        ScheduleUpdate,
-        ScheduleUpdateInput,
-    )
-
-    from workflows.reporting import OpenInput, OpenReportingCycleWorkflow
-
-    def spec_for(m: int, d: int) -> Any:
-        check_schedule_day(m, d)
-        return ScheduleSpec(
-            calendars=[
-                ScheduleCalendarSpec(
-                    month=[ScheduleRange(m)],
-                    day_of_month=[ScheduleRange(d)],
-                    comment=f"open the {treaty} reporting cycle of the year (CCM Art. 7(2))",
-                )
-            ]
-        )
-
-    action = ScheduleActionStartWorkflow(
-        OpenReportingCycleWorkflow.run,
-        OpenInput(treaty=treaty),
-        id=f"reporting-open:{treaty}",
-        task_queue=task_queue,
-    )
-    sid = schedule_id(treaty)
-    try:
-        await client.create_schedule(
-            sid, Schedule(action=action, spec=spec_for(month or 1, day or 1))
-        )
-        return "created"
-    except ScheduleAlreadyRunningError:
-        if month is None and day is None:
-            return "exists"
-
-    def update(inp: ScheduleUpdateInput) -> ScheduleUpdate:
-        sched = inp.description.schedule
-        cals = sched.spec.calendars
-        old_m = cals[0].month[0].start if cals and cals[0].month else 1
-        old_d = cals[0].day_of_month[0].start if cals and cals[0].day_of_month else 1
-        sched.spec = spec_for(month or old_m, day or old_d)
-        sched.action = action
-        return ScheduleUpdate(schedule=sched)
-
-    await client.get_schedule_handle(sid).update(update)
-    return "updated"
-
-
-def check_schedule_day(month: int, day: int) -> None:
-    """Refuse (``ValueError``, with what would be accepted) a ``month``/``day`` that is
-    not a date of every year: 29 February would open the cycle only in leap years."""
-    if (month, day) == (2, 29):
-        raise ValueError(
-            "--month 2 --day 29 would open the cycle only in leap years; give a day that "
-            "every year has (e.g. --month 3 --day 1)"
-        )
-    try:
-        date(2001, month, day)
-    except ValueError:
-        raise ValueError(f"--month {month} --day {day} is not a date") from None
-
-
-def schedule_treaties() -> list[str]:
-    """The treaties whose yearly Schedule `treaty up` creates: ``TREATYFLOW_REPORTING_
-    SCHEDULES`` of :mod:`settings` (comma-separated codes; ``none``: no Schedule), default
-    ``CCM``."""
-    import settings as settings_mod
-
-    return list(settings_mod.load().reporting_schedules)
-
-
-def ensure_schedules_at_up(temporal_address: str, namespace: str, task_queue: str) -> list[str]:
-    """For `treaty up`: create the yearly Schedule of each of :func:`schedule_treaties`
-    that does not exist (an existing one, perhaps changed by staff, is kept)."""
-    import asyncio
-
-    from cli.connect import connect_client
-
-    async def run() -> list[str]:
-        client = await connect_client(temporal_address, namespace)
-        return [
-            f"{schedule_id(t)}: {await ensure_schedule(client, t, task_queue)}"
-            for t in schedule_treaties()
-        ]
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(run())
-    # called from async code (an event loop runs in this thread): run on a thread of its own
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, run()).result()
-
-
 @reporting_app.command("schedule")
 def schedule(
     treaty: TreatyOpt = "CCM",
@@ -929,7 +764,7 @@ def schedule(
         )
     if month is not None or day is not None:
         try:
-            check_schedule_day(month or 1, day or 1)
+            app_reporting.check_schedule_day(month or 1, day or 1)
         except ValueError as err:
             raise typer.BadParameter(str(err)) from None
 
@@ -937,7 +772,7 @@ def schedule(
         from temporalio.service import RPCError, RPCStatusCode
 
         client = await rt.client(need_worker=trigger)
-        sid = schedule_id(code)
+        sid = app_reporting.schedule_id(code)
         if delete:
             try:
                 await client.get_schedule_handle(sid).delete()
@@ -951,7 +786,9 @@ def schedule(
                 raise
             return {"schedule": sid, "action": "deleted"}
         try:
-            what = await ensure_schedule(client, code, rt.settings.task_queue, month=month, day=day)
+            what = await app_reporting.ensure_schedule(
+                client, code, rt.settings.task_queue, month=month, day=day
+            )
         except ValueError as err:  # an existing day combined with a new month
             raise Failure(f"usage: {err}", EXIT_USAGE) from None
         handle = client.get_schedule_handle(sid)
@@ -1079,61 +916,6 @@ def contacts_remove(
 # --- the demo's part ---------------------------------------------------------------------------
 
 
-async def demo_cycle(client: Any, store: Any, treaty: str, year: int, task_queue: str) -> dict:
-    """For `treaty demo`: open ``year``'s cycle for the imported States Parties (unless it
-    is open), give each due State a placeholder focal point at example.org (a reserved
-    domain: nothing leaves the machine without SMTP settings), wait for the reminders to
-    reach the outbox, and return the figures so far and the outbox rows."""
-    import asyncio
-
-    from temporalio.common import WorkflowIDReusePolicy
-    from temporalio.exceptions import WorkflowAlreadyStartedError
-
-    from activities.outbox import Contact, add_contact, list_outbox
-    from activities.reporting import parties, read_cycle, read_report
-    from workflows.common import CommandMeta
-    from workflows.reporting import CycleInput, ReportingCycleWorkflow
-
-    cycle = await read_cycle(store, treaty, year)
-    if not cycle.opened:
-        # the focal points first, so that the first reminders find them
-        for party in rp.due_parties(get_profile(treaty), await parties(store, treaty), year):
-            address = f"article7.{party.state.lower()}@example.org"
-            contact = Contact(treaty=treaty, state=party.state, email=address, name="demo")
-            await add_contact(store, contact)
-        try:
-            handle = await client.start_workflow(
-                ReportingCycleWorkflow.run,
-                CycleInput(treaty=treaty, year=year, meta=CommandMeta(actor="treaty demo")),
-                id=rp.cycle_workflow_id(treaty, year),
-                task_queue=task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            )
-        except WorkflowAlreadyStartedError:
-            handle = client.get_workflow_handle(rp.cycle_workflow_id(treaty, year))
-        for _ in range(600):
-            view = await handle.query(ReportingCycleWorkflow.view)
-            if view.state.opened and view.started == len(view.state.states):
-                break
-            await asyncio.sleep(0.2)
-        cycle = await read_cycle(store, treaty, year)
-    prefix = f"reporting-{treaty}-{year}-"
-    loop = asyncio.get_running_loop()
-    expected = 0
-    if cycle.due_on and cycle.closes_on and cycle.opened_on:
-        slots = rp.pending_reminders(cycle.policy, cycle.due_on, cycle.closes_on, cycle.opened_on)
-        expected = 1 if slots and slots[0].on == cycle.opened_on else 0
-    deadline = loop.time() + 60
-    while True:
-        rows = await list_outbox(store, prefix)
-        done = len(rows) >= expected * len(cycle.states) and all(r.delivered_at for r in rows)
-        if done or loop.time() > deadline:
-            break
-        await asyncio.sleep(0.5)
-    reports = [await read_report(store, treaty, year, s) for s in cycle.states]
-    return {"cycle": cycle, "figures": rp.figures(reports), "outbox": rows}
-
-
 def print_demo_cycle(part: dict, home: Path) -> None:
     """The demo's reporting lines: the cycle, its figures so far, the outbox."""
     o = render.out
@@ -1159,54 +941,3 @@ def print_demo_cycle(part: dict, home: Path) -> None:
     )
     o.print(f"  treaty reporting status --year {year}   # the table with received / due")
     o.print(f"  treaty reporting outbox --year {year}   # each reminder and its delivery")
-
-
-# --- servers: the Schedule without `treaty up` --------------------------------------------------
-
-
-def ensure_schedules_from_settings() -> list[str]:
-    """On servers (the compose file's one-shot ``migrations`` service runs
-    ``python -m cli.reporting``): create the yearly Schedule of each treaty of
-    ``TREATYFLOW_REPORTING_SCHEDULES`` on the Temporal server of ``TEMPORAL_ADDRESS``
-    unless it exists (an existing one, perhaps changed by staff, is kept: the semantics of
-    `treaty reporting schedule` with no option). Returns one ``<id>: created|exists`` line
-    per Schedule. Raises :class:`settings.SettingsError` without ``TEMPORAL_ADDRESS``."""
-    import settings as settings_mod
-
-    config = settings_mod.load()
-    if not config.temporal_address:
-        raise settings_mod.SettingsError(
-            "TEMPORAL_ADDRESS is not set: the reporting Schedules are created on a Temporal "
-            "server (on the embedded stack `treaty up` creates them)"
-        )
-    return ensure_schedules_at_up(
-        config.temporal_address, config.temporal_namespace, config.task_queue
-    )
-
-
-def _main(attempts: int = 30, pause_seconds: float = 2.0) -> int:
-    """``python -m cli.reporting``: :func:`ensure_schedules_from_settings`, tried again
-    while the Temporal server is still starting (its namespace may be registered a little
-    after it is healthy). Exit 0, or 1 with the last error."""
-    import sys
-    import time
-
-    import settings as settings_mod
-
-    for attempt in range(1, attempts + 1):
-        try:
-            for line in ensure_schedules_from_settings():
-                print(line, flush=True)
-            return 0
-        except settings_mod.SettingsError:
-            raise
-        except Exception as err:  # noqa: BLE001 - the server is perhaps not ready yet
-            if attempt == attempts:
-                print(f"cannot create the reporting Schedules: {err}", file=sys.stderr)
-                return 1
-            time.sleep(pause_seconds)
-    return 1
-
-
-if __name__ == "__main__":  # pragma: no cover - run by the compose file
-    raise SystemExit(_main())

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from temporalio.service import RPCError
 
     import settings as settings_mod
-    from cli.stack import Servers
+    from adapters.stack import Servers
     from eventstore.store import EventStore
     from workflows.common import CommandMeta
 
@@ -131,6 +131,21 @@ def _state(name: str) -> str:
         raise Failure(str(err), EXIT_REFUSED) from None
 
 
+def _stream(text: str, treaty: str, *, any_process: bool = False) -> str:
+    """The stream id ``text`` names (:func:`app.streams.stream_id`; ``any_process``:
+    :func:`app.streams.resolve_stream`); a name that is no stream is a usage error (exit
+    2), an unknown State a refusal (exit 1)."""
+    from app.streams import StreamNameError, resolve_stream, stream_id
+    from domain.errors import DomainError
+
+    try:
+        return (resolve_stream if any_process else stream_id)(text, treaty)
+    except StreamNameError as err:
+        raise typer.BadParameter(str(err)) from None
+    except DomainError as err:
+        raise Failure(str(err), EXIT_REFUSED) from None
+
+
 # --- running async work with the right servers ------------------------------------------
 
 #: Seconds a command waits for a stack worker that runs but does not poll (it reconnects
@@ -144,7 +159,7 @@ def _note(message: str) -> None:
 
 
 def _note_started(settings: settings_mod.Settings, started: tuple[str, ...]) -> None:
-    from cli.stack import describe
+    from adapters.stack import describe
 
     them = "them" if len(started) > 1 else "it"
     _note(f"started {describe(started)} under {settings.home}; stop {them} with `treaty down`")
@@ -211,7 +226,7 @@ class Runtime:
     # servers
 
     def _start(self, *, postgres: bool, temporal: bool) -> Servers:
-        from cli.stack import StackError, start_servers
+        from adapters.stack import StackError, start_servers
 
         try:
             servers = start_servers(self.settings, postgres=postgres, temporal=temporal)
@@ -234,7 +249,7 @@ class Runtime:
         not run, except for a command that needs a worker: no worker can poll a server
         that was not running, so such a command fails at once and starts nothing."""
         if self._temporal_address is None:
-            from cli.stack import stack_status
+            from adapters.stack import stack_status
 
             s = self.settings
             if s.embedded_temporal and need_worker:
@@ -263,7 +278,7 @@ class Runtime:
         return Failure(f"cannot reach {where} ({cause}); {hint}", EXIT_UNAVAILABLE)
 
     def postgres_unreachable(self, url: str, cause: str) -> Failure:
-        from cli.stack import redact
+        from adapters.stack import redact
 
         hint = (
             "see `treaty ps`, or restart the stack with `treaty down` and `treaty up`"
@@ -280,7 +295,7 @@ class Runtime:
         """The Temporal client; with ``need_worker``, a worker must be polling the task
         queue (:func:`_require_worker`), else :class:`Failure` (exit 3)."""
         if self._client is None:
-            from cli.connect import connect_cause, connect_client
+            from adapters.temporal import connect_cause, connect_client
 
             address = self.temporal_address(need_worker=need_worker)
             try:
@@ -302,8 +317,8 @@ class Runtime:
         """
         from temporalio.service import RPCError, RPCStatusCode
 
-        from cli.connect import NoWorkerError, no_worker_message, require_worker
-        from cli.stack import stack_worker
+        from adapters.stack import stack_worker
+        from adapters.temporal import NoWorkerError, no_worker_message, require_worker
 
         queue = self.settings.task_queue
         worker = stack_worker(self.settings)
@@ -351,7 +366,7 @@ class Runtime:
         if self._store is None:
             from asyncpg import exceptions as asyncpg_errors
 
-            from cli.stack import redact
+            from adapters.stack import redact
             from eventstore.migrate import migrate
             from eventstore.store import EventStore
 
@@ -378,7 +393,7 @@ def _rpc_failure(err: RPCError, runtime: Runtime) -> Failure:
     """A Temporal error as the command's outcome (exit 3: the servers or the worker)."""
     from temporalio.service import RPCStatusCode
 
-    from cli.connect import is_no_poller, no_worker_message
+    from adapters.temporal import is_no_poller, no_worker_message
 
     if is_no_poller(err):
         # the worker died without a word; the query or update was not delivered
@@ -411,7 +426,7 @@ def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
     except Exception as err:
         # A refusal or a Temporal error can only come from a module the work imported:
         # look for them among the loaded modules rather than import them for every command.
-        service = sys.modules.get("cli.service")
+        service = sys.modules.get("app.service")
         if service is not None and isinstance(err, service.Refused):
             raise Failure(f"refused: {err}", EXIT_REFUSED) from None
         temporal_service = sys.modules.get("temporalio.service")

@@ -2,7 +2,7 @@
 rounds, milestones, preparations, signatures, domestic procedures, deposits) into the
 decision, host-country agreement and ratification processes.
 
-The file is YAML (``examples/ccm/2011-consultation.yaml``, :mod:`domain.scenario_yaml`)
+The file is YAML (``examples/ccm/2011-consultation.yaml``, :mod:`adapters.scenario_file`)
 or JSON Lines (``*.jsonl``, :func:`domain.scenario.parse`); both go through one
 validator. Every item is checked first, on the processes' current states: one bad item
 and nothing is recorded (exit 1, the error names its line). A fact the record already
@@ -46,7 +46,8 @@ def read_steps(path: Path, treaty: str) -> list[Any]:
     """The steps of a scenario file: JSON Lines if its name ends in ``.jsonl`` (or
     ``.ndjson``), YAML otherwise. :class:`Failure` (exit 1) naming the line of the first
     item that is not a well-formed command, or why the file cannot be read."""
-    from domain import scenario, scenario_yaml
+    from adapters import scenario_file
+    from domain import scenario
 
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -64,7 +65,7 @@ def read_steps(path: Path, treaty: str) -> list[Any]:
     try:
         if path.suffix.lower() in JSON_LINES:
             return scenario.parse(text, treaty)
-        return scenario_yaml.parse(text, treaty)
+        return scenario_file.parse(text, treaty)
     except scenario.ScenarioError as err:
         raise Failure(f"refused: nothing recorded from {path}: {err}", EXIT_REFUSED) from None
 
@@ -77,7 +78,7 @@ def record_file(
     steps = read_steps(path, _treaty(treaty))
 
     async def work(rt: Runtime) -> dict[str, int]:
-        from cli import process_ops
+        from app import process_ops
 
         client = await rt.client()
         return await process_ops.run_scenario(

@@ -10,7 +10,7 @@ Each item names its process and command, the other keys being the command's fiel
 
 Two formats share :func:`parse_item` (one validator): JSON Lines (:func:`parse`, one
 item per line; ``"#"`` is a comment key; blank lines and lines starting with ``#`` are
-skipped) and YAML (:mod:`domain.scenario_yaml`, a list of items). ``"treaty"`` (default:
+skipped) and YAML (:mod:`adapters.scenario_file`, a list of items). ``"treaty"`` (default:
 the one given to the reader) may be on any item. An unknown key, a missing field, a
 malformed date, an unknown State is an error naming the line. :func:`check_all` then
 decides every command in order on the processes' current states, so that a file is

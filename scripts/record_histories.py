@@ -49,7 +49,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cli.connect import connect_client  # noqa: E402
+from adapters.temporal import connect_client  # noqa: E402
 from domain import ids  # noqa: E402
 
 TREATY = Path(sys.executable).parent / "treaty"

@@ -216,7 +216,7 @@ def test_parties_as_of_counts_lithuania_as_the_audit_fold_does(
 
 
 async def test_reads_fold_as_of_is_the_audit_fold(lithuania: Lithuania) -> None:
-    from cli import reads
+    from app import reads
 
     store = await EventStore.connect(lithuania.url)
     try:

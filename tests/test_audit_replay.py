@@ -48,10 +48,10 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.service import RPCError, RPCStatusCode
 
     import worker
+    from adapters.temporal import connect_client
     from audit import archive as archive_mod
     from audit import replay as replay_mod
     from cli import main as cli
-    from cli.connect import connect_client
     from domain import ratification as r
     from eventstore.migrate import migrate
     from tests.e2e import ROOT, TREATY, Stack, embedded_stack, free_port
@@ -244,7 +244,7 @@ def _names(path: Path) -> tuple[list[str], list[str]]:
 
 
 def test_v4_import_counts_in_one_update_and_records_each_row_in_one() -> None:
-    # recorded after the import changed (cli/service.py import_rows): the treaty process
+    # recorded after the import changed (app/service.py import_rows): the treaty process
     # counts the table's 74 deposits in one Update and registers the new processes in a
     # second; each row reaches its process as one Update. Bulgaria, signed by hand before
     # (ratification sign, domestic-procedure), registered itself by its own signal and

@@ -20,10 +20,11 @@ import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
 import settings as settings_mod
+from adapters import stack as cli_stack
+from adapters.stack import redact
+from app import reads, service
 from cli import main as cli
-from cli import reads, render, service
-from cli import stack as cli_stack
-from cli.stack import redact
+from cli import render
 from domain import ratification as r
 from tests.e2e import ROOT, TREATY, free_port
 

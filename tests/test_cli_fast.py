@@ -1,4 +1,4 @@
-"""The fast path of ``treaty status STATE --json`` (:mod:`cli.fast`, :mod:`cli.fast_server`):
+"""The fast path of ``treaty status STATE --json`` (:mod:`cli.fast`, :mod:`app.status_server`):
 the stack's worker answers on its Unix socket, and the answer is byte for byte what the
 normal path prints; wherever it could differ (worker down, stale socket, another
 database, bad settings, unknown or unrecorded State, a changed source file) the normal

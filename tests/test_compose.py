@@ -224,7 +224,7 @@ def test_the_event_store_gets_its_own_database_and_login(compose: dict[str, Any]
 
 def test_dockerfile_runs_the_worker_with_a_health_check() -> None:
     text = DOCKERFILE.read_text()
-    assert "HEALTHCHECK" in text and 'CMD ["python", "-m", "cli.health"]' in text
+    assert "HEALTHCHECK" in text and 'CMD ["python", "-m", "adapters.health"]' in text
     assert 'CMD ["python", "-m", "worker"]' in text
     env = dict(re.findall(r"(TREATYFLOW_[A-Z_]+)=(\S+)", text))
     assert set(env) <= set(settings_mod.Settings.variables())

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from adapters import scenario_file
 from domain import decision as d
-from domain import scenario, scenario_yaml
+from domain import scenario
 from domain.errors import DomainError
 from domain.events import DecisionAdopted, DecisionDeferred, PositionStated
 from domain.treaties import CCM
@@ -34,7 +35,7 @@ MEETING = "Open-ended informal consultation, Geneva, 24 Feb 2011"
 def replay(path: Path = SCENARIO, today: date = TODAY) -> d.DecisionState:
     """The ISU decision after every item of the scenario file, decided as the workflow does."""
     state = d.initial_state("CCM", "isu-hosting")
-    for step in scenario_yaml.parse(path.read_text(encoding="utf-8")):
+    for step in scenario_file.parse(path.read_text(encoding="utf-8")):
         if step.kind == "decision":
             state = d.fold(state, scenario.decide(step, state, today))
     return state
@@ -87,7 +88,7 @@ def test_the_24_feb_2011_record_gives_the_tallies_of_the_record() -> None:
 
 def test_replaying_the_file_twice_records_nothing_more() -> None:
     s = replay()
-    steps = [x for x in scenario_yaml.parse(SCENARIO.read_text()) if x.kind == "decision"]
+    steps = [x for x in scenario_file.parse(SCENARIO.read_text()) if x.kind == "decision"]
     assert all(scenario.decide(step, s, TODAY) == [] for step in steps)
 
 
@@ -344,27 +345,27 @@ def test_a_scenario_file_with_one_bad_line_is_refused_naming_the_line(tmp_path: 
     bad[option - 1] = "    option: geneva-centre"
     path = tmp_path / "bad.yaml"
     path.write_text("\n".join(bad) + "\n")
-    steps = scenario_yaml.parse(path.read_text())
+    steps = scenario_file.parse(path.read_text())
     with pytest.raises(scenario.ScenarioError, match=rf"^line {item}: .*no option 'geneva-centre'"):
         scenario.check_all(steps, lambda step: None, TODAY)
     typo = lines.copy()
     typo[stance - 1] = "    stanse: support"
     with pytest.raises(scenario.ScenarioError, match=rf"^line {stance}: unknown field\(s\) stanse"):
-        scenario_yaml.parse("\n".join(typo))
+        scenario_file.parse("\n".join(typo))
     broken = lines.copy()
     broken[option - 1] = "    option: [gichd"
     with pytest.raises(scenario.ScenarioError, match=r"^line \d+: not valid YAML"):
-        scenario_yaml.parse("\n".join(broken))
+        scenario_file.parse("\n".join(broken))
     dated = lines.copy()
     dated.insert(stance, "    stated_on: 2011-02-30")  # overrides the anchor's date
     with pytest.raises(
         scenario.ScenarioError, match=rf"^line {stance + 1}: decision position: stated_on"
     ):
-        scenario_yaml.parse("\n".join(dated))
+        scenario_file.parse("\n".join(dated))
 
 
 def test_stream_and_workflow_ids_keep_a_slug_with_a_dash() -> None:
-    from cli.main import _stream_id
+    from app.streams import stream_id as _stream_id
     from domain import ids, processes
 
     assert ids.stream_id(ids.decision_workflow_id("CCM", "isu-hosting")) == (

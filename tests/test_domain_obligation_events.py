@@ -508,7 +508,7 @@ def test_obligation_commands_future_dates_refused_without_state(command: r.Comma
 
 
 def test_parties_drop_a_state_once_its_withdrawal_took_effect() -> None:
-    from cli.reads import parties_as_of
+    from app.reads import parties_as_of
 
     # Lithuania: deposit 24 Mar 2011, in force 1 Sep 2011; withdrawal received 6 Sep 2024,
     # effective 6 Mar 2025 (Art. 20(3); examples/ccm/status.csv)

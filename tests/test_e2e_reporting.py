@@ -64,7 +64,7 @@ def _refused(stack: Stack, *args: str) -> str:
 
 
 def test_the_schedule_exists_after_up_and_opens_this_years_cycle(stack: Stack) -> None:
-    from cli.connect import connect_client
+    from adapters.temporal import connect_client
 
     address = stack.json("ps")["temporal_address"]
 

@@ -1,4 +1,4 @@
-"""Which rows of a status table an import accepts (``cli.service.accept_rows``; pure: no
+"""Which rows of a status table an import accepts (``app.service.accept_rows``; pure: no
 servers). A row's validity can depend on the treaty's entry into force, which the
 table's own deposits fix: a signature only until that date (ATT Art. 21(1)), an ATT
 accession only after it (ATT Art. 21(3)). The rows accepted must be valid under the date
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from cli import importer, service
+from app import importer, service
 from domain import ratification as r
 from domain import treaty as t
 from domain.states import all_states

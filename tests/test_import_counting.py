@@ -29,10 +29,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
+from adapters import scenario_file
+from app import importer, process_ops, service
 from audit import verify
-from cli import importer, process_ops, service
 from domain import ratification as r
-from domain import scenario_yaml
 from domain import treaty as t
 from eventstore.store import EventStore
 from tests.e2e import STATUS_CSV, TREATY
@@ -370,7 +370,7 @@ async def test_a_deposit_otherwise_dated_than_the_count_is_refused(
         with pytest.raises(service.Refused, match="counted BGR's deposit on 2011-04-06"):
             await service.prepare_ratification(env.client, "CCM", "BGR", [sign, wrong], queue)
         # a scenario file with that deposit is refused whole: its signature is not recorded
-        steps = scenario_yaml.parse(
+        steps = scenario_file.parse(
             "facts:\n"
             "  - ratification: Bulgaria\n    do: sign\n    signed_on: 2008-12-03\n"
             "  - ratification: Bulgaria\n    do: deposit\n    instrument: ratification\n"

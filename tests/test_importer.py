@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cli import importer
+from app import importer
 from domain import ratification as r
 from domain import treaty as t
 from domain.events import (

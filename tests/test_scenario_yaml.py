@@ -1,4 +1,4 @@
-"""Scenario files, pure: the YAML reader (domain/scenario_yaml.py) and the validator it
+"""Scenario files, pure: the YAML reader (adapters/scenario_file.py) and the validator it
 shares with JSON Lines (domain/scenario.py), the shipped 24 Feb 2011 scenario decided on
 an empty record and on the imported status table, ratification facts reconciled with the
 record.
@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from adapters import scenario_file
 from domain import decision as d
-from domain import hca, scenario, scenario_yaml
+from domain import hca, scenario
 from domain import ratification as r
 from domain.treaties import CCM
 
@@ -31,7 +32,7 @@ CTX = r.TreatyContext(
 
 
 def steps() -> list[scenario.Step]:
-    return scenario_yaml.parse(SCENARIO.read_text(encoding="utf-8"))
+    return scenario_file.parse(SCENARIO.read_text(encoding="utf-8"))
 
 
 def replay(items: list[scenario.Step], start: dict[str, object] | None = None) -> dict[str, object]:
@@ -118,7 +119,7 @@ def test_after_the_status_table_the_scenario_records_only_what_is_new() -> None:
 
 
 def one(text: str) -> scenario.Step:
-    (step,) = scenario_yaml.parse(text)
+    (step,) = scenario_file.parse(text)
     return step
 
 
@@ -216,7 +217,7 @@ def test_dates_and_booleans_reach_the_validator_as_written() -> None:
 )
 def test_bad_files_name_the_line(text: str, line: int, message: str) -> None:
     with pytest.raises(scenario.ScenarioError) as err:
-        scenario_yaml.parse(text)
+        scenario_file.parse(text)
     assert err.value.line == line, str(err.value)
     assert message in str(err.value)
 
@@ -232,7 +233,7 @@ def test_json_lines_and_yaml_go_through_one_validator() -> None:
         "- hca: 2MSP\n  do: preparation\n  item: venue\n  detail: Phoenicia\n"
         "  recorded_on: 2011-02-24\n"
     )
-    from_jsonl, from_yaml = scenario.parse(jsonl), scenario_yaml.parse(yaml_text)
+    from_jsonl, from_yaml = scenario.parse(jsonl), scenario_file.parse(yaml_text)
     assert [(s.workflow_id, s.command) for s in from_jsonl] == [
         (s.workflow_id, s.command) for s in from_yaml
     ]

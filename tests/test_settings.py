@@ -21,8 +21,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 import settings as settings_mod
-from cli import service
-from cli.logging import configure_logging
+from adapters.logging import configure_logging
+from app import service
 from cli.main import main
 from domain import ids
 from domain import ratification as r
@@ -378,7 +378,7 @@ def test_reporting_settings_give_the_reminder_policy_and_schedules(
     clean_env: pytest.MonkeyPatch,
 ) -> None:
     from activities.reporting import reminder_policy_from_env
-    from cli.reporting import schedule_treaties
+    from app.reporting import schedule_treaties
     from domain.reporting import ReminderPolicy
 
     # the defaults are the domain's (docs/reporting.md): 60 and 14 days before, the day

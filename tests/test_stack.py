@@ -19,7 +19,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 
 import settings as settings_module
-from cli.stack import (
+from adapters.stack import (
     StackError,
     ensure_servers,
     stack_down,
@@ -28,6 +28,7 @@ from cli.stack import (
     start_servers,
     stop_servers,
 )
+from app.reporting import ensure_schedules_after_up, schedule_id
 from settings import Settings
 
 pytestmark = pytest.mark.timeout(180)
@@ -95,7 +96,7 @@ async def test_up_status_down_up(stack_settings: Settings, tmp_path: Path) -> No
     worker_cmd = [sys.executable, "-c", DUMMY_WORKER, str(env_file)]
 
     # up: all three start
-    up = stack_up(cfg, worker_cmd=worker_cmd)
+    up = stack_up(cfg, worker_cmd=worker_cmd, after_worker=ensure_schedules_after_up)
     assert {c.name: c.detail for c in up.components} == {
         "postgres": "started",
         "temporal": "started",
@@ -109,7 +110,6 @@ async def test_up_status_down_up(stack_settings: Settings, tmp_path: Path) -> No
     assert status["ui"].address == status.ui_url
     assert status.database_url is not None
     # the yearly reporting Schedule is made by `up` even when called from async code
-    from cli.reporting import schedule_id
 
     client = await Client.connect(status.temporal_address, namespace=cfg.temporal_namespace)
     assert (await client.get_schedule_handle(schedule_id("CCM")).describe()).id == (

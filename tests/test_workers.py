@@ -39,9 +39,9 @@ import pytest
 from temporalio.api.enums.v1 import EventType, PendingActivityState
 
 import settings as settings_mod
-from cli import service
-from cli.connect import connect_client, require_worker
-from cli.stack import stack_down, start_servers
+from adapters.stack import stack_down, start_servers
+from adapters.temporal import connect_client, require_worker
+from app import service
 from domain import ids
 from domain import ratification as r
 from domain.states import resolve_state
@@ -478,7 +478,7 @@ def test_processes_are_supervised(servers: Servers) -> None:
 
     def healthy() -> bool:
         check = subprocess.run(
-            [sys.executable, "-m", "cli.health"],
+            [sys.executable, "-m", "adapters.health"],
             env=check_env,
             capture_output=True,
             text=True,

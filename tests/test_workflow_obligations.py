@@ -24,7 +24,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from cli import obligation_ops, service
+from app import obligation_ops, service
 from domain import calendar, ids
 from domain import ratification as r
 from domain import treaty as t

@@ -19,7 +19,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from cli import service
+from app import service
 from domain import calendar, ids
 from domain import ratification as r
 from domain import treaty as t

@@ -17,12 +17,13 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from adapters import scenario_file
+from app import process_ops
+from app.service import Refused
 from audit.folding import decode
-from cli import process_ops
-from cli.service import Refused
 from domain import decision as d
 from domain import hca as h
-from domain import processes, scenario, scenario_yaml
+from domain import processes, scenario
 from eventstore.store import EventStore
 from worker import build_worker
 from workflows.common import CommandMeta
@@ -34,7 +35,7 @@ SCENARIO = ROOT / "examples" / "ccm" / "2011-consultation.yaml"
 
 
 def yaml_steps() -> list[scenario.Step]:
-    return scenario_yaml.parse(SCENARIO.read_text(encoding="utf-8"))
+    return scenario_file.parse(SCENARIO.read_text(encoding="utf-8"))
 
 
 META = CommandMeta(actor="test", source="test")
@@ -269,7 +270,7 @@ async def test_refused_commands_and_a_bad_scenario_line_record_nothing(
     belgium = lines.index("    participant: Belgium")
     assert lines[belgium + 1] == "    option: null"
     lines[belgium + 1] = "    option: brussels"
-    steps = [s for s in scenario_yaml.parse("\n".join(lines)) if s.kind != "ratification"]
+    steps = [s for s in scenario_file.parse("\n".join(lines)) if s.kind != "ratification"]
     async with build_worker(client, store, queue):
         with pytest.raises(
             Refused, match=rf"line {belgium - 1}: decision:CCM:refusals: .*'brussels'"

@@ -16,8 +16,8 @@ from pydantic import BaseModel
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 
-from cli import service
-from cli.service import Refused
+from app import service
+from app.service import Refused
 from domain import ids, scenario
 from domain import ratification as r
 from domain.errors import DomainError

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from temporalio.client import Client, WorkflowHandle
 
-from cli import service
+from app import service
 from domain import ratification as r
 from domain import treaty as t
 from domain.errors import DomainError
@@ -25,7 +25,7 @@ async def send_obligation(
     handle: WorkflowHandle, command: r.ObligationCommand, meta: CommandMeta
 ) -> Recorded:
     """Send one obligation command as the ``record_obligation`` Update;
-    :class:`cli.service.Refused` if the process refuses it (nothing recorded)."""
+    :class:`app.service.Refused` if the process refuses it (nothing recorded)."""
     return await service._update(  # noqa: SLF001 - the one way commands are sent
         handle,
         RatificationWorkflow.record_obligation,
@@ -53,7 +53,7 @@ async def meetings(client: Client, treaty: str) -> list[Meeting]:
 
 async def meeting(client: Client, treaty: str, name: str) -> Meeting:
     """The Meeting called ``name`` as the treaty process records it;
-    :class:`cli.service.Refused` naming the known ones (``treaty meetings import``)."""
+    :class:`app.service.Refused` naming the known ones (``treaty meetings import``)."""
     try:
         return find_meeting(await meetings(client, treaty), name)
     except DomainError as err:
@@ -64,7 +64,7 @@ async def prepare(
     client: Client, treaty: str, state: str, command: r.ObligationCommand
 ) -> WorkflowHandle:
     """The handle of the State's running process, after checking ``command`` locally on
-    its state; :class:`cli.service.Refused` if it would be refused or there is no process
+    its state; :class:`app.service.Refused` if it would be refused or there is no process
     (a State with no process has deposited nothing: it is not a State Party)."""
     view = await service.ratification_view(client, treaty, state)
     if view is None:

@@ -12,8 +12,8 @@ and gets one JSON object back, then the connection is closed:
                "sources": [["/path/cli/render.py", mtime_ns, size], ...]}
               {"ok": false, "reason": "..."}   # "not handled": the client runs the CLI
 
-The answer is computed with the command's own code (:func:`cli.reads.state_status`,
-:func:`cli.render.status_row`, :func:`cli.render.json_text`, the State and the treaty
+The answer is computed with the command's own code (:func:`app.reads.state_status`,
+:func:`app.reads.status_row`, :func:`app.jsontext.json_text`, the State and the treaty
 resolved as :func:`cli.runtime._state` / :func:`cli.runtime._treaty` do) on the worker's
 own :class:`~eventstore.store.EventStore`. It is "not handled" unless the normal path
 would certainly print the same thing and exit 0 (see :meth:`StatusServer.refusal`): the
@@ -44,7 +44,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSetti
 from pydantic_settings.sources.utils import parse_env_vars
 
 import settings as settings_mod
-from cli.fast import PROTOCOL, socket_path
+from adapters.fast_protocol import PROTOCOL, socket_path
 from eventstore.store import EventStore
 
 log = structlog.get_logger("worker.fast_reads")
@@ -135,7 +135,16 @@ def _pg_environment(env: Mapping[str, str | None], *, digested: bool) -> dict[st
 
 #: Folders of this source tree whose files the CLI's answer depends on (besides
 #: ``settings.py``).
-_PACKAGES = ("activities", "audit", "cli", "domain", "eventstore", "workflows")
+_PACKAGES = (
+    "activities",
+    "adapters",
+    "app",
+    "audit",
+    "cli",
+    "domain",
+    "eventstore",
+    "workflows",
+)
 
 
 def tree_sources() -> list[list[Any]]:
@@ -298,7 +307,8 @@ class StatusServer:
         state, treaty = request.get("state"), request.get("treaty")
         if not isinstance(state, str) or not state or not isinstance(treaty, str):
             raise NotHandled("no State or treaty")
-        from cli import reads, render
+        from app import reads
+        from app.jsontext import json_text
         from domain.errors import DomainError
         from domain.states import resolve_state
         from domain.treaties import get_profile
@@ -311,14 +321,14 @@ class StatusServer:
         states = await reads.state_status(self.store, code, iso)
         if not states:
             raise NotHandled("nothing recorded")
-        text = render.json_text([render.status_row(s) for s in states])
+        text = json_text([reads.status_row(s) for s in states])
         return {"text": text, "sources": STARTUP_SOURCES}
 
 
 def _embedded_url(settings: settings_mod.Settings) -> str | None:
     """The URL of the embedded PostgreSQL of ``settings.home`` if it runs (what the CLI
     would use with no ``DATABASE_URL``), else None."""
-    from cli.stack import _pg_uri, _postmaster
+    from adapters.stack import _pg_uri, _postmaster
 
     info = _postmaster(settings)
     return _pg_uri(info) if info is not None else None

@@ -1,6 +1,6 @@
 """The worker's health check as a command, for container health checks.
 
-    python -m cli.health        # exit 0 when every worker process of this host is healthy
+    python -m adapters.health        # exit 0 when every worker process of this host is healthy
 
 Asks ``GET /healthz`` of each worker process (``TREATYFLOW_HEALTH_PORT`` + 0..N-1, N =
 ``TREATYFLOW_WORKER_PROCESSES``) and prints one line per process. Loads neither the

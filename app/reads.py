@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import cast
+from typing import Any, cast
 
 from audit.folding import fold_stored
 from domain import ids
@@ -43,7 +43,7 @@ async def state_status(store: EventStore, treaty: str, state: str) -> list[r.Rat
     """The rows of ``treaty status STATE``: the ratification process of ``state`` (ISO3)
     under ``treaty`` folded from its stream alone (not every stream of the treaty), as a
     one-element list; empty when nothing is recorded for it. The CLI and the worker's fast
-    path (:mod:`cli.fast_server`) both answer with this."""
+    path (:mod:`app.status_server`) both answer with this."""
     stored = await store.read_stream(ratification_stream(treaty, state))
     folded = [fold_ratification(treaty, state, stored)] if stored else []
     return [s for s in folded if s.state == state]
@@ -100,3 +100,30 @@ def parties_as_of(states: list[r.RatificationState], as_of: date) -> Parties:
 async def parties(store: EventStore, treaty: str, as_of: date) -> Parties:
     """:func:`parties_as_of` on every ratification process folded as of ``as_of``."""
     return parties_as_of(await ratifications(store, treaty, as_of), as_of)
+
+
+def state_name(code: str) -> str:
+    """Display name of an ISO3 code (the code itself if unknown)."""
+    from domain.states import resolve_state
+
+    try:
+        return resolve_state(code).name
+    except Exception:  # noqa: BLE001 - display only
+        return code
+
+
+def status_row(s: r.RatificationState) -> dict[str, Any]:
+    """One State's status as a JSON-ready dict."""
+    return {
+        "state": s.state,
+        "name": state_name(s.state),
+        "signed": s.signed,
+        "signed_on": s.signed_on,
+        "domestic_procedure_completed_on": s.domestic_procedure_completed_on,
+        "instrument": s.instrument,
+        "consented_on": s.consented_on,
+        "in_force_on": s.in_force_on,
+        "eif_article": s.eif_article,
+        "provisional_application": s.provisional_application,
+        "status": s.status(),
+    }

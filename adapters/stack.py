@@ -44,7 +44,7 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -1219,17 +1219,23 @@ def _up_temporal(settings: Settings) -> str:
 
 
 def stack_up(
-    settings: Settings, *, with_worker: bool = True, worker_cmd: list[str] | None = None
+    settings: Settings,
+    *,
+    with_worker: bool = True,
+    worker_cmd: list[str] | None = None,
+    after_worker: Callable[[Settings, str], None] | None = None,
 ) -> StackStatus:
     """Start PostgreSQL, the Temporal dev server and the worker, each unless it runs.
 
     ``worker_cmd`` defaults to ``[sys.executable, "-m", "worker"]``; the worker gets
     ``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``, ``DATABASE_URL``, ``TREATYFLOW_HOME``
-    and ``TREATYFLOW_TASK_QUEUE`` in its environment. Servers given by the environment
-    are used, not started. Each component's ``detail`` says ``started`` or ``already
-    running``. Raises :class:`StackError` (a port taken, the ``temporal`` binary
-    missing, a server not starting in time, the worker exiting at once); what the failed
-    call had started is stopped again first, so a failed ``up`` leaves nothing behind.
+    and ``TREATYFLOW_TASK_QUEUE`` in its environment; ``after_worker(settings, temporal
+    address)`` is called once the worker runs (`treaty up` creates the reporting Schedules
+    there). Servers given by the environment are used, not started. Each component's
+    ``detail`` says ``started`` or ``already running``. Raises :class:`StackError` (a port
+    taken, the ``temporal`` binary missing, a server not starting in time, the worker
+    exiting at once); what the failed call had started is stopped again first, so a failed
+    ``up`` leaves nothing behind.
     """
     cmd = list(worker_cmd) if worker_cmd is not None else [sys.executable, "-m", "worker"]
     with _stack_lock(settings):
@@ -1262,27 +1268,14 @@ def stack_up(
                         "stack.worker.started" if started else "stack.worker.already_running",
                         pid=proc.pid,
                     )
-                    _reporting_schedules(settings, temporal_address)
+                    if after_worker is not None:
+                        after_worker(settings, temporal_address)
         finally:
             if "started" in details.values() or not state.get("started_at"):
                 state["started_at"] = datetime.now(UTC).isoformat()
             status = _collect(settings, state)
             _save(settings, status, state)
     return _with_details(status, details)
-
-
-def _reporting_schedules(settings: Settings, temporal_address: str) -> None:
-    """Create the yearly reporting Schedules (:func:`cli.reporting.ensure_schedules_at_up`)
-    that do not exist yet; a failure is logged, it does not fail `treaty up`."""
-    try:
-        from cli.reporting import ensure_schedules_at_up
-
-        done = ensure_schedules_at_up(
-            temporal_address, settings.temporal_namespace, settings.task_queue
-        )
-        log.info("stack.reporting_schedules", schedules=done)
-    except Exception as err:  # noqa: BLE001 - the stack runs without the schedule
-        log.warning("stack.reporting_schedules.failed", error=f"{type(err).__name__}: {err}")
 
 
 def stack_down(settings: Settings) -> StackStatus:

@@ -24,7 +24,8 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli import importer
+from app import importer
+from app.errors import Refused
 from domain import ids
 from domain import ratification as r
 from domain import treaty as t
@@ -48,10 +49,6 @@ from workflows.ratification import (
 from workflows.treaty import StatementRequest, TreatyInput, TreatyView, TreatyWorkflow
 
 T = TypeVar("T")
-
-
-class Refused(Exception):
-    """A command refused by its process (the message says why); nothing was recorded."""
 
 
 RETRY_FOR_SECONDS = 600.0

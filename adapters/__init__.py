@@ -1,0 +1,1 @@
+"""Infrastructure: the Temporal connection, the embedded stack, logging, file readers."""

@@ -1,0 +1,1 @@
+"""The use cases, one API for every entrypoint (CLI, worker, web)."""
