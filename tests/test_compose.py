@@ -94,14 +94,14 @@ def test_topology(compose: dict[str, Any]) -> None:
     # the commands the containers run are commands the worker module has
     assert services["worker"]["command"] == ["python", "-m", "worker"]
     choices = next(a.choices for a in worker._parser()._actions if a.dest == "command")
-    # migrations: `sh -c "python -m worker migrate && python -m cli.reporting"`
+    # migrations: `sh -c "python -m worker migrate && python -m app.reporting"`
     shell, flag, line = services["migrations"]["command"]
     assert (shell, flag) == ("sh", "-c")
     steps = [step.split() for step in line.split("&&")]
     assert steps[0][:3] == ["python", "-m", "worker"] and steps[0][3] in choices
-    assert steps[1] == ["python", "-m", "cli.reporting"]
-    reporting = importlib.import_module("cli.reporting")
-    assert callable(reporting._main)  # what `python -m cli.reporting` runs
+    assert steps[1] == ["python", "-m", "app.reporting"]
+    reporting = importlib.import_module("app.reporting")
+    assert callable(reporting._main)  # what `python -m app.reporting` runs
     assert services["migrations"]["depends_on"]["temporal"]["condition"] == "service_healthy"
     assert w["healthcheck"]["test"][:3] == ["CMD", "python", "-m"]
     assert importlib.util.find_spec(w["healthcheck"]["test"][3]) is not None
