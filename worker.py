@@ -8,7 +8,7 @@ Configuration from the environment (:mod:`settings`); with nothing set it connec
 embedded stack started by ``treaty up`` (starting the servers that do not run).
 
 - **Task queues**: one process polls every queue of :func:`task_queues` (each with every
-  workflow of :data:`WORKFLOWS` and every activity), or the ones named with
+  workflow and activity of :mod:`workflows.registry`), or the ones named with
   ``--task-queue`` / ``TREATYFLOW_WORKER_TASK_QUEUES``.
 - **Graceful shutdown**: on SIGTERM or SIGINT the worker stops polling; activities in
   flight get ``TREATYFLOW_GRACEFUL_SHUTDOWN_SECONDS`` (default 30) to finish, then are
@@ -58,22 +58,12 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 import settings as settings_mod
-from activities.eventstore import EventStoreActivities
 from adapters import fast_protocol as fast_reads
 from app.status_server import StatusServer
 from audit.archive import archive_closed
 from eventstore.migrate import migrate
 from eventstore.store import EventStore
-from workflows.decision import DecisionWorkflow
-from workflows.hca import AgreementWorkflow
-from workflows.ratification import RatificationWorkflow
-from workflows.reporting import WORKFLOWS as REPORTING_WORKFLOWS
-from workflows.reporting import activities as reporting_activities
-from workflows.reporting import check_environment as check_reporting_environment
-from workflows.treaty import TreatyWorkflow
-
-WORKFLOWS = [TreatyWorkflow, RatificationWorkflow, DecisionWorkflow, AgreementWorkflow]
-WORKFLOWS += REPORTING_WORKFLOWS  # reporting cycles (CCM Art. 7)
+from workflows import registry
 
 #: Task queues a worker polls by default besides ``TREATYFLOW_TASK_QUEUE`` (each gets every
 #: workflow and activity); one line per queue.
@@ -140,14 +130,14 @@ def build_worker(
     environment's).
 
     ``reporting``: ``home`` / ``smtp`` for :func:`workflows.reporting.activities` (default:
-    the data folder and SMTP settings of the environment)."""
+    the data folder and SMTP settings of the environment). What it runs is
+    :mod:`workflows.registry`'s."""
     settings = settings or settings_mod.load()
-    activities = EventStoreActivities(store)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=WORKFLOWS,
-        activities=[activities.append_events, *reporting_activities(store, **reporting)],
+        workflows=registry.WORKFLOWS,
+        activities=registry.activities(store, **reporting),
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
@@ -495,7 +485,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("\n".join(lines))
         raise SystemExit(0 if healthy else 1)
     archive_every = archive_interval() or 0.0  # a bad value is said before anything starts
-    check_reporting_environment()  # SMTP settings, reminder policy
+    registry.check_environment()  # SMTP settings, reminder policy
     configure_logging(settings)
     if args.command == "migrate":
         raise SystemExit(_migrate(settings))

@@ -13,7 +13,8 @@ JSON files (:func:`from_file`, as ``WorkflowHistory.to_json()``, ``temporal work
 show -o json`` or the Web UI write them) or from the history archive
 (:mod:`audit.archive`; :func:`from_archive`), for closed workflows no longer on the
 server. The workflow classes are a parameter, so a test can replay against a changed
-definition registered under the same name; the CLI passes ``worker.WORKFLOWS``.
+definition registered under the same name; the CLI passes
+``workflows.registry.WORKFLOWS``.
 """
 
 from __future__ import annotations

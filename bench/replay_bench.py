@@ -56,10 +56,10 @@ async def baseline(address: str) -> tuple[float, int]:
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.worker import Replayer
 
-    import worker
+    from workflows import registry
 
     client = await Client.connect(address, data_converter=pydantic_data_converter)
-    replayer = Replayer(workflows=worker.WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=registry.WORKFLOWS, data_converter=pydantic_data_converter)
     count = 0
 
     async def counted() -> AsyncIterator[WorkflowHistory]:

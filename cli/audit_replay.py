@@ -2,9 +2,9 @@
 :mod:`audit.archive`).
 
 ``replay`` runs recorded workflow histories (from the Temporal server, files, or the
-history archive) through the current workflow code (``worker.WORKFLOWS``, the data
-converter of the workers) and says, per workflow run, whether it replays cleanly or where
-the current code departs from the record; exit 0 only when every history replayed
+history archive) through the current workflow code (``workflows.registry.WORKFLOWS``,
+the data converter of the workers) and says, per workflow run, whether it replays cleanly
+or where the current code departs from the record; exit 0 only when every history replayed
 cleanly. ``archive`` copies the histories of closed runs into the archive (the worker also
 does so every few minutes).
 """
@@ -163,7 +163,7 @@ def replay(
             "say what to replay: WORKFLOW_ID ..., --query QUERY, --all, --from-file FILE or "
             "--archived"
         )
-    import worker
+    from workflows import registry
 
     async def work(rt: Runtime) -> list[replay_mod.ReplayResult]:
         from cli.audit_record import audit_store
@@ -187,7 +187,7 @@ def replay(
             targets += [replay_mod.from_file(p) for p in files]
             if archived:
                 targets.append(replay_mod.from_archive(archive))
-            return await _replay(targets, worker.WORKFLOWS, show_progress=not as_json)
+            return await _replay(targets, registry.WORKFLOWS, show_progress=not as_json)
 
     results = _run(work)
     if as_json:

@@ -55,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import ratification as r
     from eventstore.migrate import migrate
     from tests.e2e import ROOT, TREATY, Stack, embedded_stack, free_port
+    from workflows import registry
     from workflows.common import Recorded, today
     from workflows.ratification import (
         RECORD_REACHED_EIF,
@@ -182,13 +183,13 @@ def replay_files(paths: list[Path], workflows: list[type]) -> list[replay_mod.Re
 
 @pytest.mark.parametrize("path", GOLDEN, ids=lambda p: str(p.relative_to(HISTORIES)))
 def test_golden_history_replays_cleanly(path: Path) -> None:
-    [result] = replay_files([path], worker.WORKFLOWS)
+    [result] = replay_files([path], registry.WORKFLOWS)
     assert result.status == "clean", result.message
     assert result.events == len(events_of(path)) and result.source == "file"
 
 
 def test_golden_histories_cover_every_workflow_type_before_and_after_the_patch() -> None:
-    types = {getattr(w, "__temporal_workflow_definition").name for w in worker.WORKFLOWS}
+    types = {getattr(w, "__temporal_workflow_definition").name for w in registry.WORKFLOWS}
     for folder in (V1, V2):
         recorded = {
             events_of(p)[0]["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
@@ -394,7 +395,7 @@ def test_unreadable_files_are_reported(tmp_path: Path) -> None:
     not_history = tmp_path / "b.json"
     not_history.write_text('{"events": []}', encoding="utf-8")
     missing = tmp_path / "missing.json"
-    results = replay_files([not_json, not_history, missing], worker.WORKFLOWS)
+    results = replay_files([not_json, not_history, missing], registry.WORKFLOWS)
     assert [x.status for x in results] == ["unreadable"] * 3
     assert "not a workflow history in JSON" in results[0].message
     assert "it has no events" in results[1].message
@@ -485,13 +486,13 @@ def test_cli_shows_a_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch)
     screen = io.StringIO()
     monkeypatch.setattr(render, "err", Console(file=screen, force_terminal=True, width=100))
     targets = [replay_mod.from_file(p) for p in sorted(V2.glob("*.json"))]
-    results = asyncio.run(audit_replay._replay(targets, worker.WORKFLOWS, show_progress=True))
+    results = asyncio.run(audit_replay._replay(targets, registry.WORKFLOWS, show_progress=True))
     assert [x.status for x in results] == ["clean"] * 4
     assert "replaying" in screen.getvalue() and "4/4" in screen.getvalue()
 
     screen.seek(0)
     screen.truncate(0)
-    asyncio.run(audit_replay._replay(targets, worker.WORKFLOWS, show_progress=False))
+    asyncio.run(audit_replay._replay(targets, registry.WORKFLOWS, show_progress=False))
     assert screen.getvalue() == ""
 
 
@@ -843,7 +844,7 @@ def test_a_history_the_replayer_would_hang_on_is_refused_before_it(tmp_path: Pat
     data["events"][0]["workflowExecutionStartedEventAttributes"] = {}
     emptied = tmp_path / "ratification-CCM-AGO.json"
     emptied.write_text(json.dumps(data), encoding="utf-8")
-    [result] = replay_files([emptied], worker.WORKFLOWS)
+    [result] = replay_files([emptied], registry.WORKFLOWS)
     assert result.status == "unreadable"
     assert "names no workflow type" in result.message or "WorkflowExecutionStarted" in (
         result.message
