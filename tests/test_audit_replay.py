@@ -88,8 +88,8 @@ class RatificationThatDoesNotRegister(RatificationWorkflow):
     @workflow.run
     async def run(self, input: RatificationInput) -> None:
         while True:
-            self._wake = False
-            await workflow.wait_condition(lambda: self._wake)
+            self._engine.rest()
+            await self._engine.wait_for_change()
 
 
 @workflow.defn(name="Ratification")
@@ -128,7 +128,7 @@ class RatificationWithoutThePatchGuard(RatificationWorkflow):
     def _reached(self, events: list) -> list:
         if not events:
             return []
-        after = r.fold(self._state, events)
+        after = r.fold(self._engine.state, events)
         return r.decide(
             after, r.MarkEnteredIntoForce(), self._profile, self._context, today().date()
         )

@@ -46,7 +46,7 @@ class RatificationWithoutTheObligationGuards(RatificationWorkflow):
         await super().run(input)
 
     def _obligations(self, events: list) -> list:
-        after = r.fold(self._state, events)
+        after = r.fold(self._engine.state, events)
         return r.obligations_at_entry_into_force(after, self._profile, today().date())
 
     @staticmethod

@@ -1,7 +1,10 @@
-"""What the workflows share: command metadata, appending events, refusals.
+"""What the workflows share: appending events, refusals, the workflow's clock and timers.
 
 Workflows are thin: the domain decides, this module turns the decision into an append
-through the event-store activity with deterministic event ids and full metadata.
+through the event-store activity with deterministic event ids and full metadata
+(:class:`workflows.engine.ProcessEngine` composes these into each workflow).
+:class:`CommandMeta` and :class:`Recorded` live in :mod:`workflows.messages` with every
+other payload and are importable from here as before.
 """
 
 from __future__ import annotations
@@ -20,6 +23,20 @@ with workflow.unsafe.imports_passed_through():
     from domain import ids
     from domain.errors import DomainError
     from domain.events import DomainEvent, event_data
+    from workflows.messages import CommandMeta, Recorded
+
+__all__ = [
+    "APPEND_RETRY",
+    "CommandMeta",
+    "OutboxSpec",
+    "Recorded",
+    "append",
+    "delay_until_date",
+    "refusal",
+    "sleep_until",
+    "today",
+    "warm_up_reference_data",
+]
 
 APPEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -27,26 +44,6 @@ APPEND_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     non_retryable_error_types=["ConcurrencyError"],
 )
-
-
-class CommandMeta(BaseModel):
-    """Who sends a command and on what authority.
-
-    ``actor``: the person or system recording the fact; ``source``: the meeting, document
-    or record the fact comes from; ``correlation_id``: groups the commands of one batch
-    (e.g. one import run).
-    """
-
-    actor: str | None = None
-    source: str | None = None
-    correlation_id: str | None = None
-
-
-class Recorded(BaseModel):
-    """Result of a command: the event types recorded and the stream version after them."""
-
-    events: list[str]
-    version: int
 
 
 def warm_up_reference_data() -> None:

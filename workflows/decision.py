@@ -10,9 +10,6 @@ itself the day after its written comments were due.
 
 from __future__ import annotations
 
-import asyncio
-
-from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -20,47 +17,12 @@ with workflow.unsafe.imports_passed_through():
     from domain import ids
     from domain.errors import DomainError
     from domain.treaties import get_profile
-    from workflows.common import (
-        CommandMeta,
-        Recorded,
-        append,
-        refusal,
-        sleep_until,
-        today,
-        warm_up_reference_data,
-    )
+    from workflows.common import Recorded, today, warm_up_reference_data
+    from workflows.engine import TIMER, ProcessEngine
+    from workflows.messages import DecisionInput, DecisionRequest, DecisionSummary, DecisionView
 
 if not workflow.unsafe.in_sandbox():  # at the worker's import, where files may be read
     warm_up_reference_data()
-
-
-class DecisionInput(BaseModel):
-    """Start input: the treaty code and the decision's slug (``isu-hosting``)."""
-
-    treaty: str
-    slug: str
-
-
-class DecisionRequest(BaseModel):
-    """One staff command (any of :data:`domain.decision.Command` but the internal tick)."""
-
-    command: d.Command
-    meta: CommandMeta = CommandMeta()
-
-
-class DecisionView(BaseModel):
-    """Query result: the process state."""
-
-    state: d.DecisionState
-
-
-class DecisionSummary(BaseModel):
-    """Query result of ``summary``: :func:`domain.decision.tally`, ``open_items``,
-    ``due_next``."""
-
-    tally: list[d.Tally]
-    open: dict[str, list[str]]
-    due_next: list[d.DueItem]
 
 
 @workflow.defn(name="Decision")
@@ -68,67 +30,53 @@ class DecisionWorkflow:
     @workflow.init
     def __init__(self, input: DecisionInput) -> None:
         self._profile = get_profile(input.treaty)
-        self._id = ids.decision_workflow_id(input.treaty, input.slug)
-        self._state = d.initial_state(input.treaty, input.slug)
-        self._lock = asyncio.Lock()
-        self._wake = False
+        self._engine = ProcessEngine(
+            ids.decision_workflow_id(input.treaty, input.slug),
+            d.initial_state(input.treaty, input.slug),
+            d.fold,
+        )
 
     def _decide(self, command: d.Command) -> list:
+        """The events of ``command``; a staff command records with it what falls due
+        (the tick's events). Raises :class:`DomainError` (a Tick sent as an Update too)."""
         if isinstance(command, d.Tick) and workflow.current_update_info() is not None:
             raise DomainError("the tick is internal to the process")
-        return d.decide(self._state, command, self._profile, today().date())
-
-    async def _execute(self, command: d.Command, meta: CommandMeta, cause: str) -> Recorded:
-        async with self._lock:
-            try:
-                events = self._decide(command)
-            except DomainError as err:
-                raise refusal(err) from err
-            if events and not isinstance(command, d.Tick):  # what falls due with it
-                after = d.fold(self._state, events)
-                events += d.decide(after, d.Tick(), self._profile, today().date())
-            recorded = await append(self._id, self._state.version, events, meta, cause)
-            self._state = d.fold(self._state, events)
-            if events:
-                self._wake = True
-            return recorded
+        state = self._engine.state
+        events = d.decide(state, command, self._profile, today().date())
+        if events and not isinstance(command, d.Tick):  # what falls due with it
+            events += d.decide(d.fold(state, events), d.Tick(), self._profile, today().date())
+        return events
 
     @workflow.run
     async def run(self, input: DecisionInput) -> None:
-        while True:
-            self._wake = False
-            due = d.next_wakeup(self._state)
-            if due is not None:
-                if await sleep_until(due, lambda: self._wake):
-                    ticked = await self._execute(d.Tick(), CommandMeta(actor="timer"), "timer")
-                    if not ticked.events:  # nothing fell due after all: wait for a change
-                        await workflow.wait_condition(lambda: self._wake)
-            else:
-                await workflow.wait_condition(lambda: self._wake)
+        await self._engine.run_timers(
+            d.next_wakeup,
+            lambda: self._engine.execute(lambda: self._decide(d.Tick()), TIMER, "timer"),
+        )
 
     @workflow.update
     async def command(self, request: DecisionRequest) -> Recorded:
-        info = workflow.current_update_info()
-        cause = f"update:{request.command.kind}:{info.id if info else ''}"
-        return await self._execute(request.command, request.meta, cause)
+        return await self._engine.execute(
+            lambda: self._decide(request.command),
+            request.meta,
+            self._engine.cause(request.command.kind),
+        )
 
     @command.validator
     def _validate(self, request: DecisionRequest) -> None:
-        try:
-            self._decide(request.command)
-        except DomainError as err:
-            raise refusal(err) from err
+        self._engine.refuse_on_domain_error(lambda: self._decide(request.command))
 
     @workflow.query
     def view(self) -> DecisionView:
-        return DecisionView(state=self._state)
+        return DecisionView(state=self._engine.state)
 
     @workflow.query
     def summary(self) -> DecisionSummary:
         """The options with the positions for and against (States and observers apart),
         what is open and what is due next (from the workflow's today)."""
+        state = self._engine.state
         return DecisionSummary(
-            tally=d.tally(self._state),
-            open=d.open_items(self._state),
-            due_next=d.due_next(self._state, today().date()),
+            tally=d.tally(state),
+            open=d.open_items(state),
+            due_next=d.due_next(state, today().date()),
         )

@@ -15,12 +15,37 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from domain import decision as d
+from domain import hca as h
 from domain import ratification as r
+from domain import reporting as rp
 from domain import treaty as t
-from workflows.common import CommandMeta, Recorded
 
 #: History length (events) past which a process continues as new (tests set it low).
 CONTINUE_AS_NEW_AFTER = 2000
+
+# --- every process ------------------------------------------------------------------------
+
+
+class CommandMeta(BaseModel):
+    """Who sends a command and on what authority.
+
+    ``actor``: the person or system recording the fact; ``source``: the meeting, document
+    or record the fact comes from; ``correlation_id``: groups the commands of one batch
+    (e.g. one import run).
+    """
+
+    actor: str | None = None
+    source: str | None = None
+    correlation_id: str | None = None
+
+
+class Recorded(BaseModel):
+    """Result of a command: the event types recorded and the stream version after them."""
+
+    events: list[str]
+    version: int
+
 
 # --- treaty:<CODE> ------------------------------------------------------------------------
 
@@ -179,3 +204,125 @@ class RatificationView(BaseModel):
 
     state: r.RatificationState
     context: r.TreatyContext
+
+
+# --- decision:<CODE>:<slug> -----------------------------------------------------------------
+
+
+class DecisionInput(BaseModel):
+    """Start input: the treaty code and the decision's slug (``isu-hosting``)."""
+
+    treaty: str
+    slug: str
+
+
+class DecisionRequest(BaseModel):
+    """One staff command (any of :data:`domain.decision.Command` but the internal tick)."""
+
+    command: d.Command
+    meta: CommandMeta = CommandMeta()
+
+
+class DecisionView(BaseModel):
+    """Query result: the process state."""
+
+    state: d.DecisionState
+
+
+class DecisionSummary(BaseModel):
+    """Query result of ``summary``: :func:`domain.decision.tally`, ``open_items``,
+    ``due_next``."""
+
+    tally: list[d.Tally]
+    open: dict[str, list[str]]
+    due_next: list[d.DueItem]
+
+
+# --- hca:<CODE>:<meeting> ------------------------------------------------------------------
+
+
+class AgreementInput(BaseModel):
+    """Start input: the treaty code and the meeting (``2MSP``)."""
+
+    treaty: str
+    meeting: str
+
+
+class AgreementRequest(BaseModel):
+    """One staff command (any of :data:`domain.hca.Command` but the internal tick)."""
+
+    command: h.Command
+    meta: CommandMeta = CommandMeta()
+
+
+class AgreementView(BaseModel):
+    """Query result: the process state."""
+
+    state: h.AgreementState
+
+
+# --- reporting:<CODE>:<YEAR>[:<ISO3>], reporting-open ------------------------------------
+
+
+class CycleInput(BaseModel):
+    """Start input of a cycle: ``parties`` (None: read from the ratification processes),
+    ``policy`` (None: from the worker's environment)."""
+
+    treaty: str
+    year: int
+    parties: list[rp.Party] | None = None
+    policy: rp.ReminderPolicy | None = None
+    meta: CommandMeta = CommandMeta()
+
+
+class ReportInput(BaseModel):
+    """Start input of a State's report (given by its cycle)."""
+
+    treaty: str
+    year: int
+    state: str
+    in_force_on: date
+    due_on: date
+    closes_on: date
+    historical: bool
+    policy: rp.ReminderPolicy
+    meta: CommandMeta = CommandMeta()
+
+
+class CycleView(BaseModel):
+    """Query result: the cycle's state and how many children it has started."""
+
+    state: rp.CycleState
+    started: int
+
+
+class ReportView(BaseModel):
+    """Query result: the report's state and whether its cycle has closed."""
+
+    state: rp.ReportState
+    cycle_closed: bool
+
+
+class CloseRequest(BaseModel):
+    meta: CommandMeta = CommandMeta()
+
+
+class SubmitRequest(BaseModel):
+    command: rp.Submit
+    meta: CommandMeta = CommandMeta()
+
+
+class WithdrawRequest(BaseModel):
+    command: rp.Withdraw
+    meta: CommandMeta = CommandMeta()
+
+
+class ReviewRequest(BaseModel):
+    command: rp.Review
+    meta: CommandMeta = CommandMeta()
+
+
+class OpenInput(BaseModel):
+    """What the yearly schedule passes: the treaty code."""
+
+    treaty: str

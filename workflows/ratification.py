@@ -17,24 +17,15 @@ new with its state, after every running handler has finished.
 
 from __future__ import annotations
 
-import asyncio
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import ids
     from domain import ratification as r
-    from domain.errors import DomainError
     from domain.events import EnteredIntoForce
     from domain.treaties import get_profile
-    from workflows.common import (
-        CommandMeta,
-        Recorded,
-        append,
-        refusal,
-        sleep_until,
-        today,
-    )
+    from workflows.common import CommandMeta, Recorded, today
+    from workflows.engine import TIMER, ProcessEngine
     from workflows.messages import (
         CommandsRequest,
         DepositNotice,
@@ -73,10 +64,10 @@ class RatificationWorkflow:
     def __init__(self, input: RatificationInput) -> None:
         self._profile = get_profile(input.treaty)
         self._id = ids.ratification_workflow_id(input.treaty, input.state)
-        self._state = input.carried or r.initial_state(input.treaty, input.state)
+        self._engine = ProcessEngine(
+            self._id, input.carried or r.initial_state(input.treaty, input.state), r.fold
+        )
         self._context = input.context
-        self._lock = asyncio.Lock()
-        self._wake = False
         self._continue_after = input.continue_as_new_after
 
     # --- helpers ----------------------------------------------------------------------
@@ -100,21 +91,17 @@ class RatificationWorkflow:
     ) -> Recorded:
         """Decide ``command`` (or several, all or none) and append what it causes."""
         commands = command if isinstance(command, list) else [command]
-        async with self._lock:
+
+        def decide() -> list:
             missing = self._missing_obligations() if catch_up else []
             if missing and not workflow.patched(CATCH_UP_OBLIGATIONS):
                 missing = []
-            try:
-                events = missing + self._decide_all(r.fold(self._state, missing), commands)
-            except DomainError as err:
-                raise refusal(err) from err
+            events = missing + self._decide_all(r.fold(self._engine.state, missing), commands)
             events += self._reached(events)
             events += self._obligations(events)
-            recorded = await append(self._id, self._state.version, events, meta, cause)
-            self._state = r.fold(self._state, events)
-            if events:
-                self._wake = True
-            return recorded
+            return events
+
+        return await self._engine.execute(decide, meta, cause)
 
     def _reached(self, events: list) -> list:
         """``[EnteredIntoForce]`` when ``events`` fix an entry-into-force date that is
@@ -122,7 +109,7 @@ class RatificationWorkflow:
         record never shows a past date as not yet reached."""
         if not events:
             return []
-        after = r.fold(self._state, events)
+        after = r.fold(self._engine.state, events)
         reached = r.decide(
             after, r.MarkEnteredIntoForce(), self._profile, self._context, today().date()
         )
@@ -136,7 +123,7 @@ class RatificationWorkflow:
         :data:`OPEN_OBLIGATIONS` so histories recorded before it replay unchanged."""
         if not any(isinstance(e, EnteredIntoForce) for e in events):
             return []
-        after = r.fold(self._state, events)
+        after = r.fold(self._engine.state, events)
         opened = r.obligations_at_entry_into_force(after, self._profile, today().date())
         if opened and workflow.patched(OPEN_OBLIGATIONS):
             return opened
@@ -145,21 +132,14 @@ class RatificationWorkflow:
     def _missing_obligations(self) -> list:
         """The obligations of a process that entered into force under code that opened none
         (before :data:`OPEN_OBLIGATIONS`): empty for any other process."""
-        return r.obligations_at_entry_into_force(self._state, self._profile, today().date())
+        return r.obligations_at_entry_into_force(self._engine.state, self._profile, today().date())
 
     def _validate(self, command: r.Command | list[r.Command], catch_up: bool = False) -> None:
-        state = self._state
+        state = self._engine.state
         if catch_up:
             state = r.fold(state, self._missing_obligations())
-        try:
-            self._decide_all(state, command if isinstance(command, list) else [command])
-        except DomainError as err:
-            raise refusal(err) from err
-
-    @staticmethod
-    def _cause(kind: str) -> str:
-        info = workflow.current_update_info()
-        return f"update:{kind}:{info.id}" if info else f"signal:{kind}"
+        commands = command if isinstance(command, list) else [command]
+        self._engine.refuse_on_domain_error(lambda: self._decide_all(state, commands))
 
     # --- run: the entry-into-force timer --------------------------------------------------
 
@@ -170,53 +150,40 @@ class RatificationWorkflow:
             await workflow.get_external_workflow_handle(
                 ids.treaty_workflow_id(input.treaty)
             ).signal(TreatyWorkflow.register, self._id)
+        engine = self._engine
         while True:
-            self._wake = False
-            if self._history_long():
-                await self._continue_as_new(input)
-            due = self._state.in_force_on
-            if due is not None and not self._state.entered_into_force:
-                if await sleep_until(due, lambda: self._wake):
-                    await self._execute(
-                        r.MarkEnteredIntoForce(), CommandMeta(actor="timer"), "timer"
+            engine.rest()
+            if engine.history_long(self._continue_after):
+                # every Update and signal handler first; what arrives later goes to the new run
+                await engine.continue_as_new(
+                    lambda: input.model_copy(
+                        update={"context": self._context, "carried": engine.state}
                     )
+                )
+            due = engine.state.in_force_on
+            if due is not None and not engine.state.entered_into_force:
+                if await engine.sleep_until(due):
+                    await self._execute(r.MarkEnteredIntoForce(), TIMER, "timer")
                 continue
-            wake_on = r.next_wake(self._state)
+            wake_on = r.next_wake(engine.state)
             if wake_on is not None and self._deadline_timers():
-                if await sleep_until(wake_on, lambda: self._wake):
-                    recorded = await self._execute(
-                        r.MarkDeadlines(), CommandMeta(actor="timer"), "timer"
-                    )
+                if await engine.sleep_until(wake_on):
+                    recorded = await self._execute(r.MarkDeadlines(), TIMER, "timer")
                     if not recorded.events:  # nothing to mark: wait for a command
-                        await workflow.wait_condition(lambda: self._wake)
+                        await engine.wait_for_change()
             else:
-                await workflow.wait_condition(lambda: self._wake)
+                await engine.wait_for_change()
 
     @staticmethod
     def _deadline_timers() -> bool:
         """Whether this run keeps deadlines by timer (:data:`DEADLINE_TIMERS`)."""
         return workflow.patched(DEADLINE_TIMERS)
 
-    def _history_long(self) -> bool:
-        info = workflow.info()
-        return (
-            info.get_current_history_length() >= self._continue_after
-            or info.is_continue_as_new_suggested()
-        )
-
-    async def _continue_as_new(self, input: RatificationInput) -> None:
-        """Continue as new with the state, once every Update and signal handler running
-        has finished (none is lost: what arrives later goes to the new run)."""
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        workflow.continue_as_new(
-            input.model_copy(update={"context": self._context, "carried": self._state})
-        )
-
     # --- updates (staff commands) -------------------------------------------------------
 
     @workflow.update
     async def sign(self, request: SignRequest) -> Recorded:
-        return await self._execute(request.command, request.meta, self._cause("sign"))
+        return await self._execute(request.command, request.meta, self._engine.cause("sign"))
 
     @sign.validator
     def _validate_sign(self, request: SignRequest) -> None:
@@ -225,7 +192,7 @@ class RatificationWorkflow:
     @workflow.update
     async def complete_domestic_procedure(self, request: DomesticProcedureRequest) -> Recorded:
         return await self._execute(
-            request.command, request.meta, self._cause("complete_domestic_procedure")
+            request.command, request.meta, self._engine.cause("complete_domestic_procedure")
         )
 
     @complete_domestic_procedure.validator
@@ -234,7 +201,7 @@ class RatificationWorkflow:
 
     @workflow.update
     async def deposit(self, request: DepositRequest) -> Recorded:
-        recorded = await self._execute(request.command, request.meta, self._cause("deposit"))
+        recorded = await self._execute(request.command, request.meta, self._engine.cause("deposit"))
         await self._tell_treaty(request.command, request.meta)
         return recorded
 
@@ -245,11 +212,11 @@ class RatificationWorkflow:
     async def _tell_treaty(self, command: r.Deposit, meta: CommandMeta) -> None:
         """Signal the deposit to the treaty process, which counts it (CCM Art. 17(1))."""
         await workflow.get_external_workflow_handle(
-            ids.treaty_workflow_id(self._state.treaty)
+            ids.treaty_workflow_id(self._engine.state.treaty)
         ).signal(
             TreatyWorkflow.deposit_recorded,
             DepositNotice(
-                state=self._state.state,
+                state=self._engine.state.state,
                 deposited_on=command.deposited_on,
                 workflow_id=self._id,
                 meta=meta,
@@ -262,7 +229,7 @@ class RatificationWorkflow:
         deposit). A deposit among them is signalled to the treaty process unless
         ``request.tell_treaty`` is False (the caller counts it there)."""
         recorded = await self._execute(
-            list(request.commands), request.meta, self._cause("record_commands")
+            list(request.commands), request.meta, self._engine.cause("record_commands")
         )
         if request.tell_treaty:
             for command in request.commands:
@@ -281,7 +248,7 @@ class RatificationWorkflow:
         return await self._execute(
             request.command,
             request.meta,
-            self._cause(f"record_obligation:{request.command.kind}"),
+            self._engine.cause(f"record_obligation:{request.command.kind}"),
             catch_up=True,
         )
 
@@ -297,7 +264,7 @@ class RatificationWorkflow:
         self._context = context
         await self._execute(
             r.ApplyTreatyContext(context=context),
-            CommandMeta(actor=ids.treaty_workflow_id(self._state.treaty)),
+            CommandMeta(actor=ids.treaty_workflow_id(self._engine.state.treaty)),
             "signal:treaty_context",
         )
 
@@ -305,4 +272,4 @@ class RatificationWorkflow:
 
     @workflow.query
     def view(self) -> RatificationView:
-        return RatificationView(state=self._state, context=self._context)
+        return RatificationView(state=self._engine.state, context=self._context)

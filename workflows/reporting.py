@@ -20,10 +20,10 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -37,14 +37,18 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
     from domain.events import DomainEvent, ReminderSent
     from domain.treaties import get_profile
-    from workflows.common import (
-        CommandMeta,
-        OutboxSpec,
-        Recorded,
-        append,
-        refusal,
-        sleep_until,
-        today,
+    from workflows.common import CommandMeta, OutboxSpec, Recorded, refusal, sleep_until, today
+    from workflows.engine import TIMER, ProcessEngine
+    from workflows.messages import (
+        CloseRequest,
+        CycleInput,
+        CycleView,
+        OpenInput,
+        ReportInput,
+        ReportView,
+        ReviewRequest,
+        SubmitRequest,
+        WithdrawRequest,
     )
 
 #: Delivery retries: from 2 s doubling up to 10 min between attempts, until delivered.
@@ -59,67 +63,11 @@ READ_TIMEOUT = timedelta(minutes=2)
 START_BATCH = 50
 
 
-class CycleInput(BaseModel):
-    """Start input of a cycle: ``parties`` (None: read from the ratification processes),
-    ``policy`` (None: from the worker's environment)."""
-
-    treaty: str
-    year: int
-    parties: list[rp.Party] | None = None
-    policy: rp.ReminderPolicy | None = None
-    meta: CommandMeta = CommandMeta()
-
-
-class ReportInput(BaseModel):
-    """Start input of a State's report (given by its cycle)."""
-
-    treaty: str
-    year: int
-    state: str
-    in_force_on: date
-    due_on: date
-    closes_on: date
-    historical: bool
-    policy: rp.ReminderPolicy
-    meta: CommandMeta = CommandMeta()
-
-
-class CycleView(BaseModel):
-    """Query result: the cycle's state and how many children it has started."""
-
-    state: rp.CycleState
-    started: int
-
-
-class ReportView(BaseModel):
-    """Query result: the report's state and whether its cycle has closed."""
-
-    state: rp.ReportState
-    cycle_closed: bool
-
-
-class CloseRequest(BaseModel):
-    meta: CommandMeta = CommandMeta()
-
-
-class SubmitRequest(BaseModel):
-    command: rp.Submit
-    meta: CommandMeta = CommandMeta()
-
-
-class WithdrawRequest(BaseModel):
-    command: rp.Withdraw
-    meta: CommandMeta = CommandMeta()
-
-
-class ReviewRequest(BaseModel):
-    command: rp.Review
-    meta: CommandMeta = CommandMeta()
-
-
-def _cause(kind: str) -> str:
-    info = workflow.current_update_info()
-    return f"update:{kind}:{info.id}" if info else f"signal:{kind}"
+def _fold_cycle(state: rp.CycleState, events: Sequence[DomainEvent]) -> rp.CycleState:
+    """The cycle's state after ``events`` (:func:`domain.reporting.evolve_cycle` each)."""
+    for e in events:
+        state = rp.evolve_cycle(state, e)
+    return state
 
 
 @workflow.defn(name="StateReport")
@@ -128,15 +76,19 @@ class StateReportWorkflow:
     def __init__(self, input: ReportInput) -> None:
         self._profile = get_profile(input.treaty)
         self._id = rp.report_workflow_id(input.treaty, input.year, input.state)
-        self._state = rp.initial_report_state(input.treaty, input.year, input.state)
-        self._lock = asyncio.Lock()
+        self._engine = ProcessEngine(
+            self._id,
+            rp.initial_report_state(input.treaty, input.year, input.state),
+            rp.fold_report,
+        )
         self._closed = False
         self._deliveries: list[asyncio.Future[DeliveryResult]] = []
         # what the state will be once the start has recorded the request: commands that
         # arrive before the run method has done so are validated against it
+        initial = self._engine.state
         self._expected = rp.fold_report(
-            self._state,
-            rp.decide_report(self._state, self._request(input), self._profile, today().date()),
+            initial,
+            rp.decide_report(initial, self._request(input), self._profile, today().date()),
         )
 
     @staticmethod
@@ -152,8 +104,8 @@ class StateReportWorkflow:
         if self._closed:
             raise refusal(
                 DomainError(
-                    f"the {self._state.year} reporting cycle is closed: "
-                    f"{self._state.state}'s report can no longer change"
+                    f"the {self._engine.state.year} reporting cycle is closed: "
+                    f"{self._engine.state.state}'s report can no longer change"
                 )
             )
 
@@ -164,21 +116,18 @@ class StateReportWorkflow:
         cause: str,
         previous: dict[str, int] | None = None,
     ) -> Recorded:
-        async with self._lock:
-            try:
-                events: list[DomainEvent] = rp.decide_report(
-                    self._state, command, self._profile, today().date(), previous
+        """Record ``command``'s events; a reminder with its e-mail in the outbox, whose
+        delivery (the ``deliver_outbox`` activity) starts once it is recorded."""
+        engine = self._engine
+        async with engine.lock:
+            events: list[DomainEvent] = engine.refuse_on_domain_error(
+                lambda: rp.decide_report(
+                    engine.state, command, self._profile, today().date(), previous
                 )
-            except DomainError as err:
-                raise refusal(err) from err
-            outbox = None
-            if events and isinstance(command, rp.SendReminder):
-                sent = events[0]
-                assert isinstance(sent, ReminderSent)
-                outbox = {0: self._reminder_message(command.slot, sent.n)}
-            version = self._state.version
-            recorded = await append(self._id, version, events, meta, cause, outbox)
-            self._state = rp.fold_report(self._state, events)
+            )
+            outbox = self._outbox(command, events)
+            version = engine.state.version
+            recorded = await engine.record(events, meta, cause, outbox)
             if outbox:
                 key = str(ids.event_id(self._id, version + 1))
                 self._deliveries.append(
@@ -192,10 +141,20 @@ class StateReportWorkflow:
                 )
             return recorded
 
+    def _outbox(
+        self, command: rp.ReportCommand, events: list[DomainEvent]
+    ) -> dict[int, OutboxSpec] | None:
+        """The reminder's e-mail, keyed by its event (the first), if ``command`` sent one."""
+        if not (events and isinstance(command, rp.SendReminder)):
+            return None
+        sent = events[0]
+        assert isinstance(sent, ReminderSent)
+        return {0: self._reminder_message(command.slot, sent.n)}
+
     def _reminder_message(self, slot: rp.ReminderSlot, n: int) -> OutboxSpec:
         """The e-mail of a reminder; ``n``: its number among the reminders this report
         got (1 for the first), as the ``ReminderSent`` event records it."""
-        s = self._state
+        s = self._engine.state
         return OutboxSpec(
             treaty=s.treaty,
             state=s.state,
@@ -227,30 +186,31 @@ class StateReportWorkflow:
             await sleep_until(slot.on, lambda: self._closed)
             if self._closed:
                 break
-            if not self._state.received:
-                await self._execute(rp.SendReminder(slot=slot), CommandMeta(actor="timer"), "timer")
+            if not self._engine.state.received:
+                await self._execute(rp.SendReminder(slot=slot), TIMER, "timer")
         await workflow.wait_condition(lambda: self._closed)
         # let the running handlers finish, and the deliveries started
-        await workflow.wait_condition(lambda: not self._lock.locked())
+        await workflow.wait_condition(lambda: not self._engine.lock.locked())
         for delivery in self._deliveries:
             await delivery
-        return self._state.outcome()
+        return self._engine.state.outcome()
 
     # --- updates ---------------------------------------------------------------------------
 
     @workflow.update
     async def submit(self, request: SubmitRequest) -> Recorded:
-        await workflow.wait_condition(lambda: self._state.requested)
+        await workflow.wait_condition(lambda: self._engine.state.requested)
+        state = self._engine.state
         previous = await workflow.execute_activity(
             "previous_stockpiles",
-            PreviousRequest(
-                treaty=self._state.treaty, year=self._state.year, state=self._state.state
-            ),
+            PreviousRequest(treaty=state.treaty, year=state.year, state=state.state),
             result_type=dict[str, int] | None,
             start_to_close_timeout=READ_TIMEOUT,
         )
         self._refuse_if_closed()
-        return await self._execute(request.command, request.meta, _cause("submit"), previous)
+        return await self._execute(
+            request.command, request.meta, self._engine.cause("submit"), previous
+        )
 
     @submit.validator
     def _validate_submit(self, request: SubmitRequest) -> None:
@@ -258,9 +218,9 @@ class StateReportWorkflow:
 
     @workflow.update
     async def withdraw(self, request: WithdrawRequest) -> Recorded:
-        await workflow.wait_condition(lambda: self._state.requested)
+        await workflow.wait_condition(lambda: self._engine.state.requested)
         self._refuse_if_closed()
-        return await self._execute(request.command, request.meta, _cause("withdraw"))
+        return await self._execute(request.command, request.meta, self._engine.cause("withdraw"))
 
     @withdraw.validator
     def _validate_withdraw(self, request: WithdrawRequest) -> None:
@@ -268,9 +228,9 @@ class StateReportWorkflow:
 
     @workflow.update
     async def review(self, request: ReviewRequest) -> Recorded:
-        await workflow.wait_condition(lambda: self._state.requested)
+        await workflow.wait_condition(lambda: self._engine.state.requested)
         self._refuse_if_closed()
-        return await self._execute(request.command, request.meta, _cause("review"))
+        return await self._execute(request.command, request.meta, self._engine.cause("review"))
 
     @review.validator
     def _validate_review(self, request: ReviewRequest) -> None:
@@ -278,11 +238,10 @@ class StateReportWorkflow:
 
     def _validate(self, command: rp.ReportCommand) -> None:
         self._refuse_if_closed()
-        state = self._state if self._state.requested else self._expected
-        try:
-            rp.decide_report(state, command, self._profile, today().date())
-        except DomainError as err:
-            raise refusal(err) from err
+        state = self._engine.state if self._engine.state.requested else self._expected
+        self._engine.refuse_on_domain_error(
+            lambda: rp.decide_report(state, command, self._profile, today().date())
+        )
 
     @workflow.signal
     def cycle_closed(self) -> None:
@@ -291,7 +250,7 @@ class StateReportWorkflow:
 
     @workflow.query
     def view(self) -> ReportView:
-        return ReportView(state=self._state, cycle_closed=self._closed)
+        return ReportView(state=self._engine.state, cycle_closed=self._closed)
 
 
 @workflow.defn(name="ReportingCycle")
@@ -299,8 +258,11 @@ class ReportingCycleWorkflow:
     @workflow.init
     def __init__(self, input: CycleInput) -> None:
         self._profile = get_profile(input.treaty)
-        self._id = rp.cycle_workflow_id(input.treaty, input.year)
-        self._state = rp.initial_cycle_state(input.treaty, input.year)
+        self._engine = ProcessEngine(
+            rp.cycle_workflow_id(input.treaty, input.year),
+            rp.initial_cycle_state(input.treaty, input.year),
+            _fold_cycle,
+        )
         self._started = 0
         self._close: CloseRequest | None = None
 
@@ -323,17 +285,15 @@ class ReportingCycleWorkflow:
             )
         try:
             events = rp.decide_cycle(
-                self._state,
+                self._engine.state,
                 rp.OpenCycle(parties=parties, policy=policy),
                 self._profile,
                 today().date(),
             )
         except DomainError as err:
             raise ApplicationError(str(err), type="DomainError", non_retryable=True) from err
-        await append(self._id, self._state.version, events, input.meta, "start")
-        for e in events:
-            self._state = rp.evolve_cycle(self._state, e)
-        s = self._state
+        await self._engine.record(events, input.meta, "start")
+        s = self._engine.state
         assert s.due_on is not None and s.closes_on is not None
         opened = events[0] if events else None
         in_force = getattr(opened, "in_force_on", {})
@@ -373,11 +333,9 @@ class ReportingCycleWorkflow:
             start_to_close_timeout=READ_TIMEOUT,
         )
         closing = rp.decide_cycle(
-            self._state, rp.CloseCycle(reports=reports), self._profile, today().date()
+            self._engine.state, rp.CloseCycle(reports=reports), self._profile, today().date()
         )
-        await append(self._id, self._state.version, closing, meta, "close")
-        for e in closing:
-            self._state = rp.evolve_cycle(self._state, e)
+        await self._engine.record(closing, meta, "close")
         for i in range(0, len(s.states), START_BATCH):
             await asyncio.gather(
                 *(
@@ -387,39 +345,33 @@ class ReportingCycleWorkflow:
                     for code in s.states[i : i + START_BATCH]
                 )
             )
-        assert self._state.figures is not None
-        return self._state.figures
+        assert self._engine.state.figures is not None
+        return self._engine.state.figures
 
     @workflow.update
     async def close(self, request: CloseRequest) -> rp.Figures:
         """Close the cycle now (a historical cycle is closed this way) and return its
         figures once recorded."""
         self._close = request
-        await workflow.wait_condition(lambda: self._state.figures is not None)
-        assert self._state.figures is not None
-        return self._state.figures
+        await workflow.wait_condition(lambda: self._engine.state.figures is not None)
+        assert self._engine.state.figures is not None
+        return self._engine.state.figures
 
     @close.validator
     def _validate_close(self, request: CloseRequest) -> None:
-        if self._state.closed or self._close is not None:
+        if self._engine.state.closed or self._close is not None:
             raise refusal(
                 DomainError(
-                    f"the {self._state.treaty} {self._state.year} cycle is "
+                    f"the {self._engine.state.treaty} {self._engine.state.year} cycle is "
                     "already closed (or closing)"
                 )
             )
-        if self._started < len(self._state.states) or not self._state.opened:
+        if self._started < len(self._engine.state.states) or not self._engine.state.opened:
             raise refusal(DomainError("the cycle is still opening; try again in a moment"))
 
     @workflow.query
     def view(self) -> CycleView:
-        return CycleView(state=self._state, started=self._started)
-
-
-class OpenInput(BaseModel):
-    """What the yearly schedule passes: the treaty code."""
-
-    treaty: str
+        return CycleView(state=self._engine.state, started=self._started)
 
 
 @workflow.defn(name="OpenReportingCycle")

@@ -18,10 +18,10 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain import ids
     from domain import treaty as t
-    from domain.errors import DomainError
     from domain.ratification import TreatyContext
     from domain.treaties import get_profile
-    from workflows.common import CommandMeta, Recorded, append, refusal, sleep_until, today
+    from workflows.common import CommandMeta, Recorded, today
+    from workflows.engine import TIMER, ProcessEngine
     from workflows.messages import (
         CountDepositsRequest,
         CountDepositsResult,
@@ -39,30 +39,28 @@ class TreatyWorkflow:
     @workflow.init
     def __init__(self, input: TreatyInput) -> None:
         self._profile = get_profile(input.treaty)
-        self._id = ids.treaty_workflow_id(input.treaty)
-        self._state = input.carried or t.initial_state(input.treaty)
+        self._engine = ProcessEngine(
+            ids.treaty_workflow_id(input.treaty),
+            input.carried or t.initial_state(input.treaty),
+            t.fold,
+        )
         self._registered: list[str] = list(input.registered)
         self._continue_after = input.continue_as_new_after
-        self._lock = asyncio.Lock()
-        self._wake = False
+
+    def _decide(self, command: t.TreatyCommand) -> list:
+        return t.decide(self._engine.state, command, self._profile, today().date())
 
     async def _execute(self, command: t.TreatyCommand, meta: CommandMeta, cause: str) -> Recorded:
-        async with self._lock:
-            try:
-                events = t.decide(self._state, command, self._profile, today().date())
-            except DomainError as err:
-                raise refusal(err) from err
+        async with self._engine.lock:
+            events = self._engine.refuse_on_domain_error(lambda: self._decide(command))
             return await self._record(events, meta, cause)
 
     async def _record(self, events: list, meta: CommandMeta, cause: str) -> Recorded:
         """Append ``events`` and apply them; every registered process is told when they
         change the treaty's context. The caller holds the lock."""
-        before = self._state.context()
-        recorded = await append(self._id, self._state.version, events, meta, cause)
-        self._state = t.fold(self._state, events)
-        if events:
-            self._wake = True
-        if self._state.context() != before:
+        before = self._engine.state.context()
+        recorded = await self._engine.record(events, meta, cause)
+        if self._engine.state.context() != before:
             await self._tell(self._registered)
         return recorded
 
@@ -73,7 +71,7 @@ class TreatyWorkflow:
         ``workflow_ids`` is copied first: a process that registers while the signals are
         under way (``self._registered`` grows) is told by its own ``register`` handler."""
         workflow_ids = list(workflow_ids)
-        context = self._state.context()
+        context = self._engine.state.context()
         if context.in_force_on is None:
             return
         results = await asyncio.gather(
@@ -89,36 +87,28 @@ class TreatyWorkflow:
 
     @workflow.run
     async def run(self, input: TreatyInput) -> None:
+        engine = self._engine
         while True:
-            self._wake = False
-            info = workflow.info()
-            if (
-                info.get_current_history_length() >= self._continue_after
-                or info.is_continue_as_new_suggested()
-            ):
-                # every running handler first (no signal or Update is cut off); what
-                # arrives during the switch goes to the new run
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(
-                    input.model_copy(
-                        update={"carried": self._state, "registered": list(self._registered)}
+            engine.rest()
+            if engine.history_long(self._continue_after):
+                await engine.continue_as_new(
+                    lambda: input.model_copy(
+                        update={"carried": engine.state, "registered": list(self._registered)}
                     )
                 )
-            due = self._state.in_force_on
-            if due is not None and not self._state.entered_into_force:
-                if await sleep_until(due, lambda: self._wake):
-                    await self._execute(
-                        t.MarkTreatyEnteredIntoForce(), CommandMeta(actor="timer"), "timer"
-                    )
+            due = engine.state.in_force_on
+            if due is not None and not engine.state.entered_into_force:
+                if await engine.sleep_until(due):
+                    await self._execute(t.MarkTreatyEnteredIntoForce(), TIMER, "timer")
             else:
-                await workflow.wait_condition(lambda: self._wake)
+                await engine.wait_for_change()
 
     @workflow.signal
     async def register(self, workflow_id: str) -> None:
         """A ratification process announces itself; it is told the date if already fixed."""
         if workflow_id not in self._registered:
             self._registered.append(workflow_id)
-        async with self._lock:
+        async with self._engine.lock:
             await self._tell([workflow_id])
 
     @workflow.signal
@@ -145,30 +135,30 @@ class TreatyWorkflow:
         reported, the others still counted."""
         new = [wid for wid in dict.fromkeys(request.processes) if wid not in self._registered]
         self._registered.extend(new)
-        async with self._lock:
-            if new and self._state.context() != request.known_context:
+        async with self._engine.lock:
+            if new and self._engine.state.context() != request.known_context:
                 await self._tell(new)
             events, refused = t.count_deposits(
-                self._state, request.deposits, self._profile, today().date()
+                self._engine.state, request.deposits, self._profile, today().date()
             )
             for command, reason in refused:
                 workflow.logger.warning("deposit of %s not counted: %s", command.state, reason)
-            info = workflow.current_update_info()
-            cause = f"update:count_deposits:{info.id if info else ''}"
+            cause = self._engine.cause("count_deposits")
             recorded = await self._record(events, request.meta, cause)
         return CountDepositsResult(
             recorded=recorded,
             refused=[RefusedCount(state=c.state, reason=why) for c, why in refused],
-            context=self._state.context(),
+            context=self._engine.state.context(),
         )
 
     @count_deposits.validator
     def _validate_count(self, request: CountDepositsRequest) -> None:
-        prefix = ids.ratification_workflow_id(self._state.treaty, "")
+        treaty = self._engine.state.treaty
+        prefix = ids.ratification_workflow_id(treaty, "")
         strangers = [wid for wid in request.processes if not wid.startswith(prefix)]
         if strangers:
             raise ApplicationError(
-                f"not ratification processes of {self._state.treaty}: {', '.join(strangers)}; "
+                f"not ratification processes of {treaty}: {', '.join(strangers)}; "
                 f"expected workflow ids {prefix}<ISO3>",
                 type="DomainError",
                 non_retryable=True,
@@ -183,10 +173,7 @@ class TreatyWorkflow:
 
     @record_depositary_statement.validator
     def _validate_statement(self, request: StatementRequest) -> None:
-        try:
-            t.decide(self._state, request.command, self._profile, today().date())
-        except DomainError as err:
-            raise refusal(err) from err
+        self._engine.refuse_on_domain_error(lambda: self._decide(request.command))
 
     @workflow.update
     async def record_meetings(self, request: MeetingsRequest) -> Recorded:
@@ -196,15 +183,12 @@ class TreatyWorkflow:
 
     @record_meetings.validator
     def _validate_meetings(self, request: MeetingsRequest) -> None:
-        try:
-            t.decide(self._state, request.command, self._profile, today().date())
-        except DomainError as err:
-            raise refusal(err) from err
+        self._engine.refuse_on_domain_error(lambda: self._decide(request.command))
 
     @workflow.query
     def view(self) -> TreatyView:
-        return TreatyView(state=self._state, registered=list(self._registered))
+        return TreatyView(state=self._engine.state, registered=list(self._registered))
 
     @workflow.query
     def context(self) -> TreatyContext:
-        return self._state.context()
+        return self._engine.state.context()
