@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio.client import (
@@ -60,8 +60,24 @@ _TRANSIENT = {
     RPCStatusCode.UNAVAILABLE,
 }
 
+QUERY_RPC_TIMEOUT = timedelta(seconds=10)
+"""How long one query waits for its answer before it is asked again (:func:`query`).
 
-async def retrying(call: Callable[[], Awaitable[T]]) -> T:
+A query that reaches a run in the workflow task that continues it as new is held by the
+server until that task completes, then handed to the closed run's worker, which has
+already dropped the run from its cache and does not answer it: the call would wait for the
+client's default deadline (30 s) and fail with ``CANCELLED 'Timeout expired'``. Asked
+again, the query reaches the new run."""
+
+
+def _transient(err: RPCError) -> bool:
+    """No worker answered in time, or the server is busy: worth asking again."""
+    return err.status in _TRANSIENT
+
+
+async def retrying(
+    call: Callable[[], Awaitable[T]], transient: Callable[[RPCError], bool] = _transient
+) -> T:
     """``call()``, retried while the failure is transient (no worker answered in time, the
     server is busy), for up to :data:`RETRY_FOR_SECONDS`.
 
@@ -78,10 +94,26 @@ async def retrying(call: Callable[[], Awaitable[T]]) -> T:
             if loop.time() > deadline:
                 raise
         except RPCError as err:
-            if err.status not in _TRANSIENT or loop.time() > deadline:
+            if not transient(err) or loop.time() > deadline:
                 raise
         await asyncio.sleep(delay)
         delay = min(delay * 2, 5.0)
+
+
+def _query_unanswered(err: RPCError) -> bool:
+    """A query's own deadline (:data:`QUERY_RPC_TIMEOUT`) passed without an answer: the
+    client says so as CANCELLED 'Timeout expired' (the server, as DEADLINE_EXCEEDED)."""
+    return err.status == RPCStatusCode.CANCELLED and "Timeout expired" in err.message
+
+
+async def query(handle: WorkflowHandle, name: Any) -> Any:
+    """``handle.query(name)`` with :data:`QUERY_RPC_TIMEOUT`, asked again (a query only
+    reads) while it goes unanswered (a run closing by continue-as-new) or the failure is
+    transient, for up to :data:`RETRY_FOR_SECONDS`; any other error is raised as is."""
+    return await retrying(
+        lambda: handle.query(name, rpc_timeout=QUERY_RPC_TIMEOUT),
+        transient=lambda err: _transient(err) or _query_unanswered(err),
+    )
 
 
 async def ensure_treaty(client: Client, treaty: str, task_queue: str) -> WorkflowHandle:
@@ -98,7 +130,7 @@ async def ensure_treaty(client: Client, treaty: str, task_queue: str) -> Workflo
 async def treaty_context(client: Client, treaty: str, task_queue: str) -> r.TreatyContext:
     """What the treaty process knows of its entry into force (started if needed)."""
     handle = await ensure_treaty(client, treaty, task_queue)
-    return await retrying(lambda: handle.query(TreatyWorkflow.context))
+    return await query(handle, TreatyWorkflow.context)
 
 
 async def ensure_ratification(
@@ -191,16 +223,14 @@ async def check_counted(client: Client, treaty: str, state: str, commands: list[
             )
 
 
-async def _query_or_none(handle: WorkflowHandle, query: Any) -> Any:
-    async def call() -> Any:
-        try:
-            return await handle.query(query)
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                return None
-            raise
-
-    return await retrying(call)
+async def _query_or_none(handle: WorkflowHandle, name: Any) -> Any:
+    """:func:`query`, or None if the workflow does not exist."""
+    try:
+        return await query(handle, name)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
 
 
 async def ratification_view(client: Client, treaty: str, state: str) -> RatificationView | None:
