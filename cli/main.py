@@ -329,7 +329,8 @@ def ratification_sign(
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record a State's signature (CCM Art. 15: open for signature until entry into force)."""
+    """Record a State's signature (by the treaty's rule, e.g. CCM Art. 15: open for signature
+    until entry into force)."""
     from domain import ratification as r
 
     if (on is None) == (not date_unknown):
@@ -363,7 +364,7 @@ def ratification_deposit(
         typer.Option(help="ratification, acceptance, approval (signatories) or accession."),
     ] = "ratification",
     provisional_application: Annotated[
-        bool, typer.Option(help="Declares provisional application (CCM Art. 18).")
+        bool, typer.Option(help="Declares provisional application (e.g. CCM Art. 18, ATT Art. 23).")
     ] = False,
     reservation: Annotated[
         str | None, typer.Option(help="Text of a reservation (refused where forbidden).")
@@ -373,7 +374,8 @@ def ratification_deposit(
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record the deposit of an instrument; fixes the State's entry into force (CCM Art. 17)."""
+    """Record the deposit of an instrument; fixes the State's entry into force (by the
+    treaty's rule, e.g. CCM Art. 17, ATT Art. 22)."""
     from domain import ratification as r
     from domain.errors import DomainError
     from domain.treaties import get_profile

@@ -190,9 +190,9 @@ def import_meetings(
 
 @app.command("list")
 def list_meetings(treaty: TreatyOpt = "CCM", as_json: JsonOpt = False) -> None:
-    """The Meetings the treaty requires (CCM Art. 11(2): the first within a year of entry
-    into force, then annually; Art. 12(1): a Review Conference five years after) beside
-    those held (as recorded), from the event store."""
+    """The Meetings the treaty requires (by its rule, e.g. CCM Art. 11(2): the first within a
+    year of entry into force, then annually; Art. 12(1): a Review Conference five years
+    after; ATT Art. 17(1)) beside those held (as recorded), from the event store."""
     from app import reads
     from domain.treaties import get_profile
 

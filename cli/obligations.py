@@ -353,8 +353,8 @@ def stockpiles(
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The State declared stockpiles: opens stockpile destruction (CCM Art. 3(2): 8 years
-    after its entry into force; APMBC Art. 4: 4 years)."""
+    """The State declared stockpiles: opens stockpile destruction (by the treaty's
+    rule, e.g. CCM Art. 3(2): 8 years after its entry into force; APMBC Art. 4: 4 years)."""
     command = r.DeclareStockpiles(declared_on=_day(on))
     _send(_treaty(treaty), _state(state), lambda _: command, _meta(actor, source), as_json)
 
@@ -368,8 +368,8 @@ def contamination(
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The State declared contaminated areas: opens clearance (CCM Art. 4(1)(a): 10 years
-    after its entry into force)."""
+    """The State declared contaminated areas: opens clearance (by the treaty's rule, e.g. CCM
+    Art. 4(1)(a), APMBC Art. 5(1): 10 years after its entry into force)."""
     command = r.DeclareContamination(declared_on=_day(on))
     _send(_treaty(treaty), _state(state), lambda _: command, _meta(actor, source), as_json)
 
@@ -383,16 +383,16 @@ def extension_request(
     on: Annotated[str, typer.Option("--date", help="Date the request was submitted.")],
     exceptional: Annotated[
         bool,
-        typer.Option("--exceptional-circumstances", help="A further request (CCM Art. 3(3))."),
+        typer.Option("--exceptional-circumstances", help="A further request (e.g. CCM Art. 3(3))."),
     ] = False,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Request an extension of a deadline (CCM Art. 3(3)-(5): up to 4 years; Art. 4(5)-(8):
-    up to 5 years, before the deadline): it must reach the Meeting at least nine months
-    before it opens."""
+    """Request an extension of a deadline, within the treaty's limits (e.g. CCM Art. 3(3)-(5):
+    up to 4 years; Art. 4(5)-(8): up to 5 years, before the deadline, and at least nine
+    months before the Meeting opens; APMBC Art. 5(3)-(6): up to 10 years)."""
     requested, filed = _day(until), _day(on)
     _not_future("request date", filed)
     _send(
@@ -433,7 +433,8 @@ def extension_decision(
     as_json: JsonOpt = False,
 ) -> None:
     """Record the Meeting's decision on a pending request: granted (to --granted-until) or
-    --refused, by a majority of States Parties present and voting (CCM Art. 3(5), 4(7))."""
+    --refused, by a majority of States Parties present and voting (by the treaty's rule,
+    e.g. CCM Art. 3(5), 4(7); APMBC Art. 5(6))."""
     if (granted_until is None) == (not refused):
         raise typer.BadParameter("give --granted-until YYYY-MM-DD, or --refused")
     granted = _parse_date(granted_until)
@@ -475,7 +476,7 @@ def report(
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A transparency report the State owed was received (CCM Art. 7)."""
+    """A transparency report the State owed was received (e.g. CCM Art. 7, ATT Art. 13)."""
     command = r.RecordReport(
         key=obligation, received_on=_day(on), channel=channel, document=document
     )
@@ -494,8 +495,8 @@ def compliance_declaration(
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The State declared it completed stockpile destruction or clearance (CCM Art. 3,
-    4(1)(c)); the obligation must be open."""
+    """The State declared it completed stockpile destruction or clearance (e.g. CCM
+    Art. 3, 4(1)(c)); the obligation must be open."""
     command = r.DeclareCompliance(
         key=obligation, declared_on=_day(on), channel=channel, document=document
     )
@@ -511,9 +512,9 @@ def withdraw(
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The depositary received the State's instrument of withdrawal: effective six months
-    later (CCM Art. 20(3); ATT Art. 24(2): 90 days), not before the end of an armed
-    conflict the State is engaged in then."""
+    """The depositary received the State's instrument of withdrawal: effective by the
+    treaty's rule (e.g. CCM Art. 20(3): six months later, not before the end of an armed
+    conflict the State is engaged in then; ATT Art. 24(2): 90 days)."""
     command = r.Withdraw(received_on=_day(on))
     _send(_treaty(treaty), _state(state), lambda _: command, _meta(actor, source), as_json)
 
@@ -534,7 +535,7 @@ def armed_conflict(
     as_json: JsonOpt = False,
 ) -> None:
     """Record that the State is engaged in an armed conflict (--since, --description), or
-    its end (--ended alone) (CCM Art. 20(3))."""
+    its end (--ended alone) (e.g. CCM Art. 20(3), APMBC Art. 20(3))."""
     command: r.RecordArmedConflict | r.EndArmedConflict
     if since is not None:
         command = r.RecordArmedConflict(
