@@ -10,7 +10,8 @@ from typing import Any
 import settings as settings_mod
 from adapters.stack import StackError, stack_up
 from adapters.temporal import NoWorkerError, connect_client, require_worker
-from app import importer, reads, service
+from adapters import status_table
+from app import reads, service
 from app.reporting import ensure_schedules_after_up
 from cli import render
 from cli.decision import decision_json, decision_table, party_statuses
@@ -70,7 +71,7 @@ async def _demo(csv_path: Path, as_json: bool) -> dict[str, Any]:
             meta.model_copy(update={"source": STATEMENT}),
             settings.task_queue,
         )
-    rows, bad = importer.read_table(csv_path)
+    rows, bad = status_table.read_table(csv_path)
     from rich.progress import Progress
 
     with Progress(console=log, transient=True, disable=as_json) as progress:

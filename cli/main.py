@@ -472,11 +472,12 @@ def depositary_statement(
 def _import(
     path: Path, treaty: str, meta: CommandMeta, as_json: bool, wait: bool = True
 ) -> service.ImportReport:
-    from app import importer, service
+    from adapters import status_table
+    from app import service
 
     try:
-        rows, bad_rows = importer.read_table(path)
-    except importer.TableError as err:
+        rows, bad_rows = status_table.read_table(path)
+    except status_table.TableError as err:
         raise Failure(str(err), EXIT_REFUSED) from None
     from rich.progress import Progress
 
