@@ -703,15 +703,6 @@ def events(
 
 # --- demo -----------------------------------------------------------------------------------
 
-CCM_STATEMENT = (
-    "UNTC XXVI-6: entry into force 1 August 2010, in accordance with article 17(1); "
-    "registration No. 47713 (30th instrument deposited 16 Feb 2010)"
-)
-
-
-def _examples_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "examples"
-
 
 @app.command()
 def demo(
@@ -721,7 +712,7 @@ def demo(
     CCM's entry into force, import the real CCM status table and show the result."""
     from cli.demo import run_demo
 
-    run_demo(_examples_dir() / "ccm" / "status.csv", as_json)
+    run_demo(as_json)
 
 
 def _wants_json(args: list[str]) -> bool:
