@@ -261,12 +261,9 @@ def recorded_meeting(name: str, treaty: str) -> Meeting | None:
 def _meeting(
     name: str, kind: str | None, opens_on: str | None, closes_on: str | None, treaty: str
 ) -> tuple[str, date, date]:
-    if kind and opens_on and closes_on:
-        return (
-            kind,
-            _required_date(opens_on, "--opens-on"),
-            _required_date(closes_on, "--closes-on"),
-        )
+    opens, closes = _parse_date(opens_on), _parse_date(closes_on)  # usage errors first
+    if kind and opens and closes:
+        return kind, opens, closes
     known = recorded_meeting(name, treaty)
     if known is None:
         from app.meetings import not_recorded
@@ -275,11 +272,7 @@ def _meeting(
             f"refused: {not_recorded(treaty, name, 'give --kind, --opens-on and --closes-on')}",
             EXIT_REFUSED,
         )
-    return (
-        kind or known.kind,
-        _parse_date(opens_on) or known.opens_on,
-        _parse_date(closes_on) or known.closes_on,
-    )
+    return kind or known.kind, opens or known.opens_on, closes or known.closes_on
 
 
 @decision_app.command("milestone")
@@ -304,7 +297,7 @@ def milestone(
 ) -> None:
     """Tie the process to a meeting (its kind and dates default to the Meeting as the treaty
     process records it: `treaty meetings import FILE`)."""
-    code = _treaty(treaty)
+    code, key = _treaty(treaty), _slug(slug)
     mkind, opens, closes = _meeting(meeting, kind, opens_on, closes_on, code)
     command = d.SetMilestone(
         meeting=meeting,
@@ -314,7 +307,7 @@ def milestone(
         decision_point=decision_point,
         purpose=purpose,
     )
-    _send(code, _slug(slug), command, _meta(actor, source), as_json)
+    _send(code, key, command, _meta(actor, source), as_json)
 
 
 @decision_app.command("position")
@@ -381,7 +374,7 @@ def outcome(
 ) -> None:
     """Record the outcome at a decision point: --adopted OPTION (--consensus, or --vote
     with --present), or --deferred-to a later meeting (the process goes on)."""
-    code = _treaty(treaty)
+    code, key = _treaty(treaty), _slug(slug)
     day = _required_date(on, "--on")
     if (adopted is None) == (deferred_to is None):
         raise typer.BadParameter("give --adopted OPTION or --deferred-to MEETING")
@@ -411,18 +404,18 @@ def outcome(
         )
     else:
         assert deferred_to is not None
-        given = to_kind and to_opens_on and to_closes_on
-        known = None if given else recorded_meeting(deferred_to, code)
+        to_opens, to_closes = _parse_date(to_opens_on), _parse_date(to_closes_on)
+        known = None if to_kind and to_opens and to_closes else recorded_meeting(deferred_to, code)
         later = d.LaterMeeting(
             meeting=deferred_to,
             meeting_kind=to_kind or (known.kind if known else None),
-            opens_on=_parse_date(to_opens_on) or (known.opens_on if known else None),
-            closes_on=_parse_date(to_closes_on) or (known.closes_on if known else None),
+            opens_on=to_opens or (known.opens_on if known else None),
+            closes_on=to_closes or (known.closes_on if known else None),
         )
         command = d.RecordOutcome(
             meeting=meeting, decided_on=day, result="deferred", deferred_to=later
         )
-    _send(code, _slug(slug), command, _meta(actor, source or meeting), as_json)
+    _send(code, key, command, _meta(actor, source or meeting), as_json)
 
 
 # --- show --------------------------------------------------------------------------------------

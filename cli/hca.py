@@ -144,7 +144,9 @@ def open_agreement(
     meetings import FILE`). Due dates already past when recorded are marked so and never
     escalated."""
     code, name = _treaty(treaty), _meeting(meeting)
+    margins = _margins(margin)  # usage errors first: the lookup below reads the record
     opens, closes = _parse_date(opens_on), _parse_date(closes_on)
+    opened_on = _parse_date(on) or _today()
     if opens is None or closes is None or city is None:
         from cli.decision import recorded_meeting
 
@@ -169,8 +171,8 @@ def open_agreement(
         host=host,
         counterpart=counterpart,
         presidency=presidency,
-        margins=_margins(margin),
-        opened_on=_parse_date(on) or _today(),
+        margins=margins,
+        opened_on=opened_on,
     )
     _send(code, name, command, _meta(actor, source), as_json)
 
