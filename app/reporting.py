@@ -1,5 +1,5 @@
-"""Reporting use cases (CCM Art. 7): the cycle guards, the yearly Schedules that open
-each cycle, and the demo's cycle.
+"""Reporting use cases (the treaty's reporting article: CCM Art. 7, ATT Art. 13): the cycle
+guards, the yearly Schedules that open each cycle, and the demo's cycle.
 
 The guards raise :class:`app.errors.Refused` with what would be accepted.
 """
@@ -84,6 +84,8 @@ async def ensure_schedule(
 
     from workflows.reporting import OpenInput, OpenReportingCycleWorkflow
 
+    article = get_profile(treaty).obligations.annual_report_article
+
     def spec_for(m: int, d: int) -> Any:
         check_schedule_day(m, d)
         return ScheduleSpec(
@@ -91,7 +93,7 @@ async def ensure_schedule(
                 ScheduleCalendarSpec(
                     month=[ScheduleRange(m)],
                     day_of_month=[ScheduleRange(d)],
-                    comment=f"open the {treaty} reporting cycle of the year (CCM Art. 7(2))",
+                    comment=f"open the {treaty} reporting cycle of the year ({article})",
                 )
             ]
         )

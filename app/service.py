@@ -24,6 +24,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters import status_table
 from app import importer
 from app.errors import Refused
 from domain import ids
@@ -441,7 +442,7 @@ class ImportReport:
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     signature_unknown: list[str] = field(default_factory=list)
-    refused: list[importer.RowError] = field(default_factory=list)
+    refused: list[status_table.RowError] = field(default_factory=list)
     events: int = 0
     states: list[str] = field(default_factory=list)
     """ISO3 codes of the rows accepted, changed or not (what :func:`wait_settled` waits
@@ -456,7 +457,7 @@ class _Planned:
     """A row the record accepts, before it is sent: its process's state (``exists``: the
     process runs already) and the commands still to send."""
 
-    row: importer.Row
+    row: status_table.Row
     current: r.RatificationState
     exists: bool
     commands: list[Any]
@@ -514,7 +515,7 @@ def accept_rows(
 async def import_rows(
     client: Client,
     treaty: str,
-    rows: list[importer.Row],
+    rows: list[status_table.Row],
     meta: CommandMeta,
     task_queue: str,
     *,
@@ -550,11 +551,11 @@ async def import_rows(
     planned: list[_Planned] = []
     row_changed: dict[int, bool] = {}
 
-    def refuse(row: importer.Row, reason: str) -> None:
-        report.refused.append(importer.RowError(row.line, row.name, reason))
+    def refuse(row: status_table.Row, reason: str) -> None:
+        report.refused.append(status_table.RowError(row.line, row.name, reason))
         progress()
 
-    async def plan(row: importer.Row) -> None:
+    async def plan(row: status_table.Row) -> None:
         async with gate:
             view = await ratification_view(client, treaty, row.state)
         current = view.state if view else r.initial_state(treaty, row.state)

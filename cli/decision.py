@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from domain import decision as d
+    from domain.obligations import Meeting
     from domain.states import resolve_participant
     from domain.treaties import get_profile
 else:
@@ -63,7 +64,6 @@ decision_app = typer.Typer(
 )
 
 SlugArg = Annotated[str, typer.Argument(help="The decision's key, e.g. isu-hosting.")]
-MEETINGS_CSV = Path(__file__).resolve().parent.parent / "examples" / "ccm" / "meetings.csv"
 
 
 def _today() -> date:
@@ -104,24 +104,22 @@ def _send(treaty: str, slug: str, command: BaseModel, meta: Any, as_json: bool) 
         )
 
 
-def meetings_table(treaty: str) -> dict[str, tuple[date, date]]:
-    """Name -> (opens_on, closes_on) of the meetings in ``examples/ccm/meetings.csv``."""
-    if treaty != "CCM" or not MEETINGS_CSV.exists():
-        return {}
-    from cli.meetings import read_meetings
-
-    return {m.name: (m.opens_on, m.closes_on) for m in read_meetings(MEETINGS_CSV)}
-
-
 async def _record_checks(rt: Runtime, treaty: str, slug: str, command: BaseModel) -> None:
     """Checks that need the record but not the process's workflow: a position's meeting
-    is known (meetings data, the process's milestones and cited meetings) and dated within
-    it; a vote's States Parties present are not more than the States Parties on that day
-    (the ratification record; not checked when the record holds no deposit). Raises
-    :class:`Failure` (exit 1)."""
+    is known (the Meetings the treaty process records, the process's milestones and cited
+    meetings) and dated within it; a vote's States Parties present are not more than the
+    States Parties on that day (the ratification record; not checked when the record holds
+    no deposit). Raises :class:`Failure` (exit 1)."""
+    from app import decisions, meetings
+
     try:
         if isinstance(command, d.StatePosition) and command.meeting:
-            d.check_meeting(await load(rt, treaty, slug), command, meetings_table(treaty))
+            store = await rt.store()
+            d.check_meeting(
+                await decisions.load(store, treaty, slug),
+                command,
+                await meetings.table(store, treaty),
+            )
         if isinstance(command, d.RecordOutcome) and command.present is not None:
             from app import reads
 
@@ -248,49 +246,33 @@ def round_(
     _send(_treaty(treaty), _slug(slug), command, _meta(actor, source), as_json)
 
 
-def meeting_facts(name: str, treaty: str) -> tuple[str, date, date] | None:
-    """(kind, opens_on, closes_on) of a CCM meeting from ``examples/ccm/meetings.csv``."""
-    if treaty != "CCM" or not MEETINGS_CSV.exists():
-        return None
-    from cli.meetings import read_meetings
+def recorded_meeting(name: str, treaty: str) -> Meeting | None:
+    """The Meeting ``name`` as the treaty process records it (``treaty meetings import``),
+    read from the event store; None when it records none of that name."""
 
-    for m in read_meetings(MEETINGS_CSV):
-        if m.name.lower() == name.strip().lower():
-            return m.kind, m.opens_on, m.closes_on
-    return None
+    async def work(rt: Runtime) -> Meeting | None:
+        from app import meetings
 
+        return await meetings.find(await rt.store(), treaty, name)
 
-def meeting_city(name: str, treaty: str) -> str | None:
-    """The city of a CCM meeting from ``examples/ccm/meetings.csv`` (None: not known)."""
-    if treaty != "CCM" or not MEETINGS_CSV.exists():
-        return None
-    from cli.meetings import read_meetings
-
-    for m in read_meetings(MEETINGS_CSV):
-        if m.name.lower() == name.strip().lower():
-            return m.city
-    return None
+    return _run(work)
 
 
 def _meeting(
     name: str, kind: str | None, opens_on: str | None, closes_on: str | None, treaty: str
 ) -> tuple[str, date, date]:
-    known = meeting_facts(name, treaty)
-    if kind and opens_on and closes_on:
-        return (
-            kind,
-            _required_date(opens_on, "--opens-on"),
-            _required_date(closes_on, "--closes-on"),
-        )
+    opens, closes = _parse_date(opens_on), _parse_date(closes_on)  # usage errors first
+    if kind and opens and closes:
+        return kind, opens, closes
+    known = recorded_meeting(name, treaty)
     if known is None:
-        raise typer.BadParameter(
-            f"{name!r} is not in examples/ccm/meetings.csv: give --kind, --opens-on and --closes-on"
+        from app.meetings import not_recorded
+
+        raise Failure(
+            f"refused: {not_recorded(treaty, name, 'give --kind, --opens-on and --closes-on')}",
+            EXIT_REFUSED,
         )
-    return (
-        kind or known[0],
-        _parse_date(opens_on) or known[1],
-        _parse_date(closes_on) or known[2],
-    )
+    return kind or known.kind, opens or known.opens_on, closes or known.closes_on
 
 
 @decision_app.command("milestone")
@@ -301,7 +283,7 @@ def milestone(
         str | None, typer.Option(help="MSP, Review Conference, intersessional ...")
     ] = None,
     opens_on: Annotated[
-        str | None, typer.Option(help="Opening date (known MSPs: the table).")
+        str | None, typer.Option(help="Opening date (default: the Meeting as recorded).")
     ] = None,
     closes_on: Annotated[str | None, typer.Option(help="Closing date.")] = None,
     decision_point: Annotated[
@@ -313,8 +295,9 @@ def milestone(
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Tie the process to a meeting (the CCM's MSPs: dates from examples/ccm/meetings.csv)."""
-    code = _treaty(treaty)
+    """Tie the process to a meeting (its kind and dates default to the Meeting as the treaty
+    process records it: `treaty meetings import FILE`)."""
+    code, key = _treaty(treaty), _slug(slug)
     mkind, opens, closes = _meeting(meeting, kind, opens_on, closes_on, code)
     command = d.SetMilestone(
         meeting=meeting,
@@ -324,7 +307,7 @@ def milestone(
         decision_point=decision_point,
         purpose=purpose,
     )
-    _send(code, _slug(slug), command, _meta(actor, source), as_json)
+    _send(code, key, command, _meta(actor, source), as_json)
 
 
 @decision_app.command("position")
@@ -381,7 +364,7 @@ def outcome(
     ] = None,
     present: Annotated[int | None, typer.Option(help="States Parties present (a vote).")] = None,
     deferred_to: Annotated[str | None, typer.Option(help="Deferred to this later meeting.")] = None,
-    to_kind: Annotated[str | None, typer.Option(help="Its kind, if not in the table.")] = None,
+    to_kind: Annotated[str | None, typer.Option(help="Its kind, if not recorded.")] = None,
     to_opens_on: Annotated[str | None, typer.Option(help="Its opening date.")] = None,
     to_closes_on: Annotated[str | None, typer.Option(help="Its closing date.")] = None,
     treaty: TreatyOpt = "CCM",
@@ -391,7 +374,7 @@ def outcome(
 ) -> None:
     """Record the outcome at a decision point: --adopted OPTION (--consensus, or --vote
     with --present), or --deferred-to a later meeting (the process goes on)."""
-    code = _treaty(treaty)
+    code, key = _treaty(treaty), _slug(slug)
     day = _required_date(on, "--on")
     if (adopted is None) == (deferred_to is None):
         raise typer.BadParameter("give --adopted OPTION or --deferred-to MEETING")
@@ -421,17 +404,18 @@ def outcome(
         )
     else:
         assert deferred_to is not None
-        known = meeting_facts(deferred_to, code)
+        to_opens, to_closes = _parse_date(to_opens_on), _parse_date(to_closes_on)
+        known = None if to_kind and to_opens and to_closes else recorded_meeting(deferred_to, code)
         later = d.LaterMeeting(
             meeting=deferred_to,
-            meeting_kind=to_kind or (known[0] if known else None),
-            opens_on=_parse_date(to_opens_on) or (known[1] if known else None),
-            closes_on=_parse_date(to_closes_on) or (known[2] if known else None),
+            meeting_kind=to_kind or (known.kind if known else None),
+            opens_on=to_opens or (known.opens_on if known else None),
+            closes_on=to_closes or (known.closes_on if known else None),
         )
         command = d.RecordOutcome(
             meeting=meeting, decided_on=day, result="deferred", deferred_to=later
         )
-    _send(code, _slug(slug), command, _meta(actor, source or meeting), as_json)
+    _send(code, key, command, _meta(actor, source or meeting), as_json)
 
 
 # --- show --------------------------------------------------------------------------------------
@@ -442,15 +426,6 @@ def _name(code: str) -> str:
         return resolve_participant(code).name
     except DomainError:
         return code
-
-
-#: How a State's status under the treaty on a date is said (RatificationState.status).
-PARTY_STATUS = {
-    "in force": "State Party",
-    "consented": "consented, not yet in force",
-    "signatory": "signatory",
-    "none": "neither signatory nor party",
-}
 
 
 def decision_json(
@@ -595,41 +570,6 @@ def _summary(s: d.DecisionState, today: date) -> Group:
     return Group(*lines)
 
 
-def _fold(stream: str, events: list[Any]) -> d.DecisionState:
-    from audit.folding import fold_stored
-
-    state = fold_stored(stream, events)
-    assert isinstance(state, d.DecisionState)
-    return state
-
-
-async def party_statuses(store: Any, s: d.DecisionState) -> dict[str, str]:
-    """Each State with a position in force: its status under the treaty on the date it
-    stated it (:data:`PARTY_STATUS`), from its ratification process in the event store
-    (folded as of that date); ``not in the record`` when there is none."""
-    from app import reads
-
-    found: dict[str, str] = {}
-    for p in s.current_positions():
-        if p.participant_kind != "state" or p.participant in found:
-            continue
-        stream = ids.stream_id(ids.ratification_workflow_id(s.treaty, p.participant))
-        events = await store.read_stream(stream)
-        if not events:
-            found[p.participant] = "not in the record"
-            continue
-        r = reads.fold_ratification(s.treaty, p.participant, events, p.stated_on)
-        found[p.participant] = PARTY_STATUS[r.status(p.stated_on)]
-    return found
-
-
-async def load(rt: Runtime, treaty: str, slug: str) -> d.DecisionState | None:
-    """The decision folded from the event store, None if nothing is recorded."""
-    stream = ids.stream_id(ids.decision_workflow_id(treaty, slug))
-    events = await (await rt.store()).read_stream(stream)
-    return _fold(stream, events) if events else None
-
-
 @decision_app.command("show")
 def show(slug: SlugArg, treaty: TreatyOpt = "CCM", as_json: JsonOpt = False) -> None:
     """The decision: options × participants with each position in force and its source
@@ -638,8 +578,11 @@ def show(slug: SlugArg, treaty: TreatyOpt = "CCM", as_json: JsonOpt = False) -> 
     code, key = _treaty(treaty), _slug(slug)
 
     async def work(rt: Runtime) -> tuple[d.DecisionState | None, dict[str, str]]:
-        s = await load(rt, code, key)
-        return s, (await party_statuses(await rt.store(), s) if s else {})
+        from app import decisions
+
+        store = await rt.store()
+        s = await decisions.load(store, code, key)
+        return s, (await decisions.party_statuses(store, s) if s else {})
 
     s, statuses = _run(work)
     if s is None:

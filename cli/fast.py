@@ -2,10 +2,12 @@
 running worker, everything else by the normal CLI (:func:`cli.main.run`).
 
 A Python CLI cannot answer as fast as a Go binary if it first imports typer, pydantic and
-asyncpg and connects to PostgreSQL (issue 7, figure 5b). The worker is already running,
-with those imported and a pool connected, so it answers this one read on a Unix socket in
-the embedded home (``$TREATYFLOW_HOME/run/worker.sock``, :mod:`app.status_server`), with the
-very code the command uses (:func:`app.reads.state_status`, :func:`app.reads.status_row`,
+asyncpg and connects to PostgreSQL (the target: ``treaty status STATE --json`` no slower
+than the Temporal CLI's query; ``bench/cli_startup_bench.py``, figure 5b). The worker is
+already running, with those imported and a pool connected, so it answers this one read on a
+Unix socket in the embedded home (``$TREATYFLOW_HOME/run/worker.sock``,
+:mod:`app.status_server`), with the very code the command uses
+(:func:`app.reads.state_status`, :func:`app.reads.status_row`,
 :func:`app.jsontext.json_text`). This module imports nothing but the standard library's
 ``sys``, ``os``, ``socket`` (its C module ``_socket``), ``json`` and a sha256 (CPython's
 built-in one, not OpenSSL's): ``tests/test_cli_fast.py`` checks that it loads no typer,

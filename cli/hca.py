@@ -119,7 +119,7 @@ def open_agreement(
     meeting: MeetingArg,
     host: Annotated[str, typer.Option(help="The host State, e.g. Lebanon.")],
     opens_on: Annotated[
-        str | None, typer.Option(help="Opening date (known MSPs: the table).")
+        str | None, typer.Option(help="Opening date (default: the Meeting as recorded).")
     ] = None,
     closes_on: Annotated[str | None, typer.Option(help="Closing date.")] = None,
     city: Annotated[str | None, typer.Option(help="The city.")] = None,
@@ -140,19 +140,28 @@ def open_agreement(
 ) -> None:
     """Open the host-country agreement process for a meeting; every milestone is due a
     margin of days before the opening (0 to 730 days, in the milestones' order). The
-    dates and city default to the meetings table (examples/ccm/meetings.csv). Due dates
-    already past when recorded are marked so and never escalated."""
-    from cli.decision import meeting_city, meeting_facts
-
+    dates and city default to the Meeting as the treaty process records it (`treaty
+    meetings import FILE`). Due dates already past when recorded are marked so and never
+    escalated."""
     code, name = _treaty(treaty), _meeting(meeting)
-    known = meeting_facts(name, code)
-    city = city or meeting_city(name, code)
-    opens = _parse_date(opens_on) or (known[1] if known else None)
-    closes = _parse_date(closes_on) or (known[2] if known else None)
-    if opens is None or closes is None:
-        raise typer.BadParameter(
-            f"{name} is not in the meetings table: give --opens-on and --closes-on"
-        )
+    margins = _margins(margin)  # usage errors first: the lookup below reads the record
+    opens, closes = _parse_date(opens_on), _parse_date(closes_on)
+    opened_on = _parse_date(on) or _today()
+    if opens is None or closes is None or city is None:
+        from cli.decision import recorded_meeting
+
+        known = recorded_meeting(name, code)
+        if known is None and (opens is None or closes is None):
+            from app.meetings import not_recorded
+
+            raise Failure(
+                f"refused: {not_recorded(code, name, 'give --opens-on and --closes-on')}",
+                EXIT_REFUSED,
+            )
+        if known is not None:
+            opens, closes = opens or known.opens_on, closes or known.closes_on
+            city = city or known.city
+    assert opens is not None and closes is not None
     command = h.OpenAgreement(
         meeting=name,
         opens_on=opens,
@@ -162,8 +171,8 @@ def open_agreement(
         host=host,
         counterpart=counterpart,
         presidency=presidency,
-        margins=_margins(margin),
-        opened_on=_parse_date(on) or _today(),
+        margins=margins,
+        opened_on=opened_on,
     )
     _send(code, name, command, _meta(actor, source), as_json)
 
@@ -283,21 +292,15 @@ def agreement_table(s: h.AgreementState, today: date) -> Table:
 def show(meeting: MeetingArg, treaty: TreatyOpt = "CCM", as_json: JsonOpt = False) -> None:
     """The agreement: milestones with due dates and status, escalations, preparations."""
     code, name = _treaty(treaty), _meeting(meeting)
-    stream = ids.stream_id(ids.hca_workflow_id(code, name))
 
     async def work(rt: Runtime) -> Any:
-        from audit.folding import fold_stored
+        from app import decisions
 
-        events = await (await rt.store()).read_stream(stream)
-        return fold_stored(stream, events) if events else None
+        return await decisions.load_agreement(await rt.store(), code, name)
 
     s = _run(work)
     if s is None:
         raise Failure(f"nothing recorded for hca:{code}:{name}", EXIT_REFUSED)
-    if s.city is None:  # opened without a city: the meetings table's
-        from cli.decision import meeting_city
-
-        s = s.model_copy(update={"city": meeting_city(name, code)})
     today = _today()
     if as_json:
         render.print_json(agreement_json(s, today))

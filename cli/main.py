@@ -329,7 +329,8 @@ def ratification_sign(
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record a State's signature (CCM Art. 15: open for signature until entry into force)."""
+    """Record a State's signature (by the treaty's rule, e.g. CCM Art. 15: open for signature
+    until entry into force)."""
     from domain import ratification as r
 
     if (on is None) == (not date_unknown):
@@ -363,7 +364,7 @@ def ratification_deposit(
         typer.Option(help="ratification, acceptance, approval (signatories) or accession."),
     ] = "ratification",
     provisional_application: Annotated[
-        bool, typer.Option(help="Declares provisional application (CCM Art. 18).")
+        bool, typer.Option(help="Declares provisional application (e.g. CCM Art. 18, ATT Art. 23).")
     ] = False,
     reservation: Annotated[
         str | None, typer.Option(help="Text of a reservation (refused where forbidden).")
@@ -373,7 +374,8 @@ def ratification_deposit(
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record the deposit of an instrument; fixes the State's entry into force (CCM Art. 17)."""
+    """Record the deposit of an instrument; fixes the State's entry into force (by the
+    treaty's rule, e.g. CCM Art. 17, ATT Art. 22)."""
     from domain import ratification as r
     from domain.errors import DomainError
     from domain.treaties import get_profile
@@ -470,11 +472,12 @@ def depositary_statement(
 def _import(
     path: Path, treaty: str, meta: CommandMeta, as_json: bool, wait: bool = True
 ) -> service.ImportReport:
-    from app import importer, service
+    from adapters import status_table
+    from app import service
 
     try:
-        rows, bad_rows = importer.read_table(path)
-    except importer.TableError as err:
+        rows, bad_rows = status_table.read_table(path)
+    except status_table.TableError as err:
         raise Failure(str(err), EXIT_REFUSED) from None
     from rich.progress import Progress
 
@@ -700,15 +703,6 @@ def events(
 
 # --- demo -----------------------------------------------------------------------------------
 
-CCM_STATEMENT = (
-    "UNTC XXVI-6: entry into force 1 August 2010, in accordance with article 17(1); "
-    "registration No. 47713 (30th instrument deposited 16 Feb 2010)"
-)
-
-
-def _examples_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "examples"
-
 
 @app.command()
 def demo(
@@ -718,7 +712,7 @@ def demo(
     CCM's entry into force, import the real CCM status table and show the result."""
     from cli.demo import run_demo
 
-    run_demo(_examples_dir() / "ccm" / "status.csv", as_json)
+    run_demo(as_json)
 
 
 def _wants_json(args: list[str]) -> bool:

@@ -1,16 +1,11 @@
-"""The Meetings actually held, read from a table like ``examples/ccm/meetings.csv``.
-
-Columns: ``meeting`` (its name, e.g. ``2MSP``), ``kind``, ``opens_on``, ``closes_on``
-(ISO 8601), ``city``; others (``country``, ``president``, ``source``, ``note``) are kept
-out of the model. Rows that cannot be read are refused with the line number.
-"""
+"""``treaty meetings import FILE`` / ``list``: the Meetings held, as the treaty process
+records them (the file is read by :mod:`adapters.meetings_file`; the checks are
+:mod:`app.meetings`)."""
 
 from __future__ import annotations
 
-import csv
-from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -27,108 +22,7 @@ from cli.runtime import (
     _run,
     _treaty,
 )
-from domain.errors import DomainError, nul_line
-
-if TYPE_CHECKING:  # the pydantic models are imported where used, not to print help
-    from domain.obligations import Meeting, Obligation
-    from domain.treaties import TreatyProfile
-    from eventstore.store import EventStore
-
-COLUMNS = ("meeting", "kind", "opens_on", "closes_on", "city")
-
-
-def read_meetings(path: Path, profile: TreatyProfile | None = None) -> list[Meeting]:
-    """All the Meetings of the table, in order; :class:`DomainError` naming the line of the
-    first bad row (missing column, bad date, closing before opening, a name twice). With
-    ``profile``, each row must also pass :func:`domain.obligations.check_meeting` (kind MSP
-    or Review Conference agreeing with the name, not before the opening for signature, a
-    city) and no two rows' dates may overlap."""
-    from domain.obligations import Meeting, check_meeting, overlapping_meeting
-
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise DomainError(f"cannot read {path} as UTF-8 text: {err}") from None
-    nul = nul_line(text)
-    if nul is not None:
-        raise DomainError(
-            f"{path} line {nul} contains the character U+0000 (NUL), which no record can "
-            "hold: remove it"
-        )
-    reader = csv.DictReader(text.splitlines())
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise DomainError(f"{path} lacks column(s) {', '.join(missing)}")
-    meetings: list[Meeting] = []
-    for row in reader:
-        line = reader.line_num
-        try:
-            opens_on = date.fromisoformat((row["opens_on"] or "").strip())
-            closes_on = date.fromisoformat((row["closes_on"] or "").strip())
-        except ValueError as err:
-            raise DomainError(f"{path} line {line}: {err}; expected YYYY-MM-DD") from None
-        name = (row["meeting"] or "").strip()
-        if not name:
-            raise DomainError(f"{path} line {line}: the meeting has no name")
-        if closes_on < opens_on:
-            raise DomainError(f"{path} line {line}: {name} closes before it opens")
-        if any(m.name.lower() == name.lower() for m in meetings):
-            raise DomainError(f"{path} line {line}: {name} appears twice")
-        meeting = Meeting(
-            name=name,
-            kind=(row["kind"] or "").strip(),
-            opens_on=opens_on,
-            closes_on=closes_on,
-            city=(row["city"] or "").strip() or None,
-        )
-        if profile is not None:
-            try:
-                check_meeting(profile, meeting)
-            except DomainError as err:
-                raise DomainError(f"{path} line {line}: {err}") from None
-            other = overlapping_meeting(meeting, meetings)
-            if other is not None:
-                raise DomainError(
-                    f"{path} line {line}: {name} ({opens_on} to {closes_on}) overlaps "
-                    f"{other.name} ({other.opens_on} to {other.closes_on})"
-                )
-        meetings.append(meeting)
-    return meetings
-
-
-async def check_dependents(store: EventStore, code: str, meetings: list[Meeting]) -> None:
-    """:class:`DomainError` if correcting the recorded Meetings to ``meetings`` would break
-    an extension decision or pending request recorded in a ratification process
-    (:func:`domain.obligations.check_meeting_correction`); read from the event store."""
-    from app import reads
-    from domain import ids
-    from domain.obligations import DecisionAt, check_meeting_correction
-    from domain.treaties import get_profile
-
-    profile = get_profile(code)
-    recorded = (await reads.treaty_state(store, code)).meetings
-    changed = [m for m in meetings if recorded.get(m.name.strip().upper()) not in (None, m)]
-    if not changed:
-        return
-    prefix = ids.stream_id(ids.ratification_workflow_id(code, ""))
-    decisions: list[DecisionAt] = []
-    pending: list[tuple[str, Obligation]] = []
-    for stream, _version in await store.list_streams(prefix=prefix):
-        iso = stream[len(prefix) :]
-        events = await store.read_stream(stream)
-        for e in events:
-            if e.event_type == "ExtensionDecided":
-                day = e.occurred_on or date.fromisoformat(e.data["occurred_on"])
-                decisions.append(
-                    DecisionAt(
-                        state=iso, key=e.data["key"], meeting=e.data["meeting"], decided_on=day
-                    )
-                )
-        state = reads.fold_ratification(code, iso, events)
-        pending += [(iso, o) for o in state.obligations.values() if o.request is not None]
-    for m in changed:
-        check_meeting_correction(profile, m, pending, decisions)
-
+from domain.errors import DomainError
 
 # --- treaty meetings import / list ---------------------------------------------------------
 
@@ -155,18 +49,21 @@ def import_meetings(
 
     code = _treaty(treaty)
     try:
+        from adapters.meetings_file import read_meetings
+
         meetings = read_meetings(path, get_profile(code))
     except DomainError as err:
         raise Failure(f"refused: {err}", EXIT_REFUSED) from None
     meta = _meta(actor, source or str(path))
 
     async def work(rt: Runtime) -> Any:
+        from app import meetings as app_meetings
         from app import obligation_ops, service
         from domain.treaty import RecordMeetings
 
         if correct:
             try:
-                await check_dependents(await rt.store(), code, meetings)
+                await app_meetings.check_dependents(await rt.store(), code, meetings)
             except DomainError as err:
                 raise Failure(f"refused: {err}", EXIT_REFUSED) from None
         client = await rt.client()
@@ -190,9 +87,9 @@ def import_meetings(
 
 @app.command("list")
 def list_meetings(treaty: TreatyOpt = "CCM", as_json: JsonOpt = False) -> None:
-    """The Meetings the treaty requires (CCM Art. 11(2): the first within a year of entry
-    into force, then annually; Art. 12(1): a Review Conference five years after) beside
-    those held (as recorded), from the event store."""
+    """The Meetings the treaty requires (by its rule, e.g. CCM Art. 11(2): the first within a
+    year of entry into force, then annually; Art. 12(1): a Review Conference five years
+    after; ATT Art. 17(1)) beside those held (as recorded), from the event store."""
     from app import reads
     from domain.treaties import get_profile
 

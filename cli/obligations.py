@@ -37,7 +37,6 @@ from cli.runtime import (
 # The pydantic models are imported when a command uses them, not to print help.
 if TYPE_CHECKING:
     from domain import ratification as r
-    from domain.obligations import Obligation
     from domain.treaties import get_profile
     from workflows.common import CommandMeta
 else:
@@ -63,46 +62,16 @@ ObligationOpt = Annotated[
 # --- reads -----------------------------------------------------------------------------------
 
 
-def obligation_row(
-    treaty: str, s: r.RatificationState, o: Obligation, as_of: date
-) -> dict[str, Any]:
-    """One obligation as a JSON-ready dict: State, key, rule, deadline in force, status on
-    ``as_of``, every deadline it had, how it was met."""
-    return {
-        "treaty": treaty,
-        "state": s.state,
-        "name": render.state_name(s.state),
-        "obligation": o.key,
-        "kind": o.kind,
-        "article": o.article,
-        "opened_on": o.opened_on,
-        "due_on": o.due_on,
-        "status": o.status(as_of),
-        "marked": o.marked,
-        "historical": o.deadlines[-1].historical,
-        "covers": o.covers,
-        "deadlines": [d.model_dump(mode="json") for d in o.deadlines],
-        "extension_request": o.request.model_dump(mode="json") if o.request else None,
-        "met_on": o.met_on,
-        "channel": o.channel,
-        "ended_on": o.ended_on,
-    }
-
-
 def _load(code: str, iso: str | None, as_of: date | None = None) -> list[r.RatificationState]:
-    """Every ratification process of ``code`` (or only ``iso``'s), folded from the store;
-    with ``as_of``, as it stood on that date: the same fold as ``treaty audit state
-    --as-of`` (:func:`app.reads.ratifications`, :func:`domain.processes.fold`), so a fact
-    dated later (an extension granted, a report received) does not count yet."""
-    from app import reads
+    """The ratification processes the read commands show (:func:`app.obligations_view.states`;
+    a State with nothing recorded is refused, exit 1)."""
 
     async def work(rt: Runtime) -> list[r.RatificationState]:
-        return await reads.ratifications(await rt.store(), code, as_of)
+        from app import obligations_view
 
-    states = [s for s in _run(work) if iso is None or s.state == iso]
-    if iso and not states:
-        raise Failure(f"nothing recorded for {iso} under the {code}", EXIT_REFUSED)
-    return states
+        return await obligations_view.states(await rt.store(), code, iso, as_of)
+
+    return _run(work)
 
 
 def _rule(row: dict[str, Any]) -> str:
@@ -132,21 +101,9 @@ def obligations(
     code = _treaty(treaty)
     iso = _state(state) if state else None
     day = _parse_date(as_of) or date.today()
-    rows = [
-        obligation_row(code, s, o, day)
-        for s in _load(code, iso, day)
-        for o in s.obligations.values()
-        if o.opened_on is None or o.opened_on <= day
-    ]
+    from app.obligations_view import obligation_rows
 
-    def wanted(row: dict[str, Any]) -> bool:
-        if status == "all":
-            return True
-        if status == "open":
-            return row["status"] in ("open", "overdue")
-        return bool(row["status"] == status)
-
-    rows = sorted((x for x in rows if wanted(x)), key=lambda x: (x["due_on"], x["state"]))
+    rows = obligation_rows(_load(code, iso, day), code, status, day)
     if as_json:
         render.print_json(rows)
         return
@@ -164,24 +121,6 @@ def obligations(
         )
     render.out.print(table)
     render.out.print(render.count(len(rows), "obligation"))
-
-
-def deadline_rows(
-    states: list[r.RatificationState],
-    treaty: str,
-    start: date | None,
-    end: date | None,
-    as_of: date,
-) -> list[dict[str, Any]]:
-    """The open obligations (not met, not ended) due between ``start`` and ``end``
-    (inclusive; None: unbounded), sorted by due date then State."""
-    rows = [
-        obligation_row(treaty, s, o, as_of)
-        for s in states
-        for o in s.obligations.values()
-        if o.is_open and (start is None or o.due_on >= start) and (end is None or o.due_on <= end)
-    ]
-    return sorted(rows, key=lambda x: (x["due_on"], x["state"], x["obligation"]))
 
 
 def to_ics(rows: list[dict[str, Any]], title: str) -> bytes:
@@ -244,6 +183,8 @@ def deadlines(
     if first and last and last < first:
         raise typer.BadParameter(f"--to {last} is before --from {first}")
     iso = _state(state) if state else None
+    from app.obligations_view import deadline_rows
+
     rows = deadline_rows(_load(code, iso), code, first, last, date.today())
     if ics is not None:
         data = to_ics(rows, f"{code} deadlines")
@@ -353,8 +294,8 @@ def stockpiles(
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The State declared stockpiles: opens stockpile destruction (CCM Art. 3(2): 8 years
-    after its entry into force; APMBC Art. 4: 4 years)."""
+    """The State declared stockpiles: opens stockpile destruction (by the treaty's
+    rule, e.g. CCM Art. 3(2): 8 years after its entry into force; APMBC Art. 4: 4 years)."""
     command = r.DeclareStockpiles(declared_on=_day(on))
     _send(_treaty(treaty), _state(state), lambda _: command, _meta(actor, source), as_json)
 
@@ -368,8 +309,8 @@ def contamination(
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The State declared contaminated areas: opens clearance (CCM Art. 4(1)(a): 10 years
-    after its entry into force)."""
+    """The State declared contaminated areas: opens clearance (by the treaty's rule, e.g. CCM
+    Art. 4(1)(a), APMBC Art. 5(1): 10 years after its entry into force)."""
     command = r.DeclareContamination(declared_on=_day(on))
     _send(_treaty(treaty), _state(state), lambda _: command, _meta(actor, source), as_json)
 
@@ -383,16 +324,16 @@ def extension_request(
     on: Annotated[str, typer.Option("--date", help="Date the request was submitted.")],
     exceptional: Annotated[
         bool,
-        typer.Option("--exceptional-circumstances", help="A further request (CCM Art. 3(3))."),
+        typer.Option("--exceptional-circumstances", help="A further request (e.g. CCM Art. 3(3))."),
     ] = False,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Request an extension of a deadline (CCM Art. 3(3)-(5): up to 4 years; Art. 4(5)-(8):
-    up to 5 years, before the deadline): it must reach the Meeting at least nine months
-    before it opens."""
+    """Request an extension of a deadline, within the treaty's limits (e.g. CCM Art. 3(3)-(5):
+    up to 4 years; Art. 4(5)-(8): up to 5 years, before the deadline, and at least nine
+    months before the Meeting opens; APMBC Art. 5(3)-(6): up to 10 years)."""
     requested, filed = _day(until), _day(on)
     _not_future("request date", filed)
     _send(
@@ -433,7 +374,8 @@ def extension_decision(
     as_json: JsonOpt = False,
 ) -> None:
     """Record the Meeting's decision on a pending request: granted (to --granted-until) or
-    --refused, by a majority of States Parties present and voting (CCM Art. 3(5), 4(7))."""
+    --refused, by a majority of States Parties present and voting (by the treaty's rule,
+    e.g. CCM Art. 3(5), 4(7); APMBC Art. 5(6))."""
     if (granted_until is None) == (not refused):
         raise typer.BadParameter("give --granted-until YYYY-MM-DD, or --refused")
     granted = _parse_date(granted_until)
@@ -475,7 +417,7 @@ def report(
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A transparency report the State owed was received (CCM Art. 7)."""
+    """A transparency report the State owed was received (e.g. CCM Art. 7, ATT Art. 13)."""
     command = r.RecordReport(
         key=obligation, received_on=_day(on), channel=channel, document=document
     )
@@ -494,8 +436,8 @@ def compliance_declaration(
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The State declared it completed stockpile destruction or clearance (CCM Art. 3,
-    4(1)(c)); the obligation must be open."""
+    """The State declared it completed stockpile destruction or clearance (e.g. CCM
+    Art. 3, 4(1)(c)); the obligation must be open."""
     command = r.DeclareCompliance(
         key=obligation, declared_on=_day(on), channel=channel, document=document
     )
@@ -511,9 +453,9 @@ def withdraw(
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The depositary received the State's instrument of withdrawal: effective six months
-    later (CCM Art. 20(3); ATT Art. 24(2): 90 days), not before the end of an armed
-    conflict the State is engaged in then."""
+    """The depositary received the State's instrument of withdrawal: effective by the
+    treaty's rule (e.g. CCM Art. 20(3): six months later, not before the end of an armed
+    conflict the State is engaged in then; ATT Art. 24(2): 90 days)."""
     command = r.Withdraw(received_on=_day(on))
     _send(_treaty(treaty), _state(state), lambda _: command, _meta(actor, source), as_json)
 
@@ -534,7 +476,7 @@ def armed_conflict(
     as_json: JsonOpt = False,
 ) -> None:
     """Record that the State is engaged in an armed conflict (--since, --description), or
-    its end (--ended alone) (CCM Art. 20(3))."""
+    its end (--ended alone) (e.g. CCM Art. 20(3), APMBC Art. 20(3))."""
     command: r.RecordArmedConflict | r.EndArmedConflict
     if since is not None:
         command = r.RecordArmedConflict(

@@ -1,5 +1,6 @@
 """``treaty reporting ...`` and ``treaty contacts ...``: annual transparency reporting
-(CCM Art. 7) and the States' focal points.
+(the treaty's reporting article: CCM Art. 7, APMBC Art. 7, ATT Art. 13) and the States'
+focal points.
 
 Refusals that need no record (a year or a date in the future, a malformed SHA-256) are
 decided before any server is contacted; the others (no report due from that State, a
@@ -50,7 +51,8 @@ else:
     get_profile = lazy_function("domain.treaties", "get_profile")
 
 reporting_app = typer.Typer(
-    help="Annual transparency reporting (CCM Art. 7): open a cycle, record submissions and "
+    help="Annual transparency reporting (the treaty's article: CCM Art. 7, APMBC Art. 7, "
+    "ATT Art. 13): open a cycle, record submissions and "
     "reviews, follow the figures, the yearly schedule and the outbox.",
     no_args_is_help=True,
 )
@@ -105,7 +107,8 @@ def open_cycle(
     as_json: JsonOpt = False,
 ) -> None:
     """Open the annual reporting cycle of YEAR: one report per State Party that owes it
-    (CCM Art. 7(2); not a State whose initial report, Art. 7(1), still runs), with the
+    (by the treaty's annual report rule, e.g. CCM Art. 7(2); not a State whose initial
+    report still runs), with the
     reminders of the policy. A cycle whose closing date has passed (the record of an
     earlier year) sends no reminders; close it with `treaty reporting close`."""
     code = _treaty(treaty)
@@ -185,8 +188,8 @@ def open_cycle(
         )
     if cycle.not_due:
         o.print(
-            f"not asked this year ({len(cycle.not_due)}; initial report still running, CCM "
-            f"Art. 7(1)): {', '.join(cycle.not_due)}"
+            f"not asked this year ({len(cycle.not_due)}; initial report still running, "
+            f"{profile.obligations.initial_report.article}): {', '.join(cycle.not_due)}"
         )
     if cycle.historical:
         o.print(
@@ -302,7 +305,10 @@ def submit(
     ] = False,
     stockpile: Annotated[
         list[str] | None,
-        typer.Option("--stockpile", help="TYPE=COUNT stockpiled (Art. 7(1)(b)); repeatable."),
+        typer.Option(
+            "--stockpile",
+            help="TYPE=COUNT stockpiled (the treaty's rule, e.g. CCM Art. 7(1)(b)); repeatable.",
+        ),
     ] = None,
     explanation: Annotated[
         str | None, typer.Option(help="Why figures changed since the previous report.")
@@ -923,7 +929,8 @@ def print_demo_cycle(part: dict, home: Path) -> None:
     rows = part["outbox"]
     year = cycle.year
     o.print(
-        f"Reporting (CCM Art. 7): the {year} cycle asks "
+        f"Reporting ({get_profile(cycle.treaty).obligations.reporting_article}): the {year} "
+        "cycle asks "
         f"{render.count(len(cycle.states), 'State Party', 'States Parties')} for the annual "
         f"report due {cycle.due_on} (covering {year - 1}); "
         f"{len(cycle.not_due)} more are not asked yet (initial report still running)."

@@ -815,10 +815,10 @@ def check_meeting(
     c: StatePosition,
     table: dict[str, tuple[date, date]],
 ) -> None:
-    """A position's ``meeting`` is a known meeting: one of ``table`` (the meetings data:
-    name -> (opens_on, closes_on)), a milestone of the process, or a meeting its record
-    already cites; at a meeting of the table the position is dated within its days.
-    Raises :class:`DomainError` naming the meetings accepted."""
+    """A position's ``meeting`` is a known meeting: one of ``table`` (the Meetings the
+    treaty process records: name -> (opens_on, closes_on)), a milestone of the process, or
+    a meeting its record already cites; at a meeting of the table the position is dated
+    within its days. Raises :class:`DomainError` naming the meetings accepted."""
     if not c.meeting:
         return
     name = c.meeting.strip().lower()
@@ -838,8 +838,9 @@ def check_meeting(
         return
     known = [*table, *(s.milestones if s else {}), *sorted(cited)]
     raise _refuse(
-        f"unknown meeting {c.meeting!r}: give a meeting of the meetings data or of this "
-        f"process ({', '.join(known) or 'none known'}), or cite a --document instead"
+        f"unknown meeting {c.meeting!r}: give a Meeting the treaty process records (`treaty "
+        f"meetings import FILE`) or one of this process ({', '.join(known) or 'none known'}), "
+        "or cite a --document instead"
     )
 
 

@@ -692,7 +692,10 @@ def _check_day(what: str, day: date, today: date, not_before: date | None, since
         raise _refuse(f"{what} {day.isoformat()} is before {since} on {not_before.isoformat()}")
 
 
-def _check_votes(c: DecideExtension, granted: bool) -> None:
+def _check_votes(c: DecideExtension, granted: bool, article: str) -> None:
+    """Refuse vote counts that contradict the outcome: a request is granted by a majority of
+    the States Parties present and voting (``article``: the profile's rule, e.g. CCM Art.
+    3(5))."""
     counts = (c.votes_for, c.votes_against, c.abstentions)
     if any(v is not None and v < 0 for v in counts):
         raise _refuse("vote counts cannot be negative")
@@ -704,7 +707,7 @@ def _check_votes(c: DecideExtension, granted: bool) -> None:
     if granted and not majority:
         raise _refuse(
             f"{c.votes_for} for and {c.votes_against} against is no majority of the States "
-            "Parties present and voting (CCM Art. 3(5), 4(7)): the request was not granted"
+            f"Parties present and voting ({article}): the request was not granted"
         )
     if not granted and majority:
         raise _refuse(
@@ -795,7 +798,13 @@ def decide_obligation(
                     f"{c.meeting.closes_on}: a decision dated {day} was not taken there"
                 )
             _check_not_future("decision date", day, today)
-            _check_votes(c, c.granted_until is not None)
+            rule = ob._rule_for(profile, o)
+            decided_by = (
+                rule.extension.decision_article
+                if rule is not None and rule.extension is not None
+                else profile.decisions.article
+            )
+            _check_votes(c, c.granted_until is not None, decided_by)
             if c.granted_until is None:
                 outcome: Literal["granted", "granted_shorter", "refused"] = "refused"
             else:
@@ -834,7 +843,7 @@ def decide_obligation(
                 if c.received_on <= period_ends:
                     raise _refuse(
                         f"the receipt date {c.received_on.isoformat()} is not after the end of "
-                        f"the period {o.key} covers ({o.covers}, CCM Art. 7(2)): a report on "
+                        f"the period {o.key} covers ({o.covers}, {o.article}): a report on "
                         f"it can be received from {(period_ends + timedelta(days=1)).isoformat()}"
                     )
             return [

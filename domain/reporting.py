@@ -179,16 +179,19 @@ def review_findings(
     due_on: date,
     submission: Submission,
     previous_stockpiles: dict[str, int] | None,
-    article: str = "CCM Art. 7(2)",
+    profile: TreatyProfile,
 ) -> list[Finding]:
-    """The review checks on a submission (CCM Art. 7).
+    """The review checks on a submission, each citing ``profile``'s rule.
 
-    - ``late``: received after ``due_on``;
-    - ``period``: the period covered is not the previous calendar year (Art. 7(2): "covering
-      the last calendar year");
-    - ``stockpile_grew``: a stockpile figure (Art. 7(1)(b)) is larger than in the previous
-      report and no explanation was given (stockpiles may only go down: Art. 3).
+    - ``late``: received after ``due_on`` (the annual report rule: CCM Art. 7(2), ATT Art.
+      13(3));
+    - ``period``: the period covered is not the previous calendar year (CCM Art. 7(2):
+      "covering the last calendar year");
+    - ``stockpile_grew``: a stockpile figure (CCM Art. 7(1)(b)) is larger than in the
+      previous report and no explanation was given (stockpiles may only go down: CCM Art. 3).
     """
+    article = profile.obligations.annual_report_article
+    stockpile_article = profile.obligations.stockpile_report_article or article
     found: list[Finding] = []
     if submission.received_on > due_on:
         days = (submission.received_on - due_on).days
@@ -220,8 +223,8 @@ def review_findings(
             found.append(
                 Finding(
                     check="stockpile_grew",
-                    text=f"stockpiled cluster munitions grew since the previous report without "
-                    f"explanation ({what}; CCM Art. 7(1)(b))",
+                    text=f"stockpiled {profile.weapons} grew since the previous report without "
+                    f"explanation ({what}; {stockpile_article})",
                 )
             )
     return found
@@ -431,9 +434,7 @@ def decide_report(
                 resubmission=s.submissions > 0,
             )
         ]
-        for f in review_findings(
-            s.year, s.due_on, sub, previous_stockpiles, profile.obligations.annual_report_article
-        ):
+        for f in review_findings(s.year, s.due_on, sub, previous_stockpiles, profile):
             events.append(
                 ReviewFindingRecorded(
                     occurred_on=sub.received_on,

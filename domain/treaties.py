@@ -67,6 +67,9 @@ class ExtensionRule(BaseModel):
     ``filing_months_before_meeting``: the request must reach the Meeting at least this many
     months before it opens (CCM Art. 3(5), 4(6); None: no such rule);
     ``before_deadline``: it must also be filed before the deadline expires (CCM Art. 4(6)).
+    ``article`` cites the extension rule as a whole; ``decision_article`` the rule by which
+    the Meeting decides on a request: "by a majority of votes of the States Parties present
+    and voting" (CCM Art. 3(5) for stockpiles, 4(7) for clearance; APMBC Art. 5(6)).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -76,6 +79,7 @@ class ExtensionRule(BaseModel):
     filing_months_before_meeting: int | None
     before_deadline: bool
     article: str
+    decision_article: str
 
 
 class ObligationRule(BaseModel):
@@ -108,9 +112,13 @@ class MeetingRules(BaseModel):
 class ObligationRules(BaseModel):
     """The obligations a treaty puts on each State Party, as data.
 
-    ``initial_report``: from the State's entry into force; ``annual_report_month`` /
+    ``reporting_article``: the article on transparency reports as a whole (CCM Art. 7,
+    APMBC Art. 7, ATT Art. 13); ``initial_report``: from the State's entry into force;
+    ``annual_report_month`` /
     ``annual_report_day``: the yearly deadline, covering the previous calendar year
-    (``annual_report_article``); ``stockpile_destruction`` / ``clearance``: deadlines when
+    (``annual_report_article``); ``stockpile_report_article``: the rule by which a report
+    gives the State's stockpiles (CCM Art. 7(1)(b), APMBC Art. 7(1)(b); None: the reports
+    give none); ``stockpile_destruction`` / ``clearance``: deadlines when
     the State declares stockpiles / contaminated areas (None: no such obligation);
     ``withdrawal``: from the depositary's receipt of the instrument of withdrawal;
     ``withdrawal_waits_for_armed_conflict``: not effective before the end of an armed
@@ -119,10 +127,12 @@ class ObligationRules(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    reporting_article: str
     initial_report: DateRule
     annual_report_month: int
     annual_report_day: int
     annual_report_article: str
+    stockpile_report_article: str | None
     stockpile_destruction: ObligationRule | None
     clearance: ObligationRule | None
     withdrawal: DateRule
@@ -165,6 +175,8 @@ class DecisionRules(BaseModel):
 class TreatyProfile(BaseModel):
     """The rules of one treaty that drive its processes.
 
+    - ``weapons``: what the treaty regulates, as its reports count them ("cluster
+      munitions", "anti-personnel mines", "conventional arms").
     - ``eif_threshold``: number of instruments whose deposit triggers the treaty's own
       entry into force, by ``treaty_eif`` applied to the date of that deposit.
     - ``state_eif``: for a State depositing after the date of the threshold deposit, its
@@ -188,6 +200,7 @@ class TreatyProfile(BaseModel):
     code: str
     name: str
     depositary: str
+    weapons: str
     eif_threshold: int
     treaty_eif: EntryIntoForceRule
     state_eif: EntryIntoForceRule
@@ -243,6 +256,7 @@ CCM = TreatyProfile(
     code="CCM",
     name="Convention on Cluster Munitions",
     depositary="Secretary-General of the United Nations (CCM Art. 22)",
+    weapons="cluster munitions",
     eif_threshold=30,
     treaty_eif=EntryIntoForceRule(
         kind="first_day_of_nth_month_after", amount=6, article="CCM Art. 17(1)"
@@ -260,10 +274,12 @@ CCM = TreatyProfile(
     reservations_allowed=False,
     reservations_article="CCM Art. 19",
     obligations=ObligationRules(
+        reporting_article="CCM Art. 7",
         initial_report=DateRule(kind="days_after", amount=180, article="CCM Art. 7(1)"),
         annual_report_month=4,
         annual_report_day=30,
         annual_report_article="CCM Art. 7(2)",
+        stockpile_report_article="CCM Art. 7(1)(b)",
         stockpile_destruction=ObligationRule(
             due=DateRule(kind="years_after", amount=8, article="CCM Art. 3(2)"),
             extension=ExtensionRule(
@@ -276,6 +292,7 @@ CCM = TreatyProfile(
                 # words for clearance).
                 before_deadline=True,
                 article="CCM Art. 3(3)-(5)",
+                decision_article="CCM Art. 3(5)",
             ),
         ),
         clearance=ObligationRule(
@@ -286,6 +303,7 @@ CCM = TreatyProfile(
                 filing_months_before_meeting=9,
                 before_deadline=True,
                 article="CCM Art. 4(5)-(8)",
+                decision_article="CCM Art. 4(7)",
             ),
         ),
         withdrawal=DateRule(kind="months_after", amount=6, article="CCM Art. 20(3)"),
@@ -310,6 +328,7 @@ APMBC = TreatyProfile(
     code="APMBC",
     name="Anti-Personnel Mine Ban Convention",
     depositary="Secretary-General of the United Nations (APMBC Art. 21)",
+    weapons="anti-personnel mines",
     eif_threshold=40,
     treaty_eif=EntryIntoForceRule(
         kind="first_day_of_nth_month_after", amount=6, article="APMBC Art. 17(1)"
@@ -327,10 +346,12 @@ APMBC = TreatyProfile(
     reservations_allowed=False,
     reservations_article="APMBC Art. 19",
     obligations=ObligationRules(
+        reporting_article="APMBC Art. 7",
         initial_report=DateRule(kind="days_after", amount=180, article="APMBC Art. 7(1)"),
         annual_report_month=4,
         annual_report_day=30,
         annual_report_article="APMBC Art. 7(2)",
+        stockpile_report_article="APMBC Art. 7(1)(b)",
         stockpile_destruction=ObligationRule(
             due=DateRule(kind="years_after", amount=4, article="APMBC Art. 4"),
             extension=None,
@@ -343,6 +364,7 @@ APMBC = TreatyProfile(
                 filing_months_before_meeting=None,
                 before_deadline=False,
                 article="APMBC Art. 5(3)-(6)",
+                decision_article="APMBC Art. 5(6)",
             ),
         ),
         withdrawal=DateRule(kind="months_after", amount=6, article="APMBC Art. 20(3)"),
@@ -366,6 +388,7 @@ ATT = TreatyProfile(
     code="ATT",
     name="Arms Trade Treaty",
     depositary="Secretary-General of the United Nations (ATT Art. 27)",
+    weapons="conventional arms",
     eif_threshold=50,
     treaty_eif=EntryIntoForceRule(kind="days_after", amount=90, article="ATT Art. 22(1)"),
     state_eif=EntryIntoForceRule(kind="days_after", amount=90, article="ATT Art. 22(2)"),
@@ -379,10 +402,12 @@ ATT = TreatyProfile(
     reservations_allowed=True,
     reservations_article="ATT Art. 25",
     obligations=ObligationRules(
+        reporting_article="ATT Art. 13",
         initial_report=DateRule(kind="within_years", amount=1, article="ATT Art. 13(1)"),
         annual_report_month=5,
         annual_report_day=31,
         annual_report_article="ATT Art. 13(3)",
+        stockpile_report_article=None,
         stockpile_destruction=None,
         clearance=None,
         withdrawal=DateRule(kind="days_after", amount=90, article="ATT Art. 24(2)"),

@@ -28,6 +28,7 @@ from tests.e2e import ROOT, Stack, embedded_stack, snapshot
 pytestmark = pytest.mark.e2e
 
 SCENARIO = ROOT / "examples" / "ccm" / "2011-consultation.yaml"
+MEETINGS = ROOT / "examples" / "ccm" / "meetings.csv"
 CONSULTATION = "Open-ended informal consultation, Geneva, 24 Feb 2011"
 
 
@@ -47,7 +48,14 @@ def one_line(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def imported(stack: Stack) -> Stack:
-    # first a file with one bad item: nothing of it is recorded, the error names its line
+    # the Meetings held, as the treaty process records them: `treaty decision` and `treaty
+    # hca` take a Meeting's dates and city from there, not from a file
+    unknown = stack.treaty("hca", "open", "3MSP", "--host", "NOR")
+    assert unknown.returncode == 1, unknown.stdout + unknown.stderr
+    assert "treaty meetings import FILE" in one_line(unknown.stderr)
+    meetings = stack.treaty("meetings", "import", str(MEETINGS))
+    assert meetings.returncode == 0, meetings.stdout + meetings.stderr
+    # then a file with one bad item: nothing of it is recorded, the error names its line
     lines = SCENARIO.read_text(encoding="utf-8").splitlines()
     france = lines.index("    participant: France")
     at = france + 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from adapters import status_table
 from app import importer, service
 from domain import ratification as r
 from domain import treaty as t
@@ -23,8 +24,8 @@ TODAY = date(2026, 11, 29)
 CODES = sorted(p.code for p in all_states() if p.code not in ("CYP", "MNG"))[:50]
 
 
-def _row(line: int, state: str, signed: str, instrument: str, deposited: str) -> importer.Row:
-    parsed = importer.parse_row(
+def _row(line: int, state: str, signed: str, instrument: str, deposited: str) -> status_table.Row:
+    parsed = status_table.parse_row(
         line,
         {
             "state": state,
@@ -34,11 +35,11 @@ def _row(line: int, state: str, signed: str, instrument: str, deposited: str) ->
             "source": "test",
         },
     )
-    assert isinstance(parsed, importer.Row), parsed
+    assert isinstance(parsed, status_table.Row), parsed
     return parsed
 
 
-def _planned(rows: list[importer.Row]) -> list[service._Planned]:
+def _planned(rows: list[status_table.Row]) -> list[service._Planned]:
     out = []
     for row in rows:
         current = r.initial_state("ATT", row.state)
@@ -47,7 +48,7 @@ def _planned(rows: list[importer.Row]) -> list[service._Planned]:
     return out
 
 
-def _ratifications() -> list[importer.Row]:
+def _ratifications() -> list[status_table.Row]:
     first = date(2014, 7, 16)
     return [
         _row(i + 2, code, "2013-06-03", "ratification", (first + timedelta(days=i)).isoformat())

@@ -29,7 +29,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from adapters import scenario_file
+from adapters import scenario_file, status_table
 from app import importer, process_ops, service
 from audit import verify
 from domain import ratification as r
@@ -74,11 +74,11 @@ def expected_eif(deposits: dict[str, date], threshold_on: date, in_force_on: dat
     }
 
 
-def table(rows: list[importer.Row]) -> dict[str, date]:
+def table(rows: list[status_table.Row]) -> dict[str, date]:
     return {row.state: row.deposited_on for row in rows if row.deposited_on is not None}
 
 
-async def run_import(env: WorkflowEnvironment, queue: str, rows: list[importer.Row]):
+async def run_import(env: WorkflowEnvironment, queue: str, rows: list[status_table.Row]):
     report = await service.import_rows(env.client, "CCM", rows, META, queue)
     assert report.refused == []
     assert await service.wait_settled(env.client, "CCM", [r.state for r in rows])
@@ -128,7 +128,7 @@ async def check_states(env: WorkflowEnvironment, store: EventStore, expected: di
 async def test_import_of_the_real_table_fixes_the_date_once(
     env: WorkflowEnvironment, store: EventStore
 ) -> None:
-    rows, bad = importer.read_table(STATUS_CSV)
+    rows, bad = status_table.read_table(STATUS_CSV)
     assert bad == []
     deposits = table(rows)
     assert len(deposits) == 74
@@ -182,7 +182,7 @@ async def test_import_of_the_real_table_fixes_the_date_once(
 async def test_import_after_the_statement_notes_the_discrepancy_once(
     env: WorkflowEnvironment, store: EventStore
 ) -> None:
-    rows, _ = importer.read_table(STATUS_CSV)
+    rows, _ = status_table.read_table(STATUS_CSV)
     deposits = table(rows)
     queue = f"q-{uuid.uuid4().hex}"
     async with build_worker(env.client, store, queue):
@@ -211,7 +211,7 @@ async def test_import_after_the_statement_notes_the_discrepancy_once(
 async def test_earlier_deposits_imported_after_later_ones_still_give_the_right_date(
     env: WorkflowEnvironment, store: EventStore
 ) -> None:
-    rows, _ = importer.read_table(STATUS_CSV)
+    rows, _ = status_table.read_table(STATUS_CSV)
     deposits = table(rows)
     late = [row for row in rows if row.deposited_on and row.deposited_on > date(2011, 1, 1)]
     # 38 deposits from 2011: alone they reach the threshold and fix a later date, which the
@@ -241,7 +241,7 @@ async def test_processes_neither_registered_nor_counted_are_completed_by_an_impo
     process nor counted by it (e.g. recorded by an older import, or by ``start_with``
     alone). Importing the table registers and counts them: the record ends as after one
     whole import (CCM Art. 17(1): 1 Jan 2011 from Comoros)."""
-    rows, _ = importer.read_table(STATUS_CSV)
+    rows, _ = status_table.read_table(STATUS_CSV)
     deposits = table(rows)
     queue = f"q-{uuid.uuid4().hex}"
     async with build_worker(env.client, store, queue):
@@ -265,7 +265,7 @@ async def test_an_import_stopped_after_the_count_is_completed_by_the_next(
     """The CLI stopped after the treaty process counted the table but before any row
     reached its process: importing the table again starts every process, knowing the
     date the count fixed (1 Jan 2011), and counts nothing twice."""
-    rows, _ = importer.read_table(STATUS_CSV)
+    rows, _ = status_table.read_table(STATUS_CSV)
     deposits = table(rows)
     queue = f"q-{uuid.uuid4().hex}"
     async with build_worker(env.client, store, queue):
@@ -311,7 +311,7 @@ async def test_an_accession_after_the_date_the_same_import_fixes_is_accepted(
     lines.append("AGO,,accession,2016-01-01,test")
     path = tmp_path / "att.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    rows, bad = importer.read_table(path)
+    rows, bad = status_table.read_table(path)
     assert bad == [] and len(rows) == 51
     queue = f"q-{uuid.uuid4().hex}"
     async with build_worker(env.client, store, queue):
@@ -334,7 +334,7 @@ async def test_two_overlapping_imports_at_once_refuse_nothing(
     planned it is planned again on what is recorded, not refused for what the record
     already says. Before the fix, rows were refused ("already signed", "already
     deposited") though the record agreed with them."""
-    rows, _ = importer.read_table(STATUS_CSV)
+    rows, _ = status_table.read_table(STATUS_CSV)
     deposits = table(rows)
     late = [row for row in rows if row.deposited_on and row.deposited_on > date(2011, 1, 1)]
     queue = f"q-{uuid.uuid4().hex}"
@@ -413,7 +413,7 @@ async def test_a_server_without_update_with_start_gets_a_start_then_the_signatur
     monkeypatch.setattr(service, "_with_start", True)
     old = _ServerWithoutUpdateWithStart()
     client = Client(**{**env.client.config(), "interceptors": [old]})
-    rows, _ = importer.read_table(STATUS_CSV)
+    rows, _ = status_table.read_table(STATUS_CSV)
     # Bulgaria (signed 3 Dec 2008, ratified 6 Apr 2011) and Angola (signatory only)
     some = [row for row in rows if row.state in ("BGR", "AGO")]
     queue = f"q-{uuid.uuid4().hex}"
@@ -438,7 +438,7 @@ async def test_processes_registering_while_the_treaty_tells_the_others_are_all_k
     from workflows.messages import DepositNotice
     from workflows.treaty import TreatyWorkflow
 
-    rows, _ = importer.read_table(STATUS_CSV)
+    rows, _ = status_table.read_table(STATUS_CSV)
     first = sorted((row.deposited_on, row.state) for row in rows if row.deposited_on)[:30]
     queue = f"q-{uuid.uuid4().hex}"
     async with build_worker(env.client, store, queue):

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters import status_table
 from app import importer
 from domain import ratification as r
 from domain import treaty as t
@@ -36,7 +37,7 @@ def write(tmp_path: Path, text: str | bytes, name: str = "t.csv") -> Path:
 
 
 def test_the_real_ccm_table_reads_whole() -> None:
-    rows, errors = importer.read_table(STATUS)
+    rows, errors = status_table.read_table(STATUS)
     assert errors == []
     assert len(rows) == 79
     by_state = {row.state: row for row in rows}
@@ -53,7 +54,7 @@ def test_the_real_ccm_table_reads_whole() -> None:
 def test_bom_crlf_case_spaces_and_extra_columns(tmp_path: Path) -> None:
     text = "\ufeffState , Signature_Date,instrument,deposit_date,source,note\r\n"
     text += "Bulgaria,2008-12-03,Ratification,2011-04-06,UNTC,x\r\n\r\n,,,,,\r\n"
-    rows, errors = importer.read_table(write(tmp_path, text))
+    rows, errors = status_table.read_table(write(tmp_path, text))
     assert errors == []
     assert [(r_.state, r_.instrument, r_.deposited_on) for r_ in rows] == [
         ("BGR", "ratification", date(2011, 4, 6))
@@ -90,8 +91,8 @@ def test_bom_crlf_case_spaces_and_extra_columns(tmp_path: Path) -> None:
 def test_unusable_tables_are_refused_whole(
     tmp_path: Path, content: str | bytes, message: str
 ) -> None:
-    with pytest.raises(importer.TableError, match=re.escape(message)):
-        importer.read_table(write(tmp_path, content))
+    with pytest.raises(status_table.TableError, match=re.escape(message)):
+        status_table.read_table(write(tmp_path, content))
 
 
 def test_bad_rows_are_listed_and_the_others_kept(tmp_path: Path) -> None:
@@ -106,7 +107,7 @@ def test_bad_rows_are_listed_and_the_others_kept(tmp_path: Path) -> None:
         "Kenya,2008-12-04,,,other\n"  # 9: conflicting duplicate
         "Peru,,treaty,2011-01-01,x\n"  # 10: unknown instrument
     )
-    rows, errors = importer.read_table(write(tmp_path, text))
+    rows, errors = status_table.read_table(write(tmp_path, text))
     assert [row.state for row in rows] == ["KEN"]
     reasons = {e.line: e.reason for e in errors}
     assert sorted(reasons) == [2, 3, 4, 5, 6, 9, 10]
@@ -119,7 +120,7 @@ def test_bad_rows_are_listed_and_the_others_kept(tmp_path: Path) -> None:
     assert "not one of" in reasons[10]
 
 
-def _row(**kw: object) -> importer.Row:
+def _row(**kw: object) -> status_table.Row:
     base: dict[str, object] = dict(
         line=2,
         name="Bulgaria",
@@ -131,7 +132,7 @@ def _row(**kw: object) -> importer.Row:
         provisional_application=False,
     )
     base.update(kw)
-    return importer.Row(**base)  # type: ignore[arg-type]
+    return status_table.Row(**base)  # type: ignore[arg-type]
 
 
 def test_plan_sends_only_what_is_missing() -> None:
@@ -199,7 +200,7 @@ def _date_order(deposits: list[tuple[str, date]]) -> list[tuple[str, date]]:
 
 
 def _table_deposits() -> list[tuple[str, date]]:
-    rows, _ = importer.read_table(STATUS)
+    rows, _ = status_table.read_table(STATUS)
     return [(row.state, row.deposited_on) for row in rows if row.deposited_on is not None]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.meetings import read_meetings
+from adapters.meetings_file import read_meetings
 from domain.errors import DomainError
 from domain.obligations import find_meeting, required_meetings
 from domain.treaties import CCM

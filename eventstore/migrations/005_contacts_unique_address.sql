@@ -1,4 +1,5 @@
--- One focal point per address whatever its case (issue 4): a unique index on the contact's
+-- One focal point per address whatever its case (two cases of one address are one): a
+-- unique index on the contact's
 -- identity (treaty, state, lower(email)). `add_contact` inserts with
 -- ON CONFLICT (treaty, state, lower(email)) DO NOTHING and then reads the stored row, so
 -- two concurrent `treaty contacts add` of the same address in different cases store one

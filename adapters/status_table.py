@@ -1,0 +1,174 @@
+"""Depositary status tables in CSV (``treaty import STATUS.csv``): read and validate.
+
+Columns (as ``examples/ccm/status.csv``): ``state``, ``signature_date``, ``instrument``,
+``deposit_date``, ``source``. :func:`read_table` reads a file into valid :class:`Row` s and
+refused :class:`RowError` s (with the line and the reason); :func:`parse_row` validates one
+row, with no I/O. What a row still needs is :func:`app.importer.plan`'s business.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from domain.errors import DomainError, nul_line
+from domain.states import resolve_state
+
+REQUIRED_COLUMNS = ("state", "signature_date", "instrument", "deposit_date", "source")
+INSTRUMENTS = ("ratification", "acceptance", "approval", "accession")
+_PROVISIONAL = re.compile(r"provisional application of art\.?\s*1\b[^;]*declared", re.I)
+
+
+class TableError(Exception):
+    """The file as a whole cannot be imported (missing file, missing columns)."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One valid row: ``line`` is its line number in the file (header = line 1)."""
+
+    line: int
+    name: str
+    state: str
+    signed_on: date | None
+    instrument: str | None
+    deposited_on: date | None
+    source: str
+    provisional_application: bool
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A row refused, with the reason."""
+
+    line: int
+    name: str
+    reason: str
+
+
+def _date(value: str, column: str) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as err:
+        raise DomainError(
+            f"{column} {value!r} is not a valid date ({err}); expected YYYY-MM-DD"
+        ) from None
+
+
+def parse_row(line: int, raw: dict[str, str | None]) -> Row | RowError:
+    """Validate one CSV row (no I/O); unknown States get the closest names suggested."""
+    name = (raw.get("state") or "").strip()
+    try:
+        state = resolve_state(name).code
+        signed_on = _date(raw.get("signature_date") or "", "signature_date")
+        deposited_on = _date(raw.get("deposit_date") or "", "deposit_date")
+        instrument = (raw.get("instrument") or "").strip().lower() or None
+        if instrument is not None and instrument not in INSTRUMENTS:
+            raise DomainError(
+                f"instrument {instrument!r} is not one of {', '.join(INSTRUMENTS)} (or empty)"
+            )
+        if (instrument is None) != (deposited_on is None):
+            raise DomainError("instrument and deposit_date go together: give both or neither")
+        if instrument == "accession" and signed_on is not None:
+            raise DomainError("an accession has no signature: leave signature_date empty")
+        if instrument is None and signed_on is None:
+            raise DomainError("neither a signature nor a deposit: nothing to record")
+    except DomainError as err:
+        return RowError(line=line, name=name or "(empty)", reason=str(err))
+    source = (raw.get("source") or "").strip()
+    return Row(
+        line=line,
+        name=name,
+        state=state,
+        signed_on=signed_on,
+        instrument=instrument,
+        deposited_on=deposited_on,
+        source=source,
+        provisional_application=bool(_PROVISIONAL.search(source)),
+    )
+
+
+def _decode(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise TableError(f"cannot read {path}: {err.strerror}") from err
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise TableError(
+            f"{path} is not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); "
+            "save it as CSV in UTF-8"
+        ) from None
+
+
+def read_table(path: Path) -> tuple[list[Row], list[RowError]]:
+    """Read and validate a status table; :class:`TableError` if it cannot be used at all
+    (unreadable, not UTF-8, empty, missing columns, no data rows).
+
+    Header names are matched without regard to case or surrounding spaces; extra columns
+    are ignored; blank rows are skipped; a row with another number of fields than the
+    header is refused; a State on two rows is refused on the second unless the rows are
+    identical (then the second is skipped).
+    """
+    text = _decode(path)
+    nul = nul_line(text)
+    if nul is not None:
+        raise TableError(
+            f"{path} line {nul} contains the character U+0000 (NUL), which no record can "
+            "hold: it is not a text CSV, or it is damaged; remove the character"
+        )
+    lines = text.splitlines()
+    if not any(line.strip() for line in lines):
+        raise TableError(f"{path} is empty: expected a header {','.join(REQUIRED_COLUMNS)}")
+    reader = csv.reader(lines)
+    header = next(reader)
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    if missing:
+        raise TableError(
+            f"{path} lacks column(s) {', '.join(missing)}: its header is {','.join(header)!r}; "
+            f"expected {','.join(REQUIRED_COLUMNS)} (comma-separated, extra columns allowed)"
+        )
+    rows: list[Row] = []
+    errors: list[RowError] = []
+    seen: dict[str, tuple[int, tuple[str, ...]]] = {}
+    for fields in reader:
+        line = reader.line_num
+        if not any(f.strip() for f in fields):
+            continue
+        name = fields[names.index("state")].strip() if len(fields) > names.index("state") else ""
+        if len(fields) != len(names):
+            errors.append(
+                RowError(
+                    line=line,
+                    name=name or "(empty)",
+                    reason=f"has {len(fields)} field(s), the header has {len(names)}",
+                )
+            )
+            continue
+        raw = dict(zip(names, fields, strict=True))
+        parsed = parse_row(line, raw)
+        if isinstance(parsed, Row):
+            key = tuple(raw.get(c, "").strip() for c in REQUIRED_COLUMNS)
+            if parsed.state in seen:
+                first_line, first_key = seen[parsed.state]
+                if first_key == key:
+                    continue  # the same row twice: nothing more to record
+                parsed = RowError(
+                    line=line,
+                    name=parsed.name,
+                    reason=f"{parsed.state} is already on line {first_line} with other values",
+                )
+            else:
+                seen[parsed.state] = (line, key)
+        (rows if isinstance(parsed, Row) else errors).append(parsed)
+    if not rows and not errors:
+        raise TableError(f"{path} has a header but no data rows")
+    return rows, errors

@@ -1,0 +1,224 @@
+"""``treaty demo``: the main job on the embedded stack, with the real CCM record.
+
+The demo is data (:class:`Demo`: which treaty, the depositary's statement, which status
+table and which Meetings to import, which scenario, which decision to show, which dates to
+count on) and one use case (:func:`run`) that brings the embedded stack up and records it
+all; printing is the entrypoint's (:mod:`cli.demo`). Raises :class:`app.errors.Refused`
+when a shipped file does not record cleanly, :class:`app.errors.Unavailable` when the
+stack or its worker does not come up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+import settings as settings_mod
+from adapters import meetings_file, status_table
+from adapters.stack import StackError, stack_up
+from adapters.temporal import NoWorkerError, connect_client, require_worker
+from app import decisions, reads, service
+from app.errors import Refused, Unavailable
+from app.reporting import ensure_schedules_after_up
+from domain import treaty as t
+from domain.errors import DomainError
+from domain.treaties import get_profile
+from eventstore.migrate import migrate
+from eventstore.store import EventStore
+from workflows.common import CommandMeta
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "ccm"
+
+
+@dataclass(frozen=True)
+class Demo:
+    """What the demo records and shows.
+
+    ``statement``: the depositary's statement of the treaty's entry into force (recorded
+    unless one is); ``status_table``: the depositary status table imported (``treaty
+    import``); ``meetings``: the Meetings held, recorded in the treaty process (``treaty
+    meetings import``) so that ``treaty decision`` and ``treaty hca`` find them;
+    ``scenario``: the scenario file run (``treaty scenario run``); ``decision``: the slug
+    of the decision shown; ``dates``: (label, date) on which the States Parties are
+    counted (today's count is added); the reporting cycle is this year's."""
+
+    treaty: str
+    statement: t.RecordDepositaryStatement
+    status_table: Path
+    meetings: Path
+    scenario: Path
+    decision: str
+    dates: tuple[tuple[str, date], ...]
+
+
+CCM_STATEMENT = (
+    "UNTC chapter XXVI-6: the Convention entered into force on 1 August 2010, in accordance "
+    "with article 17(1) (30th instrument deposited on 16 February 2010 by Burkina Faso and "
+    "Moldova); registration No. 47713"
+)
+
+CCM_DEMO = Demo(
+    treaty="CCM",
+    statement=t.RecordDepositaryStatement(
+        in_force_on=date(2010, 8, 1),
+        threshold_deposited_on=date(2010, 2, 16),
+        statement=CCM_STATEMENT,
+    ),
+    status_table=EXAMPLES / "status.csv",
+    meetings=EXAMPLES / "meetings.csv",
+    scenario=EXAMPLES / "2011-consultation.yaml",
+    decision="isu-hosting",
+    dates=(("1 Aug 2010 (entry into force)", date(2010, 8, 1)), ("30 Mar 2011", date(2011, 3, 30))),
+)
+
+
+class Reporter(Protocol):
+    """How the demo tells its progress (the entrypoint's terminal)."""
+
+    def say(self, text: str) -> None:
+        """One line of progress (not the result)."""
+
+    def importing(self, name: str, total: int) -> AbstractContextManager[Callable[[], None]]:
+        """A progress display for importing ``total`` rows of ``name``; yields the
+        function to call after each row."""
+
+
+async def _wait_for_worker(client: Any, task_queue: str, wait_seconds: float = 60) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_seconds
+    while True:
+        try:
+            await require_worker(client, task_queue)
+            return
+        except NoWorkerError:
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def _record_meetings(
+    client: Any, demo: Demo, meta: CommandMeta, task_queue: str, log: Reporter
+) -> None:
+    """Record the Meetings held of ``demo.meetings`` in the treaty process (those already
+    recorded alike are skipped)."""
+    from app import obligation_ops
+
+    try:
+        held = meetings_file.read_meetings(demo.meetings, get_profile(demo.treaty))
+        command = t.RecordMeetings(meetings=held, source=demo.meetings.name)
+        recorded = await obligation_ops.record_meetings(
+            client,
+            demo.treaty,
+            command,
+            meta.model_copy(update={"source": demo.meetings.name}),
+            task_queue,
+        )
+    except (DomainError, Refused) as err:
+        raise Refused(f"the shipped Meetings {demo.meetings.name}: {err}") from None
+    if recorded.events:
+        log.say(f"recorded {len(recorded.events)} Meetings held from {demo.meetings.name}")
+
+
+async def _run_scenario(client: Any, demo: Demo, meta: CommandMeta, task_queue: str) -> int:
+    """Record the scenario file (for the CCM: the 24 Feb 2011 consultation, the ISU
+    decision, Bulgaria's domestic procedure, the 2MSP's host-country agreement); the
+    number of events recorded."""
+    from adapters import scenario_file
+    from app import process_ops
+
+    steps = scenario_file.parse(demo.scenario.read_text(encoding="utf-8"))
+    where = meta.model_copy(update={"source": demo.scenario.name})
+    try:
+        recorded = await process_ops.run_scenario(client, steps, where, task_queue)
+    except Refused as err:
+        raise Refused(f"the shipped scenario {demo.scenario.name}: {err}") from None
+    return sum(recorded.values())
+
+
+async def run(demo: Demo, log: Reporter) -> dict[str, Any]:
+    """Bring the embedded stack up, record ``demo`` and read back what the entrypoint
+    shows: ``states`` (every ratification process), ``treaty`` (the treaty process),
+    ``counts`` ((label, :class:`app.reads.Parties`) on each date and today), ``ui_url``,
+    ``signature_unknown`` (rows imported with the signature date unknown), ``decision``
+    and ``decision_statuses`` (the decision shown and each State's status then),
+    ``scenario_events`` (events the scenario recorded now), ``reporting`` (this year's
+    cycle, :func:`app.reporting.demo_cycle`)."""
+    settings = settings_mod.load()
+    try:
+        status = await asyncio.to_thread(stack_up, settings, after_worker=ensure_schedules_after_up)
+    except StackError as err:
+        raise Unavailable(str(err)) from None
+    log.say(f"embedded stack up: Temporal {status.temporal_address}, Web UI {status.ui_url}")
+    client = await connect_client(status.temporal_address, settings.temporal_namespace)
+    try:
+        await _wait_for_worker(client, settings.task_queue)
+    except NoWorkerError as err:
+        worker_log = settings.home / "logs" / "worker.log"
+        raise Unavailable(f"{err} (worker log: {worker_log})") from None
+    code = demo.treaty
+    meta = CommandMeta(actor="treaty demo", source=None, correlation_id="demo")
+    view = await service.treaty_view(client, code)
+    if view is None or view.state.declared_on is None:
+        log.say(
+            "recording the depositary's statement of entry into force "
+            f"({demo.statement.in_force_on:%-d %b %Y})"
+        )
+        await service.record_statement(
+            client,
+            code,
+            demo.statement,
+            meta.model_copy(update={"source": demo.statement.statement}),
+            settings.task_queue,
+        )
+    csv_path = demo.status_table
+    rows, bad = status_table.read_table(csv_path)
+    with log.importing(f"importing {csv_path.name}", len(rows)) as advance:
+        report = await service.import_rows(
+            client, code, rows, meta, settings.task_queue, progress=advance
+        )
+    if bad or report.refused:
+        for e in [*bad, *report.refused]:
+            log.say(f"refused line {e.line} ({e.name}): {e.reason}")
+        raise Refused("the shipped status table did not import cleanly")
+    log.say(
+        f"imported {csv_path}: {len(report.changed)} "
+        f"{'process' if len(report.changed) == 1 else 'processes'} advanced, "
+        f"{len(report.unchanged)} already up to date"
+    )
+    if not await service.wait_settled(client, code, [r.state for r in rows]):
+        log.say("[yellow]some entry-into-force dates are still being fixed[/yellow]")
+    await _record_meetings(client, demo, meta, settings.task_queue, log)
+    scenario_events = await _run_scenario(client, demo, meta, settings.task_queue)
+    store = await EventStore.connect(status.database_url)
+    try:
+        await migrate(status.database_url)
+        decision = await decisions.load(store, code, demo.decision)
+        statuses = await decisions.party_statuses(store, decision) if decision else {}
+        states = await reads.ratifications(store, code)
+        treaty_state = await reads.treaty_state(store, code)
+        today = date.today()
+        counts = [
+            (label, await reads.parties(store, code, day))
+            for label, day in (*demo.dates, (f"today ({today.isoformat()})", today))
+        ]
+        from app.reporting import demo_cycle  # this year's reporting cycle
+
+        reporting = await demo_cycle(client, store, code, today.year, settings.task_queue)
+    finally:
+        await store.close()
+    return {
+        "states": states,
+        "treaty": treaty_state,
+        "counts": counts,
+        "ui_url": status.ui_url,
+        "signature_unknown": report.signature_unknown,
+        "decision": decision,
+        "decision_statuses": statuses,
+        "scenario_events": scenario_events,
+        "reporting": reporting,
+    }
