@@ -11,6 +11,7 @@ import settings as settings_mod
 from adapters.stack import StackError, stack_up
 from adapters.temporal import NoWorkerError, connect_client, require_worker
 from app import importer, reads, service
+from app.provenance import command_meta
 from app.reporting import ensure_schedules_after_up
 from cli import render
 from cli.decision import decision_json, decision_table, party_statuses
@@ -55,7 +56,9 @@ async def _demo(csv_path: Path, as_json: bool) -> dict[str, Any]:
         await _wait_for_worker(client, settings.task_queue)
     except NoWorkerError as err:
         raise Failure(f"{err} (worker log: {settings.home / 'logs' / 'worker.log'})", 3) from None
-    meta = CommandMeta(actor="treaty demo", source=None, correlation_id="demo")
+    # recorded by the user running the demo, for the demo; each fact's source is the
+    # statement, the status table (and its rows' own sources) or the scenario's lines
+    meta = command_meta(on_behalf_of="treaty demo", source=csv_path.name, correlation_id="demo")
     view = await service.treaty_view(client, TREATY)
     if view is None or view.state.declared_on is None:
         log.print("recording the depositary's statement of entry into force (1 Aug 2010)")

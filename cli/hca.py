@@ -16,15 +16,16 @@ from rich.table import Table
 from cli import render
 from cli.runtime import (
     EXIT_REFUSED,
-    ActorOpt,
     Failure,
     JsonOpt,
     LazyModule,
+    OnBehalfOfOpt,
     Runtime,
     SourceOpt,
     TreatyOpt,
     _meta,
     _parse_date,
+    _provenance,
     _run,
     _treaty,
 )
@@ -72,12 +73,14 @@ def _send(treaty: str, meeting: str, command: BaseModel, meta: Any, as_json: boo
     except DomainError as err:
         raise Failure(f"refused: {err}", EXIT_REFUSED) from None
 
+    _provenance(command, meta)
+
     async def work(rt: Runtime) -> Any:
-        from app import process_ops
+        from app.commands import Commands, ProcessRef
 
         client = await rt.client()
-        return await process_ops.send(
-            client, "hca", treaty, meeting, command, meta, rt.settings.task_queue
+        return await Commands(client, rt.settings.task_queue).send(
+            ProcessRef("hca", treaty, meeting), command, meta
         )
 
     recorded = _run(work)
@@ -135,7 +138,7 @@ def open_agreement(
     on: Annotated[str | None, typer.Option("--on", help="Date recorded (default: today).")] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Open the host-country agreement process for a meeting; every milestone is due a
@@ -165,7 +168,7 @@ def open_agreement(
         margins=_margins(margin),
         opened_on=_parse_date(on) or _today(),
     )
-    _send(code, name, command, _meta(actor, source), as_json)
+    _send(code, name, command, _meta(on_behalf_of, source), as_json)
 
 
 @hca_app.command("milestone")
@@ -176,14 +179,14 @@ def milestone(
     note: Annotated[str | None, typer.Option(help="A note.")] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a milestone reached (negotiations: one round each time)."""
     command = h.ReachMilestone(
         milestone=key.strip().lower(), reached_on=_date(on, "--on"), note=note
     )
-    _send(_treaty(treaty), _meeting(meeting), command, _meta(actor, source), as_json)
+    _send(_treaty(treaty), _meeting(meeting), command, _meta(on_behalf_of, source), as_json)
 
 
 @hca_app.command("move-meeting")
@@ -196,7 +199,7 @@ def move_meeting(
     ] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Move the meeting: every due date moves with its opening; a milestone now late is
@@ -206,7 +209,7 @@ def move_meeting(
         closes_on=_date(closes_on, "--closes-on"),
         decided_on=_parse_date(on) or _today(),
     )
-    _send(_treaty(treaty), _meeting(meeting), command, _meta(actor, source), as_json)
+    _send(_treaty(treaty), _meeting(meeting), command, _meta(on_behalf_of, source), as_json)
 
 
 @hca_app.command("prepare")
@@ -222,7 +225,7 @@ def prepare(
     currency: Annotated[str | None, typer.Option(help="ISO 4217 code, e.g. USD.")] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a preparation: venue, focal point, task force, funding need or pledge."""
@@ -234,7 +237,7 @@ def prepare(
         amount=amount,
         currency=currency,
     )
-    _send(_treaty(treaty), _meeting(meeting), command, _meta(actor, source), as_json)
+    _send(_treaty(treaty), _meeting(meeting), command, _meta(on_behalf_of, source), as_json)
 
 
 def agreement_json(s: h.AgreementState, today: date) -> dict[str, Any]:

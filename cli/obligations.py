@@ -19,15 +19,17 @@ import typer
 from cli import render
 from cli.runtime import (
     EXIT_REFUSED,
-    ActorOpt,
     Failure,
     JsonOpt,
     LazyModule,
+    OnBehalfOfOpt,
     Runtime,
     SourceOpt,
     TreatyOpt,
+    _channel,
     _meta,
     _parse_date,
+    _provenance,
     _run,
     _state,
     _treaty,
@@ -283,6 +285,7 @@ def _send(
     meta: CommandMeta,
     as_json: bool,
     meetings: tuple[str, ...] = (),
+    kind: type | None = None,
 ) -> None:
     """Build the command (``build(meetings)``, the named Meetings as the treaty process
     records them), check it on the process's state and send it as an Update.
@@ -290,20 +293,25 @@ def _send(
     What can be refused without the process (a date in the future or before the treaty
     was opened for signature: :func:`domain.ratification.check_command`) is refused
     first, exit 1, before any server is contacted (as ``sign`` and ``deposit`` do)."""
+    # ``kind``: the command's type when it can only be built with the Meetings found
+    _provenance(kind or build(()), meta)
     if not meetings:
         _check_first(treaty, build(()))
 
     async def work(rt: Runtime) -> Any:
-        from app import obligation_ops, service
+        from app import obligation_ops
+        from app.commands import Commands, ProcessRef
+        from app.errors import Refused
 
         client = await rt.client()
         try:
             found = [await obligation_ops.meeting(client, treaty, name) for name in meetings]
             command = build(found)
             _check_first(treaty, command)
-            handle = await obligation_ops.prepare(client, treaty, state, command)
-            return await obligation_ops.send_obligation(handle, command, meta)
-        except service.Refused as err:
+            return await Commands(client, rt.settings.task_queue).send(
+                ProcessRef("ratification", treaty, state), command, meta
+            )
+        except Refused as err:
             raise Failure(f"refused: {err}", EXIT_REFUSED) from None
 
     recorded = _run(work)
@@ -350,13 +358,13 @@ def stockpiles(
     on: Annotated[str, typer.Option("--date", help="Date of the declaration, YYYY-MM-DD.")],
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The State declared stockpiles: opens stockpile destruction (CCM Art. 3(2): 8 years
     after its entry into force; APMBC Art. 4: 4 years)."""
     command = r.DeclareStockpiles(declared_on=_day(on))
-    _send(_treaty(treaty), _state(state), lambda _: command, _meta(actor, source), as_json)
+    _send(_treaty(treaty), _state(state), lambda _: command, _meta(on_behalf_of, source), as_json)
 
 
 @ratification_commands.command("contamination")
@@ -365,13 +373,13 @@ def contamination(
     on: Annotated[str, typer.Option("--date", help="Date of the declaration, YYYY-MM-DD.")],
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The State declared contaminated areas: opens clearance (CCM Art. 4(1)(a): 10 years
     after its entry into force)."""
     command = r.DeclareContamination(declared_on=_day(on))
-    _send(_treaty(treaty), _state(state), lambda _: command, _meta(actor, source), as_json)
+    _send(_treaty(treaty), _state(state), lambda _: command, _meta(on_behalf_of, source), as_json)
 
 
 @ratification_commands.command("extension-request")
@@ -387,7 +395,7 @@ def extension_request(
     ] = False,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Request an extension of a deadline (CCM Art. 3(3)-(5): up to 4 years; Art. 4(5)-(8):
@@ -405,9 +413,10 @@ def extension_request(
             filed_on=filed,
             exceptional_circumstances=exceptional,
         ),
-        _meta(actor, source),
+        _meta(on_behalf_of, source),
         as_json,
         meetings=(meeting,),
+        kind=r.RequestExtension,
     )
 
 
@@ -429,7 +438,7 @@ def extension_decision(
     abstentions: Annotated[int | None, typer.Option("--abstentions")] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record the Meeting's decision on a pending request: granted (to --granted-until) or
@@ -451,14 +460,20 @@ def extension_decision(
             votes_against=votes_against,
             abstentions=abstentions,
         ),
-        _meta(actor, source),
+        _meta(on_behalf_of, source),
         as_json,
         meetings=(meeting,),
+        kind=r.DecideExtension,
     )
 
 
 ChannelOpt = Annotated[
-    str, typer.Option("--channel", help="How it was received: e-mail, online tool, note verbale.")
+    str,
+    typer.Option(
+        "--channel",
+        help="How it was received: email, online, post, hand, note-verbale, other.",
+        callback=_channel,
+    ),
 ]
 DocumentOpt = Annotated[str | None, typer.Option("--document", help="Its reference, if any.")]
 
@@ -472,14 +487,14 @@ def report(
     document: DocumentOpt = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """A transparency report the State owed was received (CCM Art. 7)."""
     command = r.RecordReport(
         key=obligation, received_on=_day(on), channel=channel, document=document
     )
-    _send(_treaty(treaty), _state(state), lambda _: command, _meta(actor, source), as_json)
+    _send(_treaty(treaty), _state(state), lambda _: command, _meta(on_behalf_of, source), as_json)
 
 
 @ratification_commands.command("compliance-declaration")
@@ -491,7 +506,7 @@ def compliance_declaration(
     document: DocumentOpt = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The State declared it completed stockpile destruction or clearance (CCM Art. 3,
@@ -499,7 +514,7 @@ def compliance_declaration(
     command = r.DeclareCompliance(
         key=obligation, declared_on=_day(on), channel=channel, document=document
     )
-    _send(_treaty(treaty), _state(state), lambda _: command, _meta(actor, source), as_json)
+    _send(_treaty(treaty), _state(state), lambda _: command, _meta(on_behalf_of, source), as_json)
 
 
 @ratification_commands.command("withdraw")
@@ -508,14 +523,14 @@ def withdraw(
     on: Annotated[str, typer.Option("--date", help="Date the depositary received it.")],
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The depositary received the State's instrument of withdrawal: effective six months
     later (CCM Art. 20(3); ATT Art. 24(2): 90 days), not before the end of an armed
     conflict the State is engaged in then."""
     command = r.Withdraw(received_on=_day(on))
-    _send(_treaty(treaty), _state(state), lambda _: command, _meta(actor, source), as_json)
+    _send(_treaty(treaty), _state(state), lambda _: command, _meta(on_behalf_of, source), as_json)
 
 
 @ratification_commands.command("armed-conflict")
@@ -530,7 +545,7 @@ def armed_conflict(
     ended: Annotated[str | None, typer.Option("--ended", help="Its end, YYYY-MM-DD.")] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record that the State is engaged in an armed conflict (--since, --description), or
@@ -544,4 +559,4 @@ def armed_conflict(
         command = r.EndArmedConflict(ended_on=_day(ended))
     else:
         raise typer.BadParameter("give --since D --description TEXT, or --ended D")
-    _send(_treaty(treaty), _state(state), lambda _: command, _meta(actor, source), as_json)
+    _send(_treaty(treaty), _state(state), lambda _: command, _meta(on_behalf_of, source), as_json)

@@ -38,6 +38,7 @@ class CommandMeta(BaseModel):
     """
 
     actor: str | None = None
+    on_behalf_of: str | None = None
     source: str | None = None
     correlation_id: str | None = None
 
