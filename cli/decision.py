@@ -29,12 +29,12 @@ from cli.runtime import (
     Runtime,
     SourceOpt,
     TreatyOpt,
-    _meta,
     _parse_date,
-    _provenance,
     _run,
     _treaty,
     lazy_function,
+    provenance_meta,
+    require_source,
 )
 from domain import ids
 from domain.errors import DomainError
@@ -86,7 +86,7 @@ def _send(treaty: str, slug: str, command: BaseModel, meta: Any, as_json: bool) 
     except DomainError as err:
         raise Failure(f"refused: {err}", EXIT_REFUSED) from None
 
-    _provenance(command, meta)
+    require_source(command, meta)
 
     async def work(rt: Runtime) -> Any:
         from app.commands import Commands, ProcessRef
@@ -154,7 +154,7 @@ def open_decision(
 ) -> None:
     """Open a decision process with its question."""
     command = d.OpenDecision(question=question, opened_on=_parse_date(on) or _today())
-    _send(_treaty(treaty), _slug(slug), command, _meta(on_behalf_of, source), as_json)
+    _send(_treaty(treaty), _slug(slug), command, provenance_meta(on_behalf_of, source), as_json)
 
 
 @decision_app.command("option")
@@ -177,7 +177,7 @@ def option(
         proposed_on=_required_date(on, "--on"),
         source=source,
     )
-    _send(_treaty(treaty), _slug(slug), command, _meta(on_behalf_of, source), as_json)
+    _send(_treaty(treaty), _slug(slug), command, provenance_meta(on_behalf_of, source), as_json)
 
 
 @decision_app.command("document")
@@ -204,7 +204,7 @@ def document(
         authors=tuple(author or ()),
         source=source,
     )
-    _send(_treaty(treaty), _slug(slug), command, _meta(on_behalf_of, source), as_json)
+    _send(_treaty(treaty), _slug(slug), command, provenance_meta(on_behalf_of, source), as_json)
 
 
 @decision_app.command("round")
@@ -248,7 +248,7 @@ def round_(
             requested_by=requested_by,
             remind_days=remind_days,
         )
-    _send(_treaty(treaty), _slug(slug), command, _meta(on_behalf_of, source), as_json)
+    _send(_treaty(treaty), _slug(slug), command, provenance_meta(on_behalf_of, source), as_json)
 
 
 def meeting_facts(name: str, treaty: str) -> tuple[str, date, date] | None:
@@ -327,7 +327,7 @@ def milestone(
         decision_point=decision_point,
         purpose=purpose,
     )
-    _send(code, _slug(slug), command, _meta(on_behalf_of, source), as_json)
+    _send(code, _slug(slug), command, provenance_meta(on_behalf_of, source), as_json)
 
 
 @decision_app.command("position")
@@ -368,7 +368,13 @@ def position(
         meeting=meeting,
         document=document,
     )
-    _send(_treaty(treaty), _slug(slug), command, _meta(on_behalf_of, meeting or document), as_json)
+    _send(
+        _treaty(treaty),
+        _slug(slug),
+        command,
+        provenance_meta(on_behalf_of, meeting or document),
+        as_json,
+    )
 
 
 @decision_app.command("outcome")
@@ -434,7 +440,7 @@ def outcome(
         command = d.RecordOutcome(
             meeting=meeting, decided_on=day, result="deferred", deferred_to=later
         )
-    _send(code, _slug(slug), command, _meta(on_behalf_of, source or meeting), as_json)
+    _send(code, _slug(slug), command, provenance_meta(on_behalf_of, source or meeting), as_json)
 
 
 # --- show --------------------------------------------------------------------------------------

@@ -23,11 +23,11 @@ from cli.runtime import (
     Runtime,
     SourceOpt,
     TreatyOpt,
-    _meta,
     _parse_date,
-    _provenance,
     _run,
     _treaty,
+    provenance_meta,
+    require_source,
 )
 from domain import ids
 from domain.errors import DomainError
@@ -73,7 +73,7 @@ def _send(treaty: str, meeting: str, command: BaseModel, meta: Any, as_json: boo
     except DomainError as err:
         raise Failure(f"refused: {err}", EXIT_REFUSED) from None
 
-    _provenance(command, meta)
+    require_source(command, meta)
 
     async def work(rt: Runtime) -> Any:
         from app.commands import Commands, ProcessRef
@@ -168,7 +168,7 @@ def open_agreement(
         margins=_margins(margin),
         opened_on=_parse_date(on) or _today(),
     )
-    _send(code, name, command, _meta(on_behalf_of, source), as_json)
+    _send(code, name, command, provenance_meta(on_behalf_of, source), as_json)
 
 
 @hca_app.command("milestone")
@@ -186,7 +186,9 @@ def milestone(
     command = h.ReachMilestone(
         milestone=key.strip().lower(), reached_on=_date(on, "--on"), note=note
     )
-    _send(_treaty(treaty), _meeting(meeting), command, _meta(on_behalf_of, source), as_json)
+    _send(
+        _treaty(treaty), _meeting(meeting), command, provenance_meta(on_behalf_of, source), as_json
+    )
 
 
 @hca_app.command("move-meeting")
@@ -209,7 +211,9 @@ def move_meeting(
         closes_on=_date(closes_on, "--closes-on"),
         decided_on=_parse_date(on) or _today(),
     )
-    _send(_treaty(treaty), _meeting(meeting), command, _meta(on_behalf_of, source), as_json)
+    _send(
+        _treaty(treaty), _meeting(meeting), command, provenance_meta(on_behalf_of, source), as_json
+    )
 
 
 @hca_app.command("prepare")
@@ -237,7 +241,9 @@ def prepare(
         amount=amount,
         currency=currency,
     )
-    _send(_treaty(treaty), _meeting(meeting), command, _meta(on_behalf_of, source), as_json)
+    _send(
+        _treaty(treaty), _meeting(meeting), command, provenance_meta(on_behalf_of, source), as_json
+    )
 
 
 def agreement_json(s: h.AgreementState, today: date) -> dict[str, Any]:

@@ -42,14 +42,14 @@ from cli.runtime import (
     Runtime,
     SourceOpt,
     TreatyOpt,
-    _meta,
     _note,
     _parse_date,
-    _provenance,
     _run,
     _state,
     _stream,
     _treaty,
+    provenance_meta,
+    require_source,
 )
 from cli.scenario import scenario_app
 
@@ -301,7 +301,7 @@ def _send(treaty: str, state: str, command: Any, meta: CommandMeta, as_json: boo
     except DomainError as err:
         raise Failure(f"refused: {err}", EXIT_REFUSED) from None
 
-    _provenance(command, meta)
+    require_source(command, meta)
 
     async def work(rt: Runtime) -> Any:
         from app.commands import Commands, ProcessRef
@@ -339,7 +339,7 @@ def ratification_sign(
     if (on is None) == (not date_unknown):
         raise typer.BadParameter("give --date YYYY-MM-DD, or --date-unknown")
     command = r.Sign(signed_on=_parse_date(on))
-    _send(_treaty(treaty), _state(state), command, _meta(on_behalf_of, source), as_json)
+    _send(_treaty(treaty), _state(state), command, provenance_meta(on_behalf_of, source), as_json)
 
 
 @ratification_app.command("domestic-procedure")
@@ -355,7 +355,7 @@ def ratification_domestic_procedure(
     from domain import ratification as r
 
     command = r.CompleteDomesticProcedure(completed_on=_parse_date(on))
-    _send(_treaty(treaty), _state(state), command, _meta(on_behalf_of, source), as_json)
+    _send(_treaty(treaty), _state(state), command, provenance_meta(on_behalf_of, source), as_json)
 
 
 @ratification_app.command("deposit")
@@ -394,7 +394,7 @@ def ratification_deposit(
         provisional_application=provisional_application,
         reservation=reservation,
     )
-    _send(profile.code, _state(state), command, _meta(on_behalf_of, source), as_json)
+    _send(profile.code, _state(state), command, provenance_meta(on_behalf_of, source), as_json)
 
 
 @ratification_app.command("show")
@@ -456,7 +456,7 @@ def depositary_statement(
         correction=correct,
     )
 
-    meta = _meta(on_behalf_of, source or statement)
+    meta = provenance_meta(on_behalf_of, source or statement)
 
     async def work(rt: Runtime) -> Any:
         from app.commands import Commands, ProcessRef
@@ -579,7 +579,7 @@ def import_table(
     process has counted the deposits and every State's entry into force is fixed (up to
     two minutes; --no-wait returns at once)."""
     report = _import(
-        path, _treaty(treaty), _meta(on_behalf_of, path.name), as_json, wait=not no_wait
+        path, _treaty(treaty), provenance_meta(on_behalf_of, path.name), as_json, wait=not no_wait
     )
     _print_import(report, as_json)
     if report.refused:

@@ -23,9 +23,9 @@ from cli.runtime import (
     Runtime,
     SourceOpt,
     TreatyOpt,
-    _meta,
     _run,
     _treaty,
+    provenance_meta,
 )
 from domain.errors import DomainError, nul_line
 
@@ -158,7 +158,7 @@ def import_meetings(
         meetings = read_meetings(path, get_profile(code))
     except DomainError as err:
         raise Failure(f"refused: {err}", EXIT_REFUSED) from None
-    meta = _meta(on_behalf_of, source or str(path))
+    meta = provenance_meta(on_behalf_of, source or str(path))
 
     async def work(rt: Runtime) -> Any:
         from app.commands import Commands, ProcessRef

@@ -26,14 +26,14 @@ from cli.runtime import (
     Runtime,
     SourceOpt,
     TreatyOpt,
-    _channel,
-    _meta,
     _parse_date,
-    _provenance,
     _run,
     _state,
     _treaty,
     lazy_function,
+    provenance_meta,
+    report_channel,
+    require_source,
 )
 
 # The pydantic models are imported when a command uses them, not to print help.
@@ -293,10 +293,10 @@ def _send(
     What can be refused without the process (a date in the future or before the treaty
     was opened for signature: :func:`domain.ratification.check_command`) is refused
     first, exit 1, before any server is contacted (as ``sign`` and ``deposit`` do)."""
-    # ``kind``: the command's type when it can only be built with the Meetings found
-    _provenance(kind or build(()), meta)
     if not meetings:
         _check_first(treaty, build(()))
+    # ``kind``: the command's type when it can only be built with the Meetings found
+    require_source(kind or build(()), meta)
 
     async def work(rt: Runtime) -> Any:
         from app import obligation_ops
@@ -364,7 +364,13 @@ def stockpiles(
     """The State declared stockpiles: opens stockpile destruction (CCM Art. 3(2): 8 years
     after its entry into force; APMBC Art. 4: 4 years)."""
     command = r.DeclareStockpiles(declared_on=_day(on))
-    _send(_treaty(treaty), _state(state), lambda _: command, _meta(on_behalf_of, source), as_json)
+    _send(
+        _treaty(treaty),
+        _state(state),
+        lambda _: command,
+        provenance_meta(on_behalf_of, source),
+        as_json,
+    )
 
 
 @ratification_commands.command("contamination")
@@ -379,7 +385,13 @@ def contamination(
     """The State declared contaminated areas: opens clearance (CCM Art. 4(1)(a): 10 years
     after its entry into force)."""
     command = r.DeclareContamination(declared_on=_day(on))
-    _send(_treaty(treaty), _state(state), lambda _: command, _meta(on_behalf_of, source), as_json)
+    _send(
+        _treaty(treaty),
+        _state(state),
+        lambda _: command,
+        provenance_meta(on_behalf_of, source),
+        as_json,
+    )
 
 
 @ratification_commands.command("extension-request")
@@ -413,7 +425,7 @@ def extension_request(
             filed_on=filed,
             exceptional_circumstances=exceptional,
         ),
-        _meta(on_behalf_of, source),
+        provenance_meta(on_behalf_of, source),
         as_json,
         meetings=(meeting,),
         kind=r.RequestExtension,
@@ -460,7 +472,7 @@ def extension_decision(
             votes_against=votes_against,
             abstentions=abstentions,
         ),
-        _meta(on_behalf_of, source),
+        provenance_meta(on_behalf_of, source),
         as_json,
         meetings=(meeting,),
         kind=r.DecideExtension,
@@ -472,7 +484,7 @@ ChannelOpt = Annotated[
     typer.Option(
         "--channel",
         help="How it was received: email, online, post, hand, note-verbale, other.",
-        callback=_channel,
+        callback=report_channel,
     ),
 ]
 DocumentOpt = Annotated[str | None, typer.Option("--document", help="Its reference, if any.")]
@@ -494,7 +506,13 @@ def report(
     command = r.RecordReport(
         key=obligation, received_on=_day(on), channel=channel, document=document
     )
-    _send(_treaty(treaty), _state(state), lambda _: command, _meta(on_behalf_of, source), as_json)
+    _send(
+        _treaty(treaty),
+        _state(state),
+        lambda _: command,
+        provenance_meta(on_behalf_of, source),
+        as_json,
+    )
 
 
 @ratification_commands.command("compliance-declaration")
@@ -514,7 +532,13 @@ def compliance_declaration(
     command = r.DeclareCompliance(
         key=obligation, declared_on=_day(on), channel=channel, document=document
     )
-    _send(_treaty(treaty), _state(state), lambda _: command, _meta(on_behalf_of, source), as_json)
+    _send(
+        _treaty(treaty),
+        _state(state),
+        lambda _: command,
+        provenance_meta(on_behalf_of, source),
+        as_json,
+    )
 
 
 @ratification_commands.command("withdraw")
@@ -530,7 +554,13 @@ def withdraw(
     later (CCM Art. 20(3); ATT Art. 24(2): 90 days), not before the end of an armed
     conflict the State is engaged in then."""
     command = r.Withdraw(received_on=_day(on))
-    _send(_treaty(treaty), _state(state), lambda _: command, _meta(on_behalf_of, source), as_json)
+    _send(
+        _treaty(treaty),
+        _state(state),
+        lambda _: command,
+        provenance_meta(on_behalf_of, source),
+        as_json,
+    )
 
 
 @ratification_commands.command("armed-conflict")
@@ -559,4 +589,10 @@ def armed_conflict(
         command = r.EndArmedConflict(ended_on=_day(ended))
     else:
         raise typer.BadParameter("give --since D --description TEXT, or --ended D")
-    _send(_treaty(treaty), _state(state), lambda _: command, _meta(on_behalf_of, source), as_json)
+    _send(
+        _treaty(treaty),
+        _state(state),
+        lambda _: command,
+        provenance_meta(on_behalf_of, source),
+        as_json,
+    )

@@ -30,14 +30,14 @@ from cli.runtime import (
     Runtime,
     SourceOpt,
     TreatyOpt,
-    _channel,
-    _meta,
     _parse_date,
-    _provenance,
     _run,
     _state,
     _treaty,
     lazy_function,
+    provenance_meta,
+    report_channel,
+    require_source,
 )
 from domain.errors import DomainError
 
@@ -116,7 +116,7 @@ def open_cycle(
         rp.check_year(profile, year, _today())
     except DomainError as err:
         raise _refused(err) from None
-    meta = _meta(on_behalf_of, source)
+    meta = provenance_meta(on_behalf_of, source)
 
     async def work(rt: Runtime) -> Any:
         import asyncio
@@ -208,7 +208,7 @@ def close_cycle(
     """Close the cycle now and record its figures (a cycle of an earlier year is closed
     this way; a current one closes by itself on its closing date)."""
     code = _treaty(treaty)
-    meta = _meta(on_behalf_of, source)
+    meta = provenance_meta(on_behalf_of, source)
 
     async def work(rt: Runtime) -> rp.Figures:
         from app.commands import CloseCycle, Commands, ProcessRef
@@ -318,9 +318,10 @@ def submit(
     as_json: JsonOpt = False,
 ) -> None:
     """Record a State's annual report as received; the review checks (late, period
-    covered, stockpiles grown without explanation) are recorded as findings."""
+    covered, stockpiles grown without explanation) are recorded as findings. Its source is
+    --source, else the report itself (--reference, or --file's name): one is required."""
     code, iso = _treaty(treaty), _state(state)
-    channel = _channel(channel)
+    channel = report_channel(channel)
     sha = None
     if file is not None:
         try:
@@ -345,8 +346,8 @@ def submit(
         raise _refused(err) from None
 
     command = rp.Submit(submission=sub)
-    meta = _meta(on_behalf_of, source)
-    _provenance(command, meta)
+    meta = provenance_meta(on_behalf_of, source or reference)  # the report is its own source
+    require_source(command, meta)
 
     async def work(rt: Runtime) -> Any:
         return await _send_report_update(rt, code, year, iso, command, meta)
@@ -369,7 +370,7 @@ def withdraw(
     code, iso = _treaty(treaty), _state(state)
     command = rp.Withdraw(withdrawn_on=_parse_date(on) or _today(), reason=reason)
 
-    meta = _meta(on_behalf_of, source)
+    meta = provenance_meta(on_behalf_of, source)
 
     async def work(rt: Runtime) -> Any:
         return await _send_report_update(rt, code, year, iso, command, meta)
@@ -420,7 +421,7 @@ def review(
     if command.on > _today():
         raise Failure(f"refused: review date {command.on} is in the future", EXIT_REFUSED)
 
-    meta = _meta(on_behalf_of, source)
+    meta = provenance_meta(on_behalf_of, source)
 
     async def work(rt: Runtime) -> Any:
         return await _send_report_update(rt, code, year, iso, command, meta)

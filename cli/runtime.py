@@ -105,7 +105,9 @@ OnBehalfOfOpt = Annotated[
 ]
 
 
-def _meta(on_behalf_of: str | None, source: str | None, *, actor: str | None = None) -> CommandMeta:
+def provenance_meta(
+    on_behalf_of: str | None, source: str | None, *, actor: str | None = None
+) -> CommandMeta:
     """The command's provenance (:func:`app.provenance.command_meta`): recorded by the
     principal running the CLI, ``on_behalf_of`` and ``source`` as given."""
     from app.provenance import command_meta
@@ -115,7 +117,7 @@ def _meta(on_behalf_of: str | None, source: str | None, *, actor: str | None = N
     return command_meta(on_behalf_of=on_behalf_of, source=source, actor=actor)
 
 
-def _provenance(command: Any, meta: CommandMeta) -> None:
+def require_source(command: Any, meta: CommandMeta) -> None:
     """Refuse (exit 1, before any server is contacted) a fact from a document given with
     no ``--source`` (:func:`app.provenance.check_provenance`)."""
     from app.errors import Refused
@@ -127,7 +129,7 @@ def _provenance(command: Any, meta: CommandMeta) -> None:
         raise Failure(f"refused: {err}", EXIT_REFUSED) from None
 
 
-def _channel(text: str) -> Any:
+def report_channel(text: str) -> Any:
     """The report channel ``text`` names (:func:`domain.reporting_types.parse_channel`);
     another is a usage error (exit 2) naming those accepted."""
     from domain.errors import DomainError

@@ -26,9 +26,9 @@ from cli.runtime import (
     OnBehalfOfOpt,
     Runtime,
     TreatyOpt,
-    _meta,
     _run,
     _treaty,
+    provenance_meta,
 )
 
 scenario_app = typer.Typer(
@@ -82,7 +82,11 @@ def record_file(
 
         client = await rt.client()
         return await process_ops.run_scenario(
-            client, steps, _meta(on_behalf_of, path.name), rt.settings.task_queue, dry_run=dry_run
+            client,
+            steps,
+            provenance_meta(on_behalf_of, path.name),
+            rt.settings.task_queue,
+            dry_run=dry_run,
         )
 
     recorded = _run(work)

@@ -429,7 +429,7 @@ def test_without_json_stdout_stays_empty_on_failure(
     ],
 )
 def test_stream_ids_in_any_case(given: str, stream: str) -> None:
-    assert cli._stream_id(given, "CCM") == stream
+    assert cli._stream(given, "CCM") == stream
 
 
 @pytest.mark.parametrize(
