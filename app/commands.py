@@ -122,10 +122,13 @@ class ProcessRef:
 
 @dataclass(frozen=True)
 class Route:
-    """Where a command type goes: the workflow's Update and its request."""
+    """Where a command type goes: the workflow's Update and its request; ``starts``: the
+    command may start its process (False: it goes only to a process that runs, e.g. an
+    obligation, owed by a State whose process recorded its entry into force)."""
 
     update: Any
     request: Callable[[Any, CommandMeta], BaseModel]
+    starts: bool = True
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,7 @@ KINDS: dict[str, ProcessKind] = {
                 ),
             ),
             **{
-                k: Route(RatificationWorkflow.record_obligation, _obligation)
+                k: Route(RatificationWorkflow.record_obligation, _obligation, starts=False)
                 for k in _OBLIGATION_TYPES
             },
         },
@@ -408,9 +411,9 @@ class Commands:
         request = the_route.request(command, meta)
         kind = KINDS[ref.kind]
         try:
-            if kind.start_input is None:
+            if kind.start_input is None or not the_route.starts:
                 return await self._update(ref, the_route, request)
-            if ref.kind == "ratification" and start.context is None and not checked:
+            if ref.kind == "ratification" and start.context is None:
                 start = Start(
                     context=await processes.treaty_context(
                         self.client, ref.treaty, self.task_queue

@@ -222,3 +222,11 @@ def test_a_deposit_without_source_is_refused_before_any_server(
     assert isinstance(failure, Failure) and failure.code == 1  # refused, nothing sent
     assert "the deposit of an instrument is recorded from a document" in str(failure)
     assert "--source" in str(failure)
+
+
+def test_an_obligation_never_starts_a_process() -> None:
+    """A State with no running process owes nothing: its obligation commands go only to a
+    process that runs (a closed one is not started afresh)."""
+    ref = ProcessRef("ratification", "CCM", "BGR")
+    assert not route(ref, r.Withdraw(received_on=date(2020, 1, 1))).starts
+    assert route(ref, DEPOSIT).starts
