@@ -46,8 +46,10 @@ Workers
 Logs and the CLI
     ``TREATYFLOW_LOG_FORMAT``: ``console`` or ``json`` (default: console on a terminal,
     JSON otherwise); ``TREATYFLOW_LOG_LEVEL``: e.g. ``INFO`` (default WARNING for the CLI,
-    INFO for workers); ``TREATYFLOW_ACTOR``: who records facts from this CLI (default the
-    login name); ``TREATYFLOW_DEBUG``: any value shows the traceback of an internal error.
+    INFO for workers); ``TREATYFLOW_ACTOR``: the principal of a service account that runs
+    the CLI under a shared user, recorded as the actor of each command (default the login
+    name; :func:`app.provenance.principal`); ``TREATYFLOW_DEBUG``: any value shows the
+    traceback of an internal error.
 
 Secrets (:data:`SECRET_FIELDS`) are :class:`pydantic.SecretStr` or kept out of ``repr``;
 :meth:`Settings.masked` gives the effective settings with them masked.

@@ -24,6 +24,7 @@ from adapters.stack import StackError, stack_up
 from adapters.temporal import NoWorkerError, connect_client, require_worker
 from app import decisions, reads, service
 from app.errors import Refused, Unavailable
+from app.provenance import command_meta
 from app.reporting import ensure_schedules_after_up
 from domain import treaty as t
 from domain.errors import DomainError
@@ -106,17 +107,15 @@ async def _record_meetings(
 ) -> None:
     """Record the Meetings held of ``demo.meetings`` in the treaty process (those already
     recorded alike are skipped)."""
-    from app import obligation_ops
+    from app.commands import Commands, ProcessRef
 
     try:
         held = meetings_file.read_meetings(demo.meetings, get_profile(demo.treaty))
         command = t.RecordMeetings(meetings=held, source=demo.meetings.name)
-        recorded = await obligation_ops.record_meetings(
-            client,
-            demo.treaty,
+        recorded = await Commands(client, task_queue).send(
+            ProcessRef("treaty", demo.treaty),
             command,
             meta.model_copy(update={"source": demo.meetings.name}),
-            task_queue,
         )
     except (DomainError, Refused) as err:
         raise Refused(f"the shipped Meetings {demo.meetings.name}: {err}") from None
@@ -161,7 +160,12 @@ async def run(demo: Demo, log: Reporter) -> dict[str, Any]:
         worker_log = settings.home / "logs" / "worker.log"
         raise Unavailable(f"{err} (worker log: {worker_log})") from None
     code = demo.treaty
-    meta = CommandMeta(actor="treaty demo", source=None, correlation_id="demo")
+    # recorded by the user running the demo, for the demo; each fact's source is the
+    # statement, the status table (and its rows' own sources), the Meetings table or the
+    # scenario's lines
+    meta = command_meta(
+        on_behalf_of="treaty demo", source=demo.status_table.name, correlation_id="demo"
+    )
     view = await service.treaty_view(client, code)
     if view is None or view.state.declared_on is None:
         log.say(

@@ -1,9 +1,9 @@
-"""Staff operations on the decision and host-country agreement processes, and scenario
-files (which reach the ratification processes too) (Temporal).
+"""Reads of the decision and host-country agreement processes, and scenario files (which
+reach the ratification processes too); every command goes through
+:meth:`app.commands.Commands.send`.
 
-Imported by :mod:`cli.decision` and :mod:`cli.hca` inside their commands (it imports
-temporalio). Every command is checked locally on the process's current state first, so a
-refused one starts nothing; the workflow's validator checks it again.
+Imported by :mod:`cli.decision`, :mod:`cli.hca` and :mod:`cli.scenario` inside their
+commands (it imports temporalio).
 """
 
 from __future__ import annotations
@@ -12,18 +12,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.client import Client
 
-from app import service
-from app.service import Refused
+from app import processes
+from app.commands import Commands, ProcessRef
+from app.errors import Refused
 from domain import ids, scenario
 from domain import ratification as r
-from domain.errors import DomainError
-from workflows.common import CommandMeta, Recorded
-from workflows.decision import DecisionInput, DecisionRequest, DecisionView, DecisionWorkflow
-from workflows.hca import AgreementInput, AgreementRequest, AgreementView, AgreementWorkflow
+from workflows.common import CommandMeta
+from workflows.decision import DecisionView, DecisionWorkflow
+from workflows.hca import AgreementView, AgreementWorkflow
 
 
 def _today() -> Any:
@@ -43,73 +41,19 @@ async def view(
     """The process's state by query, or None if it was never started."""
     handle = client.get_workflow_handle(workflow_id(kind, treaty, key))
     query = DecisionWorkflow.view if kind == "decision" else AgreementWorkflow.view
-    return await service._query_or_none(handle, query)
-
-
-async def _start(
-    client: Client, kind: scenario.ProcessKind, treaty: str, key: str, task_queue: str
-) -> WorkflowHandle:
-    wid = workflow_id(kind, treaty, key)
-    if kind == "decision":
-        return await client.start_workflow(
-            DecisionWorkflow.run,
-            DecisionInput(treaty=treaty, slug=key),
-            id=wid,
-            task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )
-    return await client.start_workflow(
-        AgreementWorkflow.run,
-        AgreementInput(treaty=treaty, meeting=key),
-        id=wid,
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-    )
-
-
-async def _update(
-    handle: WorkflowHandle, kind: scenario.ProcessKind, command: BaseModel, meta: CommandMeta
-) -> Recorded:
-    if kind == "decision":
-        return await service._update(
-            handle, DecisionWorkflow.command, DecisionRequest(command=command, meta=meta)
-        )
-    return await service._update(
-        handle, AgreementWorkflow.command, AgreementRequest(command=command, meta=meta)
-    )
-
-
-async def send(
-    client: Client,
-    kind: scenario.ProcessKind,
-    treaty: str,
-    key: str,
-    command: BaseModel,
-    meta: CommandMeta,
-    task_queue: str,
-) -> Recorded:
-    """Check ``command`` on the process's current state, start the process if needed and
-    send it; :class:`Refused` (nothing recorded, nothing started) if refused."""
-    step = scenario.Step(line=0, kind=kind, treaty=treaty, key=key, command=command)
-    current = await view(client, kind, treaty, key)
-    try:
-        scenario.decide(step, current.state if current else scenario.initial(step), _today())
-    except DomainError as err:
-        raise Refused(str(err)) from None
-    handle = await _start(client, kind, treaty, key, task_queue)
-    return await _update(handle, kind, command, meta)
+    return await processes.query_or_none(handle, query)
 
 
 async def _ratification_context(client: Client, step: scenario.Step) -> Any:
     """What ``step``'s ratification process knows of the treaty (its own view, else the
     treaty process's, else nothing known); starts nothing."""
-    found = await service.ratification_view(client, step.treaty, step.key)
+    found = await processes.ratification_view(client, step.treaty, step.key)
     if found is not None:
         return found.state, found.context
     handle = client.get_workflow_handle(ids.treaty_workflow_id(step.treaty))
     from workflows.treaty import TreatyWorkflow
 
-    context = await service._query_or_none(handle, TreatyWorkflow.context)
+    context = await processes.query_or_none(handle, TreatyWorkflow.context)
     return None, context or r.TreatyContext()
 
 
@@ -150,7 +94,7 @@ async def run_scenario(
     for step, n in zip(steps, counts, strict=True):
         if step.kind == "ratification" and n:  # a deposit the treaty counted otherwise
             try:
-                await service.check_counted(client, step.treaty, step.key, [step.command])
+                await processes.check_counted(client, step.treaty, step.key, [step.command])
             except Refused as err:
                 raise Refused(f"nothing recorded from the file: line {step.line}: {err}") from None
     recorded: dict[str, int] = {wid: 0 for wid in states}
@@ -158,7 +102,7 @@ async def run_scenario(
         for step, n in zip(steps, counts, strict=True):
             recorded[step.workflow_id] += n
         return recorded
-    handles: dict[str, WorkflowHandle] = {}
+    send = Commands(client, task_queue).send
     for step, n in zip(steps, counts, strict=True):
         wid = step.workflow_id
         if n == 0:  # already recorded: the process would record nothing (or refuse)
@@ -167,18 +111,9 @@ async def run_scenario(
         where = f"{meta.source} line {step.line}" if meta.source else f"line {step.line}"
         line_meta = meta.model_copy(update={"source": where})
         try:
-            if step.kind == "ratification":
-                if wid not in handles:
-                    handles[wid] = await service.prepare_ratification(
-                        client, step.treaty, step.key, [step.command], task_queue
-                    )
-                result = await service.send(handles[wid], step.command, line_meta)  # type: ignore[arg-type]
-            else:
-                if wid not in handles:
-                    handles[wid] = await _start(
-                        client, step.kind, step.treaty, step.key, task_queue
-                    )
-                result = await _update(handles[wid], step.kind, step.command, line_meta)
+            result = await send(
+                ProcessRef(step.kind, step.treaty, step.key), step.command, line_meta
+            )
         except Refused as err:  # the record changed meanwhile: say where it stopped
             raise Refused(
                 f"line {step.line}: {wid}: {err} (the lines before it were recorded)"

@@ -1,137 +1,58 @@
-"""Staff operations on Temporal: start processes, send commands, query them.
+"""Staff operations on the treaty and ratification processes: start them, count deposits,
+import a status table, wait for what follows.
 
-Every command goes to its workflow as an Update; a refusal comes back at once as
-:class:`Refused` and nothing reaches the history.
+Every command goes to its workflow through :mod:`app.commands` (one ``send``); a refusal
+comes back at once as :class:`Refused` and nothing reaches the history. The helpers below
+that take a workflow handle (:func:`send`, :func:`record_commands`) send through
+:func:`app.commands.update`, the one place an Update is executed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from datetime import UTC, date, datetime
+from typing import Any
 
-from temporalio.client import (
-    Client,
-    WithStartWorkflowOperation,
-    WorkflowHandle,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
 from adapters import status_table
-from app import importer
+from app import commands, importer
+from app.commands import CountDeposits, ProcessRef, RecordRows, Start
 from app.errors import Refused
+from app.processes import (
+    RETRY_FOR_SECONDS,
+    check_counted,
+    ensure_treaty,
+    precheck,
+    query_or_none,
+    ratification_view,
+    retrying,
+    treaty_context,
+    treaty_view,
+)
 from domain import ids
 from domain import ratification as r
 from domain import treaty as t
-from domain.errors import DomainError
 from domain.treaties import get_profile
 from workflows.common import CommandMeta, Recorded
-from workflows.messages import (
-    CommandsRequest,
-    CountDepositsRequest,
-    CountDepositsResult,
-    RefusedCount,
-)
-from workflows.ratification import (
-    DepositRequest,
-    DomesticProcedureRequest,
-    RatificationInput,
-    RatificationView,
-    RatificationWorkflow,
-    SignRequest,
-)
-from workflows.treaty import StatementRequest, TreatyInput, TreatyView, TreatyWorkflow
+from workflows.messages import CountDepositsResult, RefusedCount
+from workflows.ratification import RatificationInput, RatificationView, RatificationWorkflow
 
-T = TypeVar("T")
-
-
-RETRY_FOR_SECONDS = 600.0
-"""How long a command keeps waiting for a worker that went away (crash, restart)."""
-
-_TRANSIENT = {
-    RPCStatusCode.DEADLINE_EXCEEDED,
-    RPCStatusCode.RESOURCE_EXHAUSTED,
-    RPCStatusCode.UNAVAILABLE,
-}
-
-QUERY_RPC_TIMEOUT = timedelta(seconds=10)
-"""How long one query waits for its answer before it is asked again (:func:`query`).
-
-A query that reaches a run in the workflow task that continues it as new is held by the
-server until that task completes, then handed to the closed run's worker, which has
-already dropped the run from its cache and does not answer it: the call would wait for the
-client's default deadline (30 s) and fail with ``CANCELLED 'Timeout expired'``. Asked
-again, the query reaches the new run."""
-
-
-def _transient(err: RPCError) -> bool:
-    """No worker answered in time, or the server is busy: worth asking again."""
-    return err.status in _TRANSIENT
-
-
-async def retrying(
-    call: Callable[[], Awaitable[T]], transient: Callable[[RPCError], bool] = _transient
-) -> T:
-    """``call()``, retried while the failure is transient (no worker answered in time, the
-    server is busy), for up to :data:`RETRY_FOR_SECONDS`.
-
-    Commands are Updates with a fixed update id, so a retry attaches to the same update
-    instead of sending it twice; queries read state and are safe to repeat.
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + RETRY_FOR_SECONDS
-    delay = 0.2
-    while True:
-        try:
-            return await call()
-        except WorkflowUpdateRPCTimeoutOrCancelledError:
-            if loop.time() > deadline:
-                raise
-        except RPCError as err:
-            if not transient(err) or loop.time() > deadline:
-                raise
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 5.0)
-
-
-def _query_unanswered(err: RPCError) -> bool:
-    """A query's own deadline (:data:`QUERY_RPC_TIMEOUT`) passed without an answer: the
-    client says so as CANCELLED 'Timeout expired' (the server, as DEADLINE_EXCEEDED)."""
-    return err.status == RPCStatusCode.CANCELLED and "Timeout expired" in err.message
-
-
-async def query(handle: WorkflowHandle, name: Any) -> Any:
-    """``handle.query(name)`` with :data:`QUERY_RPC_TIMEOUT`, asked again (a query only
-    reads) while it goes unanswered (a run closing by continue-as-new) or the failure is
-    transient, for up to :data:`RETRY_FOR_SECONDS`; any other error is raised as is."""
-    return await retrying(
-        lambda: handle.query(name, rpc_timeout=QUERY_RPC_TIMEOUT),
-        transient=lambda err: _transient(err) or _query_unanswered(err),
-    )
-
-
-async def ensure_treaty(client: Client, treaty: str, task_queue: str) -> WorkflowHandle:
-    """Start ``treaty:<CODE>`` unless it runs already; return its handle."""
-    return await client.start_workflow(
-        TreatyWorkflow.run,
-        TreatyInput(treaty=treaty),
-        id=ids.treaty_workflow_id(treaty),
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-    )
-
-
-async def treaty_context(client: Client, treaty: str, task_queue: str) -> r.TreatyContext:
-    """What the treaty process knows of its entry into force (started if needed)."""
-    handle = await ensure_treaty(client, treaty, task_queue)
-    return await query(handle, TreatyWorkflow.context)
+__all__ = [
+    "RETRY_FOR_SECONDS",
+    "Refused",
+    "check_counted",
+    "ensure_treaty",
+    "precheck",
+    "query_or_none",
+    "ratification_view",
+    "retrying",
+    "treaty_context",
+    "treaty_view",
+]
 
 
 async def ensure_ratification(
@@ -157,21 +78,6 @@ async def ensure_ratification(
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
-
-
-def precheck(current: r.RatificationState, commands: list[Any], context: r.TreatyContext) -> None:
-    """Decide ``commands`` locally on ``current`` (what the workflow's validators will do).
-
-    Raises :class:`Refused` with the domain's message.
-    """
-    profile = get_profile(current.treaty)
-    today = datetime.now(UTC).date()
-    state = current
-    for command in commands:
-        try:
-            state = r.fold(state, r.decide(state, command, profile, context, today))
-        except DomainError as err:
-            raise Refused(str(err)) from err
 
 
 async def prepare_ratification(
@@ -202,94 +108,16 @@ async def prepare_ratification(
     return await ensure_ratification(client, treaty, state, task_queue, context)
 
 
-async def check_counted(client: Client, treaty: str, state: str, commands: list[Any]) -> None:
-    """:class:`Refused` if a deposit among ``commands`` is dated otherwise than the
-    deposit the treaty process has counted for ``state`` (an import counts the depositary's
-    record before it reaches the States' processes): a State deposits one instrument, and
-    the treaty's entry into force may rest on that count (CCM Art. 17(1))."""
-    deposits = [c for c in commands if isinstance(c, r.Deposit)]
-    if not deposits:
-        return
-    view = await treaty_view(client, treaty)
-    counted = view.state.deposits.get(state) if view else None
-    if counted is None:
-        return
-    for deposit in deposits:
-        if counted != deposit.deposited_on:
-            raise Refused(
-                f"treaty:{treaty} has counted {state}'s deposit on {counted.isoformat()} "
-                f"(from a status table imported), not {deposit.deposited_on.isoformat()}: "
-                f"a State deposits one instrument, and a count is not corrected; record the "
-                f"deposit of {counted.isoformat()} (e.g. import that table again)"
-            )
-
-
-async def _query_or_none(handle: WorkflowHandle, name: Any) -> Any:
-    """:func:`query`, or None if the workflow does not exist."""
-    try:
-        return await query(handle, name)
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            return None
-        raise
-
-
-async def ratification_view(client: Client, treaty: str, state: str) -> RatificationView | None:
-    """The process's state by query, or None if no such process exists."""
-    handle = client.get_workflow_handle(ids.ratification_workflow_id(treaty, state))
-    return await _query_or_none(handle, RatificationWorkflow.view)
-
-
-async def treaty_view(client: Client, treaty: str) -> TreatyView | None:
-    """The treaty process's state by query, or None if it was never started."""
-    handle = client.get_workflow_handle(ids.treaty_workflow_id(treaty))
-    return await _query_or_none(handle, TreatyWorkflow.view)
-
-
-def _refusal(err: WorkflowUpdateFailedError) -> Refused:
-    """The refusal an Update failed with: the workflow's own (an ApplicationError), or
-    the non-retryable one of the activity that failed it (e.g. text the event store
-    cannot keep), said in the activity's words rather than "Activity task failed"."""
-    cause = err.cause
-    if isinstance(cause, ActivityError) and isinstance(cause.cause, ApplicationError):
-        cause = cause.cause
-    if isinstance(cause, ApplicationError):
-        return Refused(cause.message)
-    return Refused(str(cause or err))
-
-
-async def _update(handle: WorkflowHandle, update: Any, request: Any) -> Any:
-    """Execute an Update, waiting out a missing worker; the fixed update id makes a retry
-    attach to the same update rather than send it again."""
-    update_id = str(uuid.uuid4())
-    try:
-        return await retrying(lambda: handle.execute_update(update, request, id=update_id))
-    except WorkflowUpdateFailedError as err:
-        raise _refusal(err) from err
-
-
 async def send(
     handle: WorkflowHandle,
-    command: r.Sign | r.CompleteDomesticProcedure | r.Deposit,
+    command: r.Sign | r.CompleteDomesticProcedure | r.Deposit | r.ObligationCommand,
     meta: CommandMeta,
 ) -> Recorded:
-    """Send one ratification command as its Update; :class:`Refused` if refused."""
-    match command:
-        case r.Sign():
-            return await _update(
-                handle, RatificationWorkflow.sign, SignRequest(command=command, meta=meta)
-            )
-        case r.CompleteDomesticProcedure():
-            return await _update(
-                handle,
-                RatificationWorkflow.complete_domestic_procedure,
-                DomesticProcedureRequest(command=command, meta=meta),
-            )
-        case r.Deposit():
-            return await _update(
-                handle, RatificationWorkflow.deposit, DepositRequest(command=command, meta=meta)
-            )
-    raise TypeError(command)  # pragma: no cover
+    """Send one ratification command to the running process ``handle`` as its Update
+    (checked there by the workflow's validator only); :class:`Refused` if refused.
+    Entrypoints use :meth:`app.commands.Commands.send`, which checks first and starts."""
+    ref = ProcessRef("ratification", *handle.id.split(":")[1:3])
+    return await commands.update(handle, commands.route(ref, command), command, meta)
 
 
 async def record_statement(
@@ -299,87 +127,48 @@ async def record_statement(
     meta: CommandMeta,
     task_queue: str,
 ) -> Recorded:
-    """Record the depositary's entry-into-force statement on ``treaty:<CODE>``."""
-    handle = await ensure_treaty(client, treaty, task_queue)
-    return await _update(
-        handle,
-        TreatyWorkflow.record_depositary_statement,
-        StatementRequest(command=command, meta=meta),
+    """Record the depositary's entry-into-force statement on ``treaty:<CODE>`` (started
+    if needed)."""
+    return await commands.Commands(client, task_queue).send(
+        ProcessRef("treaty", treaty), command, meta
     )
-
-
-_NO_WITH_START = {RPCStatusCode.UNIMPLEMENTED, RPCStatusCode.PERMISSION_DENIED}
-"""How a server without update-with-start (before Temporal 1.26, or with it disabled:
-``frontend.enableExecuteMultiOperation``) refuses it."""
-
-_with_start = True
 
 
 async def record_commands(
-    handle: WorkflowHandle, commands: list[Any], meta: CommandMeta, *, tell_treaty: bool = True
+    handle: WorkflowHandle, batch: list[Any], meta: CommandMeta, *, tell_treaty: bool = True
 ) -> Recorded:
-    """Send ``commands`` (signature, domestic procedure, deposit) as one Update, recorded
-    in one append, all or none; :class:`Refused` if refused. ``tell_treaty``: see
-    :class:`workflows.messages.CommandsRequest`."""
-    return await _update(
-        handle,
-        RatificationWorkflow.record_commands,
-        CommandsRequest(commands=commands, meta=meta, tell_treaty=tell_treaty),
-    )
+    """Send ``batch`` (signature, domestic procedure, deposit) to the running process
+    ``handle`` as one Update, recorded in one append, all or none; :class:`Refused` if
+    refused. ``tell_treaty``: see :class:`workflows.messages.CommandsRequest`."""
+    command = RecordRows(batch, tell_treaty=tell_treaty)
+    ref = ProcessRef("ratification", *handle.id.split(":")[1:3])
+    return await commands.update(handle, commands.route(ref, command), command, meta)
 
 
 async def start_with(
     client: Client,
     treaty: str,
     state: str,
-    commands: list[Any],
+    batch: list[Any],
     meta: CommandMeta,
     task_queue: str,
     context: r.TreatyContext,
 ) -> tuple[WorkflowHandle, Recorded]:
-    """Start ``ratification:<CODE>:<ISO3>`` and record ``commands`` in it in one call
+    """Start ``ratification:<CODE>:<ISO3>`` and record ``batch`` in it in one call
     (update-with-start of ``record_commands``; a process already running gets the commands
-    alone; on a server without update-with-start, a start and then the Update). The
-    process does not register itself with the treaty process, nor signal its deposit
-    there: the caller does both (:func:`count_deposits`), as :func:`import_rows` does. The
-    caller checks the commands first (:func:`precheck`), so refused ones leave no process.
-    Returns the handle and what was recorded; :class:`Refused` if refused."""
-    workflow_id = ids.ratification_workflow_id(treaty, state)
-    update_id = str(uuid.uuid4())
-    request = CommandsRequest(commands=commands, meta=meta, tell_treaty=False)
-    start_input = RatificationInput(
-        treaty=treaty, state=state, context=context, register_with_treaty=False
+    alone). The process does not register itself with the treaty process, nor signal its
+    deposit there: the caller does both (:func:`count_deposits`), as :func:`import_rows`
+    does. The caller checks the commands first (:func:`precheck`), so refused ones leave no
+    process. Returns the handle and what was recorded; :class:`Refused` if refused."""
+    ref = ProcessRef("ratification", treaty, state)
+    recorded = await commands.Commands(client, task_queue).send(
+        ref,
+        RecordRows(batch, tell_treaty=False),
+        meta,
+        start=Start(context=context, register=False),
+        checked=True,
     )
-
-    def call() -> Awaitable[Recorded]:
-        operation = WithStartWorkflowOperation(
-            RatificationWorkflow.run,
-            start_input,
-            id=workflow_id,
-            task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )
-        return client.execute_update_with_start_workflow(
-            RatificationWorkflow.record_commands,
-            request,
-            start_workflow_operation=operation,
-            id=update_id,
-        )
-
-    global _with_start
-    if _with_start:
-        try:
-            recorded = await retrying(call)
-        except WorkflowUpdateFailedError as err:
-            raise _refusal(err) from err
-        except RPCError as err:
-            if err.status not in _NO_WITH_START:
-                raise
-            _with_start = False  # a server without update-with-start: start, then send
-        else:
-            return client.get_workflow_handle(workflow_id), recorded
-    handle = await ensure_ratification(client, treaty, state, task_queue, context, register=False)
-    return handle, await record_commands(handle, commands, meta, tell_treaty=False)
+    return client.get_workflow_handle(ref.workflow_id), recorded
 
 
 def _counts(deposits: list[tuple[str, date]]) -> list[t.CountDeposit]:
@@ -409,19 +198,19 @@ async def count_deposits(
     (told the treaty's context if it differs from ``known_context``, the one they were
     started with; None: told whenever it is fixed). Returns the refused counts (already
     counted on another date) and the treaty's context after the last chunk."""
-    handle = await ensure_treaty(client, treaty, task_queue)
+    send_to = commands.Commands(client, task_queue).send
+    ref = ProcessRef("treaty", treaty)
     ordered = _counts(deposits)
     processes = [ids.ratification_workflow_id(treaty, s) for s in register]
     result = CountDepositsResult(recorded=Recorded(events=[], version=0))
     refused: list[RefusedCount] = []
     for i in range(0, max(len(ordered), 1), COUNT_CHUNK):
-        request = CountDepositsRequest(
+        command = CountDeposits(
             processes=processes if i == 0 else [],
             deposits=ordered[i : i + COUNT_CHUNK],
             known_context=known_context,
-            meta=meta,
         )
-        result = await _update(handle, TreatyWorkflow.count_deposits, request)
+        result = await send_to(ref, command, meta)
         refused += result.refused
     return result.model_copy(update={"refused": refused})
 
@@ -591,15 +380,20 @@ async def import_rows(
 
     started: list[str] = []
 
+    send = commands.Commands(client, task_queue).send
+
     async def send_row(p: _Planned, row_meta: CommandMeta) -> Recorded:
-        if p.exists:
-            handle = client.get_workflow_handle(ids.ratification_workflow_id(treaty, p.row.state))
-            return await record_commands(handle, p.commands, row_meta, tell_treaty=False)
-        started.append(p.row.state)
-        _, recorded = await start_with(
-            client, treaty, p.row.state, p.commands, row_meta, task_queue, context
+        # checked above (accept_rows) on the state the process had; a new process starts
+        # with the commands, knowing the treaty's context, and is registered below
+        if not p.exists:
+            started.append(p.row.state)
+        return await send(
+            ProcessRef("ratification", treaty, p.row.state),
+            RecordRows(p.commands, tell_treaty=False),
+            row_meta,
+            start=Start(context=context, register=False),
+            checked=True,
         )
-        return recorded
 
     async def replan(p: _Planned) -> _Planned | str | None:
         """The row planned again on its process's state now, or why it is refused now

@@ -22,18 +22,19 @@ from rich.table import Table
 from cli import render
 from cli.runtime import (
     EXIT_REFUSED,
-    ActorOpt,
     Failure,
     JsonOpt,
     LazyModule,
+    OnBehalfOfOpt,
     Runtime,
     SourceOpt,
     TreatyOpt,
-    _meta,
     _parse_date,
     _run,
     _treaty,
     lazy_function,
+    provenance_meta,
+    require_source,
 )
 from domain import ids
 from domain.errors import DomainError
@@ -85,13 +86,15 @@ def _send(treaty: str, slug: str, command: BaseModel, meta: Any, as_json: bool) 
     except DomainError as err:
         raise Failure(f"refused: {err}", EXIT_REFUSED) from None
 
+    require_source(command, meta)
+
     async def work(rt: Runtime) -> Any:
-        from app import process_ops
+        from app.commands import Commands, ProcessRef
 
         await _record_checks(rt, treaty, slug, command)
         client = await rt.client()
-        return await process_ops.send(
-            client, "decision", treaty, slug, command, meta, rt.settings.task_queue
+        return await Commands(client, rt.settings.task_queue).send(
+            ProcessRef("decision", treaty, slug), command, meta
         )
 
     recorded = _run(work)
@@ -144,12 +147,12 @@ def open_decision(
     on: Annotated[str | None, typer.Option("--on", help="Opening date (default: today).")] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Open a decision process with its question."""
     command = d.OpenDecision(question=question, opened_on=_parse_date(on) or _today())
-    _send(_treaty(treaty), _slug(slug), command, _meta(actor, source), as_json)
+    _send(_treaty(treaty), _slug(slug), command, provenance_meta(on_behalf_of, source), as_json)
 
 
 @decision_app.command("option")
@@ -161,7 +164,7 @@ def option(
     on: Annotated[str, typer.Option("--on", help="When it was put forward, YYYY-MM-DD.")],
     source: Annotated[str, typer.Option(help="Meeting or document it comes from.")],
     treaty: TreatyOpt = "CCM",
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Put forward an option (who proposed it, when, where)."""
@@ -172,7 +175,7 @@ def option(
         proposed_on=_required_date(on, "--on"),
         source=source,
     )
-    _send(_treaty(treaty), _slug(slug), command, _meta(actor, source), as_json)
+    _send(_treaty(treaty), _slug(slug), command, provenance_meta(on_behalf_of, source), as_json)
 
 
 @decision_app.command("document")
@@ -187,7 +190,7 @@ def document(
         list[str] | None, typer.Option("--author", help="An author (repeat for several).")
     ] = None,
     treaty: TreatyOpt = "CCM",
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a new version of a document (versions are numbered 1, 2, ...)."""
@@ -199,7 +202,7 @@ def document(
         authors=tuple(author or ()),
         source=source,
     )
-    _send(_treaty(treaty), _slug(slug), command, _meta(actor, source), as_json)
+    _send(_treaty(treaty), _slug(slug), command, provenance_meta(on_behalf_of, source), as_json)
 
 
 @decision_app.command("round")
@@ -224,7 +227,7 @@ def round_(
     ] = False,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Open a consultation round with a deadline for written comments (a reminder goes
@@ -243,7 +246,7 @@ def round_(
             requested_by=requested_by,
             remind_days=remind_days,
         )
-    _send(_treaty(treaty), _slug(slug), command, _meta(actor, source), as_json)
+    _send(_treaty(treaty), _slug(slug), command, provenance_meta(on_behalf_of, source), as_json)
 
 
 def recorded_meeting(name: str, treaty: str) -> Meeting | None:
@@ -292,7 +295,7 @@ def milestone(
     purpose: Annotated[str | None, typer.Option(help="What happens there.")] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Tie the process to a meeting (its kind and dates default to the Meeting as the treaty
@@ -307,7 +310,7 @@ def milestone(
         decision_point=decision_point,
         purpose=purpose,
     )
-    _send(code, key, command, _meta(actor, source), as_json)
+    _send(code, key, command, provenance_meta(on_behalf_of, source), as_json)
 
 
 @decision_app.command("position")
@@ -329,7 +332,7 @@ def position(
         str | None, typer.Option(help="The document it comes from (key or key@version).")
     ] = None,
     treaty: TreatyOpt = "CCM",
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a participant's position; a later one on the same option replaces it (the
@@ -348,7 +351,13 @@ def position(
         meeting=meeting,
         document=document,
     )
-    _send(_treaty(treaty), _slug(slug), command, _meta(actor, meeting or document), as_json)
+    _send(
+        _treaty(treaty),
+        _slug(slug),
+        command,
+        provenance_meta(on_behalf_of, meeting or document),
+        as_json,
+    )
 
 
 @decision_app.command("outcome")
@@ -369,7 +378,7 @@ def outcome(
     to_closes_on: Annotated[str | None, typer.Option(help="Its closing date.")] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record the outcome at a decision point: --adopted OPTION (--consensus, or --vote
@@ -415,7 +424,7 @@ def outcome(
         command = d.RecordOutcome(
             meeting=meeting, decided_on=day, result="deferred", deferred_to=later
         )
-    _send(code, key, command, _meta(actor, source or meeting), as_json)
+    _send(code, key, command, provenance_meta(on_behalf_of, source or meeting), as_json)
 
 
 # --- show --------------------------------------------------------------------------------------
@@ -605,7 +614,7 @@ def import_scenario(
         ),
     ],
     treaty: TreatyOpt = "CCM",
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a scenario file (the same as `treaty scenario run FILE`). Every item is
@@ -613,4 +622,4 @@ def import_scenario(
     Running it again records nothing new."""
     from cli.scenario import record_file
 
-    record_file(path, treaty, actor, as_json)
+    record_file(path, treaty, on_behalf_of, as_json)

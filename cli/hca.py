@@ -16,17 +16,18 @@ from rich.table import Table
 from cli import render
 from cli.runtime import (
     EXIT_REFUSED,
-    ActorOpt,
     Failure,
     JsonOpt,
     LazyModule,
+    OnBehalfOfOpt,
     Runtime,
     SourceOpt,
     TreatyOpt,
-    _meta,
     _parse_date,
     _run,
     _treaty,
+    provenance_meta,
+    require_source,
 )
 from domain import ids
 from domain.errors import DomainError
@@ -72,12 +73,14 @@ def _send(treaty: str, meeting: str, command: BaseModel, meta: Any, as_json: boo
     except DomainError as err:
         raise Failure(f"refused: {err}", EXIT_REFUSED) from None
 
+    require_source(command, meta)
+
     async def work(rt: Runtime) -> Any:
-        from app import process_ops
+        from app.commands import Commands, ProcessRef
 
         client = await rt.client()
-        return await process_ops.send(
-            client, "hca", treaty, meeting, command, meta, rt.settings.task_queue
+        return await Commands(client, rt.settings.task_queue).send(
+            ProcessRef("hca", treaty, meeting), command, meta
         )
 
     recorded = _run(work)
@@ -135,7 +138,7 @@ def open_agreement(
     on: Annotated[str | None, typer.Option("--on", help="Date recorded (default: today).")] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Open the host-country agreement process for a meeting; every milestone is due a
@@ -174,7 +177,7 @@ def open_agreement(
         margins=margins,
         opened_on=opened_on,
     )
-    _send(code, name, command, _meta(actor, source), as_json)
+    _send(code, name, command, provenance_meta(on_behalf_of, source), as_json)
 
 
 @hca_app.command("milestone")
@@ -185,14 +188,16 @@ def milestone(
     note: Annotated[str | None, typer.Option(help="A note.")] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a milestone reached (negotiations: one round each time)."""
     command = h.ReachMilestone(
         milestone=key.strip().lower(), reached_on=_date(on, "--on"), note=note
     )
-    _send(_treaty(treaty), _meeting(meeting), command, _meta(actor, source), as_json)
+    _send(
+        _treaty(treaty), _meeting(meeting), command, provenance_meta(on_behalf_of, source), as_json
+    )
 
 
 @hca_app.command("move-meeting")
@@ -205,7 +210,7 @@ def move_meeting(
     ] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Move the meeting: every due date moves with its opening; a milestone now late is
@@ -215,7 +220,9 @@ def move_meeting(
         closes_on=_date(closes_on, "--closes-on"),
         decided_on=_parse_date(on) or _today(),
     )
-    _send(_treaty(treaty), _meeting(meeting), command, _meta(actor, source), as_json)
+    _send(
+        _treaty(treaty), _meeting(meeting), command, provenance_meta(on_behalf_of, source), as_json
+    )
 
 
 @hca_app.command("prepare")
@@ -231,7 +238,7 @@ def prepare(
     currency: Annotated[str | None, typer.Option(help="ISO 4217 code, e.g. USD.")] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a preparation: venue, focal point, task force, funding need or pledge."""
@@ -243,7 +250,9 @@ def prepare(
         amount=amount,
         currency=currency,
     )
-    _send(_treaty(treaty), _meeting(meeting), command, _meta(actor, source), as_json)
+    _send(
+        _treaty(treaty), _meeting(meeting), command, provenance_meta(on_behalf_of, source), as_json
+    )
 
 
 def agreement_json(s: h.AgreementState, today: date) -> dict[str, Any]:

@@ -35,20 +35,21 @@ from cli.runtime import (
     EXIT_REFUSED,
     EXIT_UNAVAILABLE,
     EXIT_USAGE,
-    ActorOpt,
     Failure,
     JsonOpt,
     LazyModule,
+    OnBehalfOfOpt,
     Runtime,
     SourceOpt,
     TreatyOpt,
-    _meta,
     _note,
     _parse_date,
     _run,
     _state,
     _stream,
     _treaty,
+    provenance_meta,
+    require_source,
 )
 from cli.scenario import scenario_app
 
@@ -288,8 +289,8 @@ def worker(
 
 def _send(treaty: str, state: str, command: Any, meta: CommandMeta, as_json: bool) -> None:
     # What can be refused without knowing the process (a date in the future or before the
-    # treaty was opened, a forbidden reservation) is refused here, with no server needed.
-    from app import service
+    # treaty was opened, a forbidden reservation, a document fact without its source) is
+    # refused here, with no server needed.
     from domain import ids
     from domain import ratification as r
     from domain.errors import DomainError
@@ -300,12 +301,15 @@ def _send(treaty: str, state: str, command: Any, meta: CommandMeta, as_json: boo
     except DomainError as err:
         raise Failure(f"refused: {err}", EXIT_REFUSED) from None
 
+    require_source(command, meta)
+
     async def work(rt: Runtime) -> Any:
+        from app.commands import Commands, ProcessRef
+
         client = await rt.client()
-        handle = await service.prepare_ratification(
-            client, treaty, state, [command], rt.settings.task_queue
+        return await Commands(client, rt.settings.task_queue).send(
+            ProcessRef("ratification", treaty, state), command, meta
         )
-        return await service.send(handle, command, meta)
 
     recorded = _run(work)
     if as_json:
@@ -326,7 +330,7 @@ def ratification_sign(
     ] = False,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a State's signature (by the treaty's rule, e.g. CCM Art. 15: open for signature
@@ -336,7 +340,7 @@ def ratification_sign(
     if (on is None) == (not date_unknown):
         raise typer.BadParameter("give --date YYYY-MM-DD, or --date-unknown")
     command = r.Sign(signed_on=_parse_date(on))
-    _send(_treaty(treaty), _state(state), command, _meta(actor, source), as_json)
+    _send(_treaty(treaty), _state(state), command, provenance_meta(on_behalf_of, source), as_json)
 
 
 @ratification_app.command("domestic-procedure")
@@ -345,14 +349,14 @@ def ratification_domestic_procedure(
     on: Annotated[str, typer.Option("--date", help="Completion date, YYYY-MM-DD.")],
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record that a State completed its domestic procedure for consent to be bound."""
     from domain import ratification as r
 
     command = r.CompleteDomesticProcedure(completed_on=_parse_date(on))
-    _send(_treaty(treaty), _state(state), command, _meta(actor, source), as_json)
+    _send(_treaty(treaty), _state(state), command, provenance_meta(on_behalf_of, source), as_json)
 
 
 @ratification_app.command("deposit")
@@ -371,7 +375,7 @@ def ratification_deposit(
     ] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record the deposit of an instrument; fixes the State's entry into force (by the
@@ -392,7 +396,7 @@ def ratification_deposit(
         provisional_application=provisional_application,
         reservation=reservation,
     )
-    _send(profile.code, _state(state), command, _meta(actor, source), as_json)
+    _send(profile.code, _state(state), command, provenance_meta(on_behalf_of, source), as_json)
 
 
 @ratification_app.command("show")
@@ -435,14 +439,15 @@ def depositary_statement(
         bool, typer.Option("--correct", help="Replace the statement recorded before.")
     ] = False,
     treaty: TreatyOpt = "CCM",
-    actor: ActorOpt = None,
+    source: SourceOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record the depositary's statement of the treaty's own entry into force.
 
     It prevails over a record of deposits that disagrees (which is reported). A statement
-    recorded before is replaced only with --correct; both stay in the history."""
-    from app import service
+    recorded before is replaced only with --correct; both stay in the history. Its source
+    is --source if given, else the statement's own words."""
     from domain import treaty as t
 
     code = _treaty(treaty)
@@ -453,10 +458,14 @@ def depositary_statement(
         correction=correct,
     )
 
+    meta = provenance_meta(on_behalf_of, source or statement)
+
     async def work(rt: Runtime) -> Any:
+        from app.commands import Commands, ProcessRef
+
         client = await rt.client()
-        return await service.record_statement(
-            client, code, command, _meta(actor, statement), rt.settings.task_queue
+        return await Commands(client, rt.settings.task_queue).send(
+            ProcessRef("treaty", code), command, meta
         )
 
     recorded = _run(work)
@@ -554,7 +563,7 @@ def _print_import(report: service.ImportReport, as_json: bool) -> None:
 def import_table(
     path: Annotated[Path, typer.Argument(help="Status table CSV (see examples/ccm/status.csv).")],
     treaty: TreatyOpt = "CCM",
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     no_wait: Annotated[
         bool,
         typer.Option(
@@ -572,7 +581,9 @@ def import_table(
     with the reason (exit 1); the other rows go through. It returns once the treaty
     process has counted the deposits and every State's entry into force is fixed (up to
     two minutes; --no-wait returns at once)."""
-    report = _import(path, _treaty(treaty), _meta(actor, None), as_json, wait=not no_wait)
+    report = _import(
+        path, _treaty(treaty), provenance_meta(on_behalf_of, path.name), as_json, wait=not no_wait
+    )
     _print_import(report, as_json)
     if report.refused:
         raise typer.Exit(EXIT_REFUSED)

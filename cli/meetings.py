@@ -12,15 +12,15 @@ import typer
 from cli import render
 from cli.runtime import (
     EXIT_REFUSED,
-    ActorOpt,
     Failure,
     JsonOpt,
+    OnBehalfOfOpt,
     Runtime,
     SourceOpt,
     TreatyOpt,
-    _meta,
     _run,
     _treaty,
+    provenance_meta,
 )
 from domain.errors import DomainError
 
@@ -40,7 +40,7 @@ def import_meetings(
     ] = False,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record the Meetings of a table (e.g. ccm_meetings.csv) in the treaty process;
@@ -54,11 +54,12 @@ def import_meetings(
         meetings = read_meetings(path, get_profile(code))
     except DomainError as err:
         raise Failure(f"refused: {err}", EXIT_REFUSED) from None
-    meta = _meta(actor, source or str(path))
+    meta = provenance_meta(on_behalf_of, source or str(path))
 
     async def work(rt: Runtime) -> Any:
         from app import meetings as app_meetings
-        from app import obligation_ops, service
+        from app.commands import Commands, ProcessRef
+        from app.errors import Refused
         from domain.treaty import RecordMeetings
 
         if correct:
@@ -69,10 +70,10 @@ def import_meetings(
         client = await rt.client()
         command = RecordMeetings(meetings=meetings, source=meta.source, correction=correct)
         try:
-            return await obligation_ops.record_meetings(
-                client, code, command, meta, rt.settings.task_queue
+            return await Commands(client, rt.settings.task_queue).send(
+                ProcessRef("treaty", code), command, meta
             )
-        except service.Refused as err:
+        except Refused as err:
             raise Failure(f"refused: {err}", EXIT_REFUSED) from None
 
     recorded = _run(work)

@@ -19,19 +19,21 @@ import typer
 from cli import render
 from cli.runtime import (
     EXIT_REFUSED,
-    ActorOpt,
     Failure,
     JsonOpt,
     LazyModule,
+    OnBehalfOfOpt,
     Runtime,
     SourceOpt,
     TreatyOpt,
-    _meta,
     _parse_date,
     _run,
     _state,
     _treaty,
     lazy_function,
+    provenance_meta,
+    report_channel,
+    require_source,
 )
 
 # The pydantic models are imported when a command uses them, not to print help.
@@ -224,6 +226,7 @@ def _send(
     meta: CommandMeta,
     as_json: bool,
     meetings: tuple[str, ...] = (),
+    kind: type | None = None,
 ) -> None:
     """Build the command (``build(meetings)``, the named Meetings as the treaty process
     records them), check it on the process's state and send it as an Update.
@@ -233,18 +236,23 @@ def _send(
     first, exit 1, before any server is contacted (as ``sign`` and ``deposit`` do)."""
     if not meetings:
         _check_first(treaty, build(()))
+    # ``kind``: the command's type when it can only be built with the Meetings found
+    require_source(kind or build(()), meta)
 
     async def work(rt: Runtime) -> Any:
-        from app import obligation_ops, service
+        from app import obligation_ops
+        from app.commands import Commands, ProcessRef
+        from app.errors import Refused
 
         client = await rt.client()
         try:
             found = [await obligation_ops.meeting(client, treaty, name) for name in meetings]
             command = build(found)
             _check_first(treaty, command)
-            handle = await obligation_ops.prepare(client, treaty, state, command)
-            return await obligation_ops.send_obligation(handle, command, meta)
-        except service.Refused as err:
+            return await Commands(client, rt.settings.task_queue).send(
+                ProcessRef("ratification", treaty, state), command, meta
+            )
+        except Refused as err:
             raise Failure(f"refused: {err}", EXIT_REFUSED) from None
 
     recorded = _run(work)
@@ -291,13 +299,19 @@ def stockpiles(
     on: Annotated[str, typer.Option("--date", help="Date of the declaration, YYYY-MM-DD.")],
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The State declared stockpiles: opens stockpile destruction (by the treaty's
     rule, e.g. CCM Art. 3(2): 8 years after its entry into force; APMBC Art. 4: 4 years)."""
     command = r.DeclareStockpiles(declared_on=_day(on))
-    _send(_treaty(treaty), _state(state), lambda _: command, _meta(actor, source), as_json)
+    _send(
+        _treaty(treaty),
+        _state(state),
+        lambda _: command,
+        provenance_meta(on_behalf_of, source),
+        as_json,
+    )
 
 
 @ratification_commands.command("contamination")
@@ -306,13 +320,19 @@ def contamination(
     on: Annotated[str, typer.Option("--date", help="Date of the declaration, YYYY-MM-DD.")],
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The State declared contaminated areas: opens clearance (by the treaty's rule, e.g. CCM
     Art. 4(1)(a), APMBC Art. 5(1): 10 years after its entry into force)."""
     command = r.DeclareContamination(declared_on=_day(on))
-    _send(_treaty(treaty), _state(state), lambda _: command, _meta(actor, source), as_json)
+    _send(
+        _treaty(treaty),
+        _state(state),
+        lambda _: command,
+        provenance_meta(on_behalf_of, source),
+        as_json,
+    )
 
 
 @ratification_commands.command("extension-request")
@@ -328,7 +348,7 @@ def extension_request(
     ] = False,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Request an extension of a deadline, within the treaty's limits (e.g. CCM Art. 3(3)-(5):
@@ -346,9 +366,10 @@ def extension_request(
             filed_on=filed,
             exceptional_circumstances=exceptional,
         ),
-        _meta(actor, source),
+        provenance_meta(on_behalf_of, source),
         as_json,
         meetings=(meeting,),
+        kind=r.RequestExtension,
     )
 
 
@@ -370,7 +391,7 @@ def extension_decision(
     abstentions: Annotated[int | None, typer.Option("--abstentions")] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record the Meeting's decision on a pending request: granted (to --granted-until) or
@@ -393,14 +414,20 @@ def extension_decision(
             votes_against=votes_against,
             abstentions=abstentions,
         ),
-        _meta(actor, source),
+        provenance_meta(on_behalf_of, source),
         as_json,
         meetings=(meeting,),
+        kind=r.DecideExtension,
     )
 
 
 ChannelOpt = Annotated[
-    str, typer.Option("--channel", help="How it was received: e-mail, online tool, note verbale.")
+    str,
+    typer.Option(
+        "--channel",
+        help="How it was received: email, online, post, hand, note-verbale, other.",
+        callback=report_channel,
+    ),
 ]
 DocumentOpt = Annotated[str | None, typer.Option("--document", help="Its reference, if any.")]
 
@@ -414,14 +441,20 @@ def report(
     document: DocumentOpt = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """A transparency report the State owed was received (e.g. CCM Art. 7, ATT Art. 13)."""
     command = r.RecordReport(
         key=obligation, received_on=_day(on), channel=channel, document=document
     )
-    _send(_treaty(treaty), _state(state), lambda _: command, _meta(actor, source), as_json)
+    _send(
+        _treaty(treaty),
+        _state(state),
+        lambda _: command,
+        provenance_meta(on_behalf_of, source),
+        as_json,
+    )
 
 
 @ratification_commands.command("compliance-declaration")
@@ -433,7 +466,7 @@ def compliance_declaration(
     document: DocumentOpt = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The State declared it completed stockpile destruction or clearance (e.g. CCM
@@ -441,7 +474,13 @@ def compliance_declaration(
     command = r.DeclareCompliance(
         key=obligation, declared_on=_day(on), channel=channel, document=document
     )
-    _send(_treaty(treaty), _state(state), lambda _: command, _meta(actor, source), as_json)
+    _send(
+        _treaty(treaty),
+        _state(state),
+        lambda _: command,
+        provenance_meta(on_behalf_of, source),
+        as_json,
+    )
 
 
 @ratification_commands.command("withdraw")
@@ -450,14 +489,20 @@ def withdraw(
     on: Annotated[str, typer.Option("--date", help="Date the depositary received it.")],
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The depositary received the State's instrument of withdrawal: effective by the
     treaty's rule (e.g. CCM Art. 20(3): six months later, not before the end of an armed
     conflict the State is engaged in then; ATT Art. 24(2): 90 days)."""
     command = r.Withdraw(received_on=_day(on))
-    _send(_treaty(treaty), _state(state), lambda _: command, _meta(actor, source), as_json)
+    _send(
+        _treaty(treaty),
+        _state(state),
+        lambda _: command,
+        provenance_meta(on_behalf_of, source),
+        as_json,
+    )
 
 
 @ratification_commands.command("armed-conflict")
@@ -472,7 +517,7 @@ def armed_conflict(
     ended: Annotated[str | None, typer.Option("--ended", help="Its end, YYYY-MM-DD.")] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record that the State is engaged in an armed conflict (--since, --description), or
@@ -486,4 +531,10 @@ def armed_conflict(
         command = r.EndArmedConflict(ended_on=_day(ended))
     else:
         raise typer.BadParameter("give --since D --description TEXT, or --ended D")
-    _send(_treaty(treaty), _state(state), lambda _: command, _meta(actor, source), as_json)
+    _send(
+        _treaty(treaty),
+        _state(state),
+        lambda _: command,
+        provenance_meta(on_behalf_of, source),
+        as_json,
+    )

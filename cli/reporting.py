@@ -24,19 +24,21 @@ from cli import render
 from cli.runtime import (
     EXIT_REFUSED,
     EXIT_USAGE,
-    ActorOpt,
     Failure,
     JsonOpt,
     LazyModule,
+    OnBehalfOfOpt,
     Runtime,
     SourceOpt,
     TreatyOpt,
-    _meta,
     _parse_date,
     _run,
     _state,
     _treaty,
     lazy_function,
+    provenance_meta,
+    report_channel,
+    require_source,
 )
 from domain.errors import DomainError
 
@@ -103,7 +105,7 @@ def open_cycle(
     year: YearOpt,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Open the annual reporting cycle of YEAR: one report per State Party that owes it
@@ -117,7 +119,7 @@ def open_cycle(
         rp.check_year(profile, year, _today())
     except DomainError as err:
         raise _refused(err) from None
-    meta = _meta(actor, source)
+    meta = provenance_meta(on_behalf_of, source)
 
     async def work(rt: Runtime) -> Any:
         import asyncio
@@ -203,17 +205,16 @@ def close_cycle(
     year: YearOpt,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Close the cycle now and record its figures (a cycle of an earlier year is closed
     this way; a current one closes by itself on its closing date)."""
     code = _treaty(treaty)
-    meta = _meta(actor, source)
+    meta = provenance_meta(on_behalf_of, source)
 
     async def work(rt: Runtime) -> rp.Figures:
-        from app import service
-        from workflows.reporting import CloseRequest, ReportingCycleWorkflow
+        from app.commands import CloseCycle, Commands, ProcessRef
 
         cycle = await _require_cycle(rt, code, year)
         if cycle.closed:
@@ -222,8 +223,9 @@ def close_cycle(
                 EXIT_REFUSED,
             )
         client = await rt.client()
-        handle = client.get_workflow_handle(rp.cycle_workflow_id(code, year))
-        return await service._update(handle, ReportingCycleWorkflow.close, CloseRequest(meta=meta))
+        return await Commands(client, rt.settings.task_queue).send(
+            ProcessRef("reporting", code, str(year)), CloseCycle(), meta
+        )
 
     fig = _run(work)
     if as_json:
@@ -254,10 +256,9 @@ def _stockpiles(items: list[str]) -> dict[str, int] | None:
 
 
 async def _send_report_update(
-    rt: Runtime, code: str, year: int, state: str, update: str, request: Any
+    rt: Runtime, code: str, year: int, state: str, command: Any, meta: Any
 ) -> Any:
-    from app import service
-    from workflows.reporting import StateReportWorkflow
+    from app.commands import Commands, ProcessRef
 
     cycle = await _require_cycle(rt, code, year)
     app_reporting.require_due(cycle, state)
@@ -268,8 +269,9 @@ async def _send_report_update(
             EXIT_REFUSED,
         )
     client = await rt.client()
-    handle = client.get_workflow_handle(rp.report_workflow_id(code, year, state))
-    return await service._update(handle, getattr(StateReportWorkflow, update), request)
+    return await Commands(client, rt.settings.task_queue).send(
+        ProcessRef("report", code, f"{year}:{state}"), command, meta
+    )
 
 
 def _print_recorded(recorded: Any, workflow_id: str, as_json: bool) -> None:
@@ -295,7 +297,10 @@ def submit(
     period_to: Annotated[
         str | None, typer.Option(help="End of the period covered (default: 31 Dec of YEAR-1).")
     ] = None,
-    channel: Annotated[str, typer.Option(help="email, online, post, hand or other.")] = "email",
+    channel: Annotated[
+        str,
+        typer.Option(help="How it was received: email, online, post, hand, note-verbale, other."),
+    ] = "email",
     reference: Annotated[str | None, typer.Option(help="Document symbol or file name.")] = None,
     file: Annotated[
         Path | None, typer.Option("--file", help="The report file: its SHA-256 is recorded.")
@@ -315,16 +320,14 @@ def submit(
     ] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a State's annual report as received; the review checks (late, period
-    covered, stockpiles grown without explanation) are recorded as findings."""
+    covered, stockpiles grown without explanation) are recorded as findings. Its source is
+    --source, else the report itself (--reference, or --file's name): one is required."""
     code, iso = _treaty(treaty), _state(state)
-    if channel not in ("email", "online", "post", "hand", "other"):
-        raise typer.BadParameter(
-            f"--channel {channel!r}: expected email, online, post, hand or other"
-        )
+    channel = report_channel(channel)
     sha = None
     if file is not None:
         try:
@@ -336,7 +339,7 @@ def submit(
         received_on=_parse_date(received_on) or _today(),
         period_from=_parse_date(period_from),
         period_to=_parse_date(period_to),
-        channel=channel,  # type: ignore[arg-type]
+        channel=channel,
         reference=reference,
         sha256=sha,
         nothing_new=nothing_new,
@@ -348,11 +351,12 @@ def submit(
     except DomainError as err:
         raise _refused(err) from None
 
-    async def work(rt: Runtime) -> Any:
-        from workflows.reporting import SubmitRequest
+    command = rp.Submit(submission=sub)
+    meta = provenance_meta(on_behalf_of, source or reference)  # the report is its own source
+    require_source(command, meta)
 
-        request = SubmitRequest(command=rp.Submit(submission=sub), meta=_meta(actor, source))
-        return await _send_report_update(rt, code, year, iso, "submit", request)
+    async def work(rt: Runtime) -> Any:
+        return await _send_report_update(rt, code, year, iso, command, meta)
 
     _print_recorded(_run(work), rp.report_workflow_id(code, year, iso), as_json)
 
@@ -365,18 +369,17 @@ def withdraw(
     reason: Annotated[str | None, typer.Option(help="Why it is withdrawn.")] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record that the State withdrew its report (it may submit again)."""
     code, iso = _treaty(treaty), _state(state)
     command = rp.Withdraw(withdrawn_on=_parse_date(on) or _today(), reason=reason)
 
-    async def work(rt: Runtime) -> Any:
-        from workflows.reporting import WithdrawRequest
+    meta = provenance_meta(on_behalf_of, source)
 
-        request = WithdrawRequest(command=command, meta=_meta(actor, source))
-        return await _send_report_update(rt, code, year, iso, "withdraw", request)
+    async def work(rt: Runtime) -> Any:
+        return await _send_report_update(rt, code, year, iso, command, meta)
 
     _print_recorded(_run(work), rp.report_workflow_id(code, year, iso), as_json)
 
@@ -398,7 +401,7 @@ def review(
     on: Annotated[str | None, typer.Option("--date", help="Date (default: today).")] = None,
     treaty: TreatyOpt = "CCM",
     source: SourceOpt = None,
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Review a received report: --accept, --inconsistency TEXT, --clarification TEXT, or
@@ -424,11 +427,10 @@ def review(
     if command.on > _today():
         raise Failure(f"refused: review date {command.on} is in the future", EXIT_REFUSED)
 
-    async def work(rt: Runtime) -> Any:
-        from workflows.reporting import ReviewRequest
+    meta = provenance_meta(on_behalf_of, source)
 
-        request = ReviewRequest(command=command, meta=_meta(actor, source))
-        return await _send_report_update(rt, code, year, iso, "review", request)
+    async def work(rt: Runtime) -> Any:
+        return await _send_report_update(rt, code, year, iso, command, meta)
 
     _print_recorded(_run(work), rp.report_workflow_id(code, year, iso), as_json)
 

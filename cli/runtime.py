@@ -4,11 +4,8 @@ sense) and turns their failures into one-line errors with an exit code."""
 
 from __future__ import annotations
 
-import getpass
-import os
 import socket
 import sys
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -96,19 +93,52 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on 
 SourceOpt = Annotated[
     str | None, typer.Option("--source", help="Where the fact comes from (document, meeting).")
 ]
-ActorOpt = Annotated[
-    str | None, typer.Option("--actor", help="Who records it (default: $TREATYFLOW_ACTOR or user).")
+OnBehalfOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--on-behalf-of",
+        "--actor",
+        help="For whom the fact is recorded, e.g. 'Depositary (UN OLA)'. Who records it is "
+        "always the user running the command ($TREATYFLOW_ACTOR for a service account). "
+        "--actor is a deprecated name of this option.",
+    ),
 ]
 
 
-def _meta(actor: str | None, source: str | None) -> CommandMeta:
-    from workflows.common import CommandMeta
+def provenance_meta(
+    on_behalf_of: str | None, source: str | None, *, actor: str | None = None
+) -> CommandMeta:
+    """The command's provenance (:func:`app.provenance.command_meta`): recorded by the
+    principal running the CLI, ``on_behalf_of`` and ``source`` as given."""
+    from app.provenance import command_meta
 
-    return CommandMeta(
-        actor=actor or os.environ.get("TREATYFLOW_ACTOR") or getpass.getuser(),
-        source=source,
-        correlation_id=str(uuid.uuid4()),
-    )
+    if on_behalf_of is not None and "--actor" in sys.argv[1:]:
+        _note("--actor is deprecated: it is now --on-behalf-of (who records is your user)")
+    return command_meta(on_behalf_of=on_behalf_of, source=source, actor=actor)
+
+
+def require_source(command: Any, meta: CommandMeta) -> None:
+    """Refuse (exit 1, before any server is contacted) a fact from a document given with
+    no ``--source`` (:func:`app.provenance.check_provenance`)."""
+    from app.errors import Refused
+    from app.provenance import check_provenance
+
+    try:
+        check_provenance(command, meta)
+    except Refused as err:
+        raise Failure(f"refused: {err}", EXIT_REFUSED) from None
+
+
+def report_channel(text: str) -> Any:
+    """The report channel ``text`` names (:func:`domain.reporting_types.parse_channel`);
+    another is a usage error (exit 2) naming those accepted."""
+    from domain.errors import DomainError
+    from domain.reporting_types import parse_channel
+
+    try:
+        return parse_channel(text)
+    except DomainError as err:
+        raise typer.BadParameter(str(err), param_hint="'--channel'") from None
 
 
 def _treaty(code: str) -> str:
@@ -426,9 +456,11 @@ def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
     except Exception as err:
         # A refusal or a Temporal error can only come from a module the work imported:
         # look for them among the loaded modules rather than import them for every command.
-        service = sys.modules.get("app.service")
-        if service is not None and isinstance(err, service.Refused):
+        errors = sys.modules.get("app.errors")
+        if errors is not None and isinstance(err, errors.Refused):
             raise Failure(f"refused: {err}", EXIT_REFUSED) from None
+        if errors is not None and isinstance(err, errors.Unavailable):
+            raise Failure(str(err), EXIT_UNAVAILABLE) from None
         temporal_service = sys.modules.get("temporalio.service")
         if temporal_service is not None and isinstance(err, temporal_service.RPCError):
             raise _rpc_failure(err, runtime) from None

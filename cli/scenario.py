@@ -21,14 +21,14 @@ import typer
 from cli import render
 from cli.runtime import (
     EXIT_REFUSED,
-    ActorOpt,
     Failure,
     JsonOpt,
+    OnBehalfOfOpt,
     Runtime,
     TreatyOpt,
-    _meta,
     _run,
     _treaty,
+    provenance_meta,
 )
 
 scenario_app = typer.Typer(
@@ -71,7 +71,7 @@ def read_steps(path: Path, treaty: str) -> list[Any]:
 
 
 def record_file(
-    path: Path, treaty: str, actor: str | None, as_json: bool, dry_run: bool = False
+    path: Path, treaty: str, on_behalf_of: str | None, as_json: bool, dry_run: bool = False
 ) -> None:
     """Check every item of ``path`` on the record, then record them in order (unless
     ``dry_run``) and print the events recorded per process."""
@@ -82,7 +82,11 @@ def record_file(
 
         client = await rt.client()
         return await process_ops.run_scenario(
-            client, steps, _meta(actor, path.name), rt.settings.task_queue, dry_run=dry_run
+            client,
+            steps,
+            provenance_meta(on_behalf_of, path.name),
+            rt.settings.task_queue,
+            dry_run=dry_run,
         )
 
     recorded = _run(work)
@@ -123,7 +127,7 @@ def run(
         typer.Option("--dry-run", help="Check every item on the record; record nothing."),
     ] = False,
     treaty: TreatyOpt = "CCM",
-    actor: ActorOpt = None,
+    on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a scenario file: each item names its process (decision: <slug>, hca:
@@ -131,4 +135,4 @@ def run(
     Every item is checked first; one bad item and nothing is recorded (the error names
     its line). A fact already on record is accepted and records nothing; one that
     contradicts the record is refused."""
-    record_file(path, treaty, actor, as_json, dry_run)
+    record_file(path, treaty, on_behalf_of, as_json, dry_run)

@@ -6,9 +6,11 @@ Kept apart from :mod:`domain.reporting` so that :mod:`domain.events` can use the
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from domain.errors import DomainError
 
 Outcome = Literal["on_time", "late", "missing"]
 
@@ -35,7 +37,35 @@ class ReminderPolicy(BaseModel):
         return due_on + timedelta(days=self.close_after_days)
 
 
-Channel = Literal["email", "online", "post", "hand", "other"]
+Channel = Literal["email", "online", "post", "hand", "note-verbale", "other"]
+"""How a report or a declaration reached the ISU or the depositary: the one vocabulary of
+``treaty reporting submit --channel`` and ``treaty ratification report|compliance-declaration
+--channel`` (CCM Art. 7(1): reports go to the Secretary-General, who transmits them)."""
+
+CHANNELS: tuple[str, ...] = get_args(Channel)
+
+CHANNEL_ALIASES: dict[str, str] = {
+    "e-mail": "email",
+    "online tool": "online",
+    "online-tool": "online",
+    "note verbale": "note-verbale",
+    "by hand": "hand",
+}
+"""Other spellings accepted for a channel (the words staff use), recorded as the channel."""
+
+
+def parse_channel(text: str) -> Channel:
+    """The channel ``text`` names (case and surrounding spaces ignored; an alias of
+    :data:`CHANNEL_ALIASES` is its channel).
+
+    Raises:
+        DomainError: not a channel, naming those accepted.
+    """
+    key = " ".join(text.strip().lower().split())
+    key = CHANNEL_ALIASES.get(key, key)
+    if key not in CHANNELS:
+        raise DomainError(f"{text!r} is not a channel: expected one of {', '.join(CHANNELS)}")
+    return key  # type: ignore[return-value]
 
 
 class Submission(BaseModel):

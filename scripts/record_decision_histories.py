@@ -39,6 +39,7 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from adapters import scenario_file  # noqa: E402
 from app import process_ops  # noqa: E402
+from app.commands import Commands, ProcessRef  # noqa: E402
 from domain import decision as d  # noqa: E402
 from domain import hca as h  # noqa: E402
 from domain import ids  # noqa: E402
@@ -58,10 +59,12 @@ async def _flow(env: WorkflowEnvironment) -> None:
     today = (await env.get_current_time()).date()
 
     async def decision(command: object) -> None:
-        await process_ops.send(client, "decision", "CCM", "isu-hosting", command, META, QUEUE)  # type: ignore[arg-type]
+        await Commands(client, QUEUE).send(
+            ProcessRef("decision", "CCM", "isu-hosting"), command, META
+        )
 
     async def agreement(command: object) -> None:
-        await process_ops.send(client, "hca", "CCM", "2MSP", command, META, QUEUE)  # type: ignore[arg-type]
+        await Commands(client, QUEUE).send(ProcessRef("hca", "CCM", "2MSP"), command, META)
 
     steps = [
         s for s in scenario_file.parse(SCENARIO.read_text(encoding="utf-8")) if s.kind == "decision"

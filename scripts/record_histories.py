@@ -85,7 +85,7 @@ FLOW = [
         "domestic procedure for ratification on 10 February",
     ),
     ("demo", "--json"),
-    ("reporting", "submit", "BGR", "--year", YEAR, "--nothing-new"),
+    ("reporting", "submit", "BGR", "--year", YEAR, "--nothing-new", "--source", "BGR/2026"),
     ("reporting", "review", "BGR", "--year", YEAR, "--accept"),
     ("reporting", "schedule", "--trigger"),
 ]

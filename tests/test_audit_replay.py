@@ -739,9 +739,11 @@ def stack() -> Iterator[Stack]:
     # the stack's worker does not archive: the archive holds what the test archives
     with embedded_stack(TREATYFLOW_ARCHIVE_MINUTES="0") as s:
         for state, signed in (("Angola", "2008-12-03"), ("CAF", "2008-12-03")):
-            result = s.treaty("ratification", "sign", state, "--date", signed)
+            result = s.treaty("ratification", "sign", state, "--date", signed, "--source", "UNTC")
             assert result.returncode == 0, result.stderr
-        result = s.treaty("ratification", "sign", "Cyprus", "--date", "2009-09-23")
+        result = s.treaty(
+            "ratification", "sign", "Cyprus", "--date", "2009-09-23", "--source", "UNTC"
+        )
         assert result.returncode == 0, result.stderr
         yield s
 

@@ -22,7 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 import settings as settings_mod
 from adapters import stack as cli_stack
 from adapters.stack import redact
-from app import reads, service
+from app import commands, reads, service
 from cli import main as cli
 from cli import render
 from domain import ratification as r
@@ -185,8 +185,10 @@ def test_a_worker_gone_silent_is_a_missing_worker(
         )
 
     monkeypatch.setattr(cli.Runtime, "client", connected)
-    monkeypatch.setattr(service, "prepare_ratification", no_poller)
-    code, _, err = run(capsys, "ratification", "sign", "Kenya", "--date", "2008-12-03")
+    monkeypatch.setattr(commands.Commands, "send", no_poller)
+    code, _, err = run(
+        capsys, "ratification", "sign", "Kenya", "--date", "2008-12-03", "--source", "UNTC"
+    )
     assert code == 3
     text = one_line(err)
     assert "no worker is polling task queue 'treatyflow': the command was not sent" in text
@@ -427,7 +429,7 @@ def test_without_json_stdout_stays_empty_on_failure(
     ],
 )
 def test_stream_ids_in_any_case(given: str, stream: str) -> None:
-    assert cli._stream_id(given, "CCM") == stream
+    assert cli._stream(given, "CCM") == stream
 
 
 @pytest.mark.parametrize(

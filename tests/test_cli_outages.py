@@ -36,7 +36,12 @@ def _wait_gone(pid: int, timeout: float = 30) -> None:
 
 def test_a_live_worker_reconnecting_after_a_temporal_restart_is_waited_for(stack: Stack) -> None:
     assert stack.treaty("up").returncode == 0
-    assert stack.treaty("ratification", "sign", "Mali", "--date", "2008-12-03").returncode == 0
+    assert (
+        stack.treaty(
+            "ratification", "sign", "Mali", "--date", "2008-12-03", "--source", "UNTC"
+        ).returncode
+        == 0
+    )
     worker = stack.worker_pid()
     temporal = int((stack.home / "run" / "temporal.pid").read_text())
     os.kill(worker, signal.SIGSTOP)  # alive, but cannot reconnect until continued
@@ -45,7 +50,9 @@ def test_a_live_worker_reconnecting_after_a_temporal_restart_is_waited_for(stack
         _wait_gone(temporal)
         up = stack.treaty("up")  # restarts the Temporal dev server; the worker runs
         assert up.returncode == 0, up.stderr
-        command = stack.popen("ratification", "sign", "Niger", "--date", "2008-12-03")
+        command = stack.popen(
+            "ratification", "sign", "Niger", "--date", "2008-12-03", "--source", "UNTC"
+        )
         time.sleep(3)
         assert command.poll() is None, command.communicate()  # waiting, not failing
     finally:
@@ -60,13 +67,20 @@ def test_a_live_worker_reconnecting_after_a_temporal_restart_is_waited_for(stack
 def test_a_killed_worker_is_said_at_once_and_nothing_is_recorded(stack: Stack) -> None:
     assert stack.treaty("up").returncode == 0
     # a fresh poll on record: Temporal lists it for a minute after the worker is gone
-    assert stack.treaty("ratification", "sign", "Togo", "--date", "2008-12-03").returncode == 0
+    assert (
+        stack.treaty(
+            "ratification", "sign", "Togo", "--date", "2008-12-03", "--source", "UNTC"
+        ).returncode
+        == 0
+    )
     worker = stack.worker_pid()
     os.kill(worker, signal.SIGKILL)
     _wait_gone(worker)
     before = _events(stack)
     started = time.monotonic()
-    result = stack.treaty("ratification", "sign", "Benin", "--date", "2008-12-03", timeout=120)
+    result = stack.treaty(
+        "ratification", "sign", "Benin", "--date", "2008-12-03", "--source", "UNTC", timeout=120
+    )
     assert result.returncode == 3, result.stderr
     assert time.monotonic() - started < 15
     text = " ".join(result.stderr.split())

@@ -49,7 +49,7 @@ def test_a_read_starts_only_postgres_and_says_so(home: Stack) -> None:
 
 
 def test_a_command_needing_a_worker_starts_nothing_when_the_stack_is_down(home: Stack) -> None:
-    sign = ["ratification", "sign", "KEN", "--date", "2008-12-03"]
+    sign = ["ratification", "sign", "KEN", "--date", "2008-12-03", "--source", "UNTC"]
     for args in (sign, ["ratification", "show", "KEN"]):
         result = home.treaty(*args)
         assert result.returncode == 3, result.stderr

@@ -198,12 +198,24 @@ def test_bad_input_is_refused_and_changes_nothing(
     stack: Stack, demo: dict, args: list[str], code: int, message: str
 ) -> None:
     before = _snapshot(stack)
-    result = stack.treaty(*args)
+    result = stack.treaty(*args, "--source", "UNTC C.N.1.2011")
     assert result.returncode == code, result.stdout + result.stderr
     assert message in " ".join(result.stderr.split()), result.stderr
     assert _snapshot(stack) == before
     # a refused command for a State with no process starts none
     assert stack.treaty("ratification", "show", "Kenya").returncode == 1
+
+
+def test_a_deposit_without_its_source_is_refused_and_changes_nothing(
+    stack: Stack, demo: dict
+) -> None:
+    before = _snapshot(stack)
+    result = stack.treaty("ratification", "deposit", "Mali", "--date", "2011-01-01")
+    assert result.returncode == 1
+    text = " ".join(result.stderr.split())
+    assert "refused: the deposit of an instrument is recorded from a document" in text
+    assert "--source" in text
+    assert _snapshot(stack) == before
 
 
 def test_csv_with_a_missing_column_is_refused(stack: Stack, demo: dict, tmp_path: Path) -> None:
@@ -247,7 +259,9 @@ def test_command_without_a_polling_worker_says_so(stack: Stack, demo: dict) -> N
     env = {**stack.env, "TREATYFLOW_TASK_QUEUE": "nobody-polls-this"}
     lonely = Stack(home=stack.home, env=env)
     before = _snapshot(stack)
-    result = lonely.treaty("ratification", "sign", "Djibouti", "--date", "2010-07-30")
+    result = lonely.treaty(
+        "ratification", "sign", "Djibouti", "--date", "2010-07-30", "--source", "UNTC"
+    )
     assert result.returncode == 3
     text = " ".join(result.stderr.split())
     assert "no worker is polling task queue 'nobody-polls-this'" in text
@@ -277,7 +291,9 @@ def test_stream_ids_in_any_case_name_the_same_events(stack: Stack, demo: dict) -
 
 def test_a_refusal_with_json_is_also_a_json_error(stack: Stack, demo: dict) -> None:
     before = _snapshot(stack)
-    result = stack.treaty("ratification", "deposit", "Bulgaria", "--date", "2012-01-01", "--json")
+    result = stack.treaty(
+        "ratification", "deposit", "Bulgaria", "--date", "2012-01-01", "--source", "x", "--json"
+    )
     assert result.returncode == 1
     error = json.loads(result.stdout)
     assert error["exit_code"] == 1

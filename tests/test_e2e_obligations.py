@@ -22,6 +22,7 @@ pytestmark = pytest.mark.e2e
 
 STATES = ["Niger", "Fiji", "Comoros", "Cameroon", "Bolivia", "Bulgaria", "Lithuania", "Angola"]
 MEETINGS = ROOT / "examples" / "ccm" / "meetings.csv"
+SOURCE = ("--source", "UNTC / ISU record")  # these facts come from documents
 
 
 def _subset(tmp: Path) -> Path:
@@ -38,7 +39,7 @@ def _refused(stack: Stack, *args: str, match: str) -> None:
     """The command is refused (exit 1) with ``match`` in its message, and the event store
     is exactly as it was."""
     before = asyncio.run(snapshot(stack.database_url))
-    result = stack.treaty(*args)
+    result = stack.treaty(*args, *SOURCE)
     assert result.returncode == 1, (args, result.stdout, result.stderr)
     assert match in result.stderr, (match, result.stderr)
     assert result.stderr.startswith("error: refused: ")
@@ -97,7 +98,7 @@ def test_obligations_deadlines_extensions_withdrawal(tmp_path: Path) -> None:
         assert ("AGO", "initial-report") not in every  # a signatory owes nothing
 
         # Bulgaria declares stockpiles: Art. 3(2), eight years from 1 Oct 2011
-        ok = stack.treaty("ratification", "stockpiles", "Bulgaria", "--date", "2012-03-01")
+        ok = stack.treaty("ratification", "stockpiles", "Bulgaria", "--date", "2012-03-01", *SOURCE)
         assert ok.returncode == 0, ok.stderr
         stock = _obligations(stack)[("BGR", "stockpile-destruction")]
         assert (stock["due_on"], stock["article"]) == ("2019-10-01", "CCM Art. 3(2)")
@@ -114,6 +115,7 @@ def test_obligations_deadlines_extensions_withdrawal(tmp_path: Path) -> None:
         ok = stack.treaty(
             *("ratification", "extension-request", "BGR", "--obligation", "stockpile-destruction"),
             *("--until", "2021-10-01", "--meeting", "9msp", "--date", "2018-11-01"),
+            *SOURCE,
         )
         assert ok.returncode == 0, ok.stderr
         _refused(
@@ -125,6 +127,7 @@ def test_obligations_deadlines_extensions_withdrawal(tmp_path: Path) -> None:
         ok = stack.treaty(
             *("ratification", "extension-decision", "BGR", "--obligation", "stockpile-destruction"),
             *("--meeting", "9MSP", "--granted-until", "2020-10-01"),
+            *SOURCE,
         )
         assert ok.returncode == 0, ok.stderr
         stock = _obligations(stack)[("BGR", "stockpile-destruction")]
@@ -147,7 +150,7 @@ def test_obligations_deadlines_extensions_withdrawal(tmp_path: Path) -> None:
 
         # clearance (Art. 4(1)(a): ten years, 1 Oct 2021); a request that reaches the 9MSP
         # less than nine months before it opens is refused (Art. 4(6))
-        ok = stack.treaty("ratification", "contamination", "BGR", "--date", "2012-03-01")
+        ok = stack.treaty("ratification", "contamination", "BGR", "--date", "2012-03-01", *SOURCE)
         assert ok.returncode == 0, ok.stderr
         assert _obligations(stack)[("BGR", "clearance")]["due_on"] == "2021-10-01"
         _refused(
@@ -168,6 +171,7 @@ def test_obligations_deadlines_extensions_withdrawal(tmp_path: Path) -> None:
             *("ratification", "compliance-declaration", "BGR"),
             *("--obligation", "stockpile-destruction", "--date", "2020-09-20"),
             *("--channel", "note verbale"),
+            *SOURCE,
         )
         assert ok.returncode == 0, ok.stderr
         _refused(
@@ -205,7 +209,7 @@ def test_obligations_deadlines_extensions_withdrawal(tmp_path: Path) -> None:
         )
         # Lithuania: instrument of withdrawal received 6 Sep 2024, effective six months later
         # (Art. 20(3)): 6 Mar 2025, as the public record says
-        ok = stack.treaty("ratification", "withdraw", "Lithuania", "--date", "2024-09-06")
+        ok = stack.treaty("ratification", "withdraw", "Lithuania", "--date", "2024-09-06", *SOURCE)
         assert ok.returncode == 0, ok.stderr
         assert "WithdrawalTookEffect" in ok.stdout
         ltu = stack.json("status", "Lithuania")[0]

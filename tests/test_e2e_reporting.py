@@ -100,7 +100,7 @@ def test_bad_input_is_refused_and_changes_nothing(stack: Stack) -> None:
     assert opened.returncode == 0, opened.stderr
     assert "2 States owe the annual report due 2011-04-30" in opened.stdout
     err = _refused(stack, "reporting", "submit", "Ecuador", "--year", "2011", "--received-on",
-                   "2011-04-20")  # fmt: skip
+                   "2011-04-20", "--reference", "ECU/2011")  # fmt: skip
     assert "no 2011 annual report is due from ECU" in err
     assert "initial report due 2011-04-30" in err
     err = _refused(stack, "reporting", "submit", "NOR", "--year", "2099")
@@ -202,9 +202,9 @@ def test_late_resubmission_is_late_and_report_json(stack: Stack) -> None:
     opened = stack.treaty("reporting", "open", "--year", "2012")
     assert opened.returncode == 0, opened.stderr
     for args in (
-        ("submit", "NOR", "--year", "2012", "--received-on", "2012-03-01"),
+        ("submit", "NOR", "--year", "2012", "--received-on", "2012-03-01", "--source", "e-mail"),
         ("withdraw", "NOR", "--year", "2012", "--date", "2012-03-10"),
-        ("submit", "NOR", "--year", "2012", "--received-on", "2012-06-01"),
+        ("submit", "NOR", "--year", "2012", "--received-on", "2012-06-01", "--source", "e-mail"),
     ):
         ok = stack.treaty("reporting", *args)
         assert ok.returncode == 0, (args, ok.stderr)

@@ -30,7 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from adapters import scenario_file, status_table
-from app import importer, process_ops, service
+from app import commands, importer, process_ops, service
 from audit import verify
 from domain import ratification as r
 from domain import treaty as t
@@ -410,7 +410,7 @@ class _ServerWithoutUpdateWithStart(Interceptor):
 async def test_a_server_without_update_with_start_gets_a_start_then_the_signature(
     env: WorkflowEnvironment, store: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service, "_with_start", True)
+    monkeypatch.setattr(commands.Commands, "with_start", True)
     old = _ServerWithoutUpdateWithStart()
     client = Client(**{**env.client.config(), "interceptors": [old]})
     rows, _ = status_table.read_table(STATUS_CSV)

@@ -24,7 +24,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from app import obligation_ops, service
+from app import service
 from domain import calendar, ids
 from domain import ratification as r
 from domain import treaty as t
@@ -106,7 +106,7 @@ async def test_initial_report_marked_due_then_overdue_by_its_timer(
         # a report received later meets it; no further mark
         received = due + timedelta(days=3)
         await _sleep_to(env, received)
-        await obligation_ops.send_obligation(
+        await service.send(
             handle,
             r.RecordReport(key="initial-report", received_on=received, channel="e-mail"),
             META,
@@ -129,12 +129,12 @@ async def test_withdrawal_during_an_armed_conflict_waits_for_its_end(
             handle, r.Deposit(instrument="ratification", deposited_on=date(2011, 3, 24)), META
         )
         today = (await env.get_current_time()).date()
-        await obligation_ops.send_obligation(
+        await service.send(
             handle,
             r.RecordArmedConflict(since=today - timedelta(days=30), description="test conflict"),
             META,
         )
-        await obligation_ops.send_obligation(handle, r.Withdraw(received_on=today), META)
+        await service.send(handle, r.Withdraw(received_on=today), META)
         ends = today + relativedelta(months=6)  # Art. 20(3)
         state = await _view(handle)
         assert state.withdrawal_period_ends_on == ends and state.withdrawn_on is None
@@ -149,9 +149,7 @@ async def test_withdrawal_during_an_armed_conflict_waits_for_its_end(
         # the conflict ends (recorded the day it ends): the withdrawal takes effect then
         await env.sleep(timedelta(days=20))
         ended_on = (await env.get_current_time()).date()
-        recorded = await obligation_ops.send_obligation(
-            handle, r.EndArmedConflict(ended_on=ended_on), META
-        )
+        recorded = await service.send(handle, r.EndArmedConflict(ended_on=ended_on), META)
         assert recorded.events == ["ArmedConflictEnded", "WithdrawalTookEffect"]
         state = await _view(handle)
         assert state.withdrawn_on == ended_on and state.status() == "withdrawn"
@@ -199,7 +197,7 @@ async def test_continue_as_new_keeps_state_obligations_and_updates(
         ]
         results = await asyncio.gather(
             *(
-                obligation_ops.send_obligation(client.get_workflow_handle(handle.id), command, META)
+                service.send(client.get_workflow_handle(handle.id), command, META)
                 for command in commands
             )
         )
@@ -224,7 +222,7 @@ async def test_continue_as_new_keeps_state_obligations_and_updates(
         stored = await store.read_stream("ratification-CCM-BGR")
         assert state.version == len(stored)
         assert sorted(e.event_type for e in stored).count("ReportReceived") == 4
-        await obligation_ops.send_obligation(
+        await service.send(
             client.get_workflow_handle(handle.id),
             r.RecordReport(key="annual-report-2015", received_on=date(2015, 4, 30), channel="fax"),
             META,
@@ -334,7 +332,7 @@ async def test_a_process_in_force_before_the_obligations_opens_them_with_its_nex
         state = await _view(handle)
         assert state.entered_into_force and state.obligations == {}
     async with build_worker(client, store, queue):
-        recorded = await obligation_ops.send_obligation(
+        recorded = await service.send(
             handle,
             r.RecordReport(key="initial-report", received_on=date(2012, 3, 20), channel="e-mail"),
             META,

@@ -26,7 +26,7 @@ from domain import treaty as t
 from eventstore.store import EventStore
 from worker import build_worker
 from workflows.common import CommandMeta
-from workflows.ratification import RatificationWorkflow
+from workflows.ratification import RatificationWorkflow, SignRequest
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 META = CommandMeta(actor="test", source="test")
@@ -165,7 +165,7 @@ async def test_refused_command_changes_nothing(env: WorkflowEnvironment, store: 
         with pytest.raises(WorkflowUpdateFailedError):
             await handle.execute_update(
                 RatificationWorkflow.sign,
-                service.SignRequest(command=r.Sign(signed_on=date(2013, 6, 4)), meta=META),
+                SignRequest(command=r.Sign(signed_on=date(2013, 6, 4)), meta=META),
             )
 
 

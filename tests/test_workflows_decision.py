@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters import scenario_file
 from app import process_ops
+from app.commands import Commands, ProcessRef
 from app.service import Refused
 from audit.folding import decode
 from domain import decision as d
@@ -69,7 +70,7 @@ async def test_a_round_reminds_then_closes_by_itself_when_its_deadline_passes(
     async with build_worker(client, store, queue):
 
         async def send(command: object) -> None:
-            await process_ops.send(client, "decision", "CCM", "tor", command, META, queue)  # type: ignore[arg-type]
+            await Commands(client, queue).send(ProcessRef("decision", "CCM", "tor"), command, META)
 
         await send(d.OpenDecision(question="The ISU's terms of reference", opened_on=today))
         await send(
@@ -145,7 +146,9 @@ async def test_the_isu_decision_deferred_at_the_2msp_is_decided_at_the_3msp(
         }
 
         async def send(command: object) -> None:
-            await process_ops.send(client, "decision", "CCM", "isu-hosting", command, META, queue)  # type: ignore[arg-type]
+            await Commands(client, queue).send(
+                ProcessRef("decision", "CCM", "isu-hosting"), command, META
+            )
 
         await send(
             d.RecordOutcome(
@@ -214,7 +217,7 @@ async def test_moving_the_meeting_moves_every_due_date_and_escalates_a_late_mile
     async with env, build_worker(client, store, queue):
 
         async def send(command: object) -> None:
-            await process_ops.send(client, "hca", "CCM", "2MSP", command, META, queue)  # type: ignore[arg-type]
+            await Commands(client, queue).send(ProcessRef("hca", "CCM", "2MSP"), command, META)
 
         async def state() -> h.AgreementState:
             view = await process_ops.view(client, "hca", "CCM", "2MSP")
@@ -303,7 +306,9 @@ async def test_refused_commands_and_a_bad_scenario_line_record_nothing(
         before = await store.read_stream("decision-CCM-refusals")
 
         async def send(command: object) -> None:
-            await process_ops.send(client, "decision", "CCM", "refusals", command, META, queue)  # type: ignore[arg-type]
+            await Commands(client, queue).send(
+                ProcessRef("decision", "CCM", "refusals"), command, META
+            )
 
         with pytest.raises(Refused, match="no option 'undp'"):
             await send(

@@ -135,6 +135,8 @@ async def append(
         "causation_id": cause,
         "correlation_id": meta.correlation_id,
     }
+    if meta.on_behalf_of:  # kept only when given, so earlier events' metadata reads the same
+        metadata["on_behalf_of"] = meta.on_behalf_of
     response: AppendResponse = await workflow.execute_activity(
         "append_events",
         AppendRequest(

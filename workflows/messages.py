@@ -30,12 +30,14 @@ CONTINUE_AS_NEW_AFTER = 2000
 class CommandMeta(BaseModel):
     """Who sends a command and on what authority.
 
-    ``actor``: the person or system recording the fact; ``source``: the meeting, document
-    or record the fact comes from; ``correlation_id``: groups the commands of one batch
-    (e.g. one import run).
+    ``actor``: the authenticated principal recording the fact (the operating-system user
+    for the CLI); ``on_behalf_of``: whom it is recorded for (e.g. the depositary);
+    ``source``: the meeting, document or record the fact comes from; ``correlation_id``:
+    groups the commands of one batch (e.g. one import run).
     """
 
     actor: str | None = None
+    on_behalf_of: str | None = None
     source: str | None = None
     correlation_id: str | None = None
 
