@@ -16,6 +16,7 @@ import time
 import asyncpg
 import pytest
 
+from audit.verify import verify_chain
 from tests.e2e import STATUS_CSV, embedded_stack, snapshot
 
 pytestmark = pytest.mark.e2e
@@ -115,7 +116,7 @@ def test_worker_killed_mid_import_loses_and_duplicates_nothing() -> None:
             try:
                 problems = []
                 for stream in streams:
-                    problems += await store.verify_stream(stream)
+                    problems += await verify_chain(store, stream)
                 return problems
             finally:
                 await store.close()

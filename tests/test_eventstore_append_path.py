@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from audit.verify import verify_chain
 from eventstore.hashing import (
     GENESIS_HASH,
     canonical_json,
@@ -118,7 +119,7 @@ async def test_a_stream_id_with_quotes_and_backslashes_appends_and_verifies(
     await store.append(stream, 0, [_event({"state": "LTU"}, {"actor": "a"})])
     await store.append(stream, 1, [_event({"state": "LTU"}, {"actor": "a"})])
     assert [e.stream_version for e in await store.read_stream(stream)] == [1, 2]
-    assert await store.verify_stream(stream) == []
+    assert await verify_chain(store, stream) == []
 
 
 async def test_shared_metadata_and_mixed_payloads_hash_what_is_stored(store: EventStore) -> None:
@@ -183,7 +184,7 @@ async def test_a_remembered_head_gone_stale_falls_back_to_the_locked_path(
     assert (refused.value.expected_version, refused.value.actual_version) == (1, 2)
     retry = await store.append(stream, 0, [first])
     assert (retry.first_version, retry.appended) == (1, False)
-    assert await store.verify_stream(stream) == []
+    assert await verify_chain(store, stream) == []
 
 
 @contextlib.asynccontextmanager
@@ -229,7 +230,7 @@ async def test_a_new_streams_first_batch_waits_for_a_writer_holding_the_stream_l
     assert (refused.value.expected_version, refused.value.actual_version) == (0, 2)
     stored = await store.read_stream(stream)
     assert [e.event_id for e in stored] == [e.event_id for e in theirs]
-    assert await store.verify_stream(stream) == []
+    assert await verify_chain(store, stream) == []
 
 
 async def test_a_new_streams_first_batch_goes_whole_once_the_lock_is_free(
@@ -247,10 +248,10 @@ async def test_a_new_streams_first_batch_goes_whole_once_the_lock_is_free(
     stored = await store.read_stream(stream)
     assert [e.event_id for e in stored] == [e.event_id for e in ours]
     assert [e.stream_version for e in stored] == [1, 2, 3]
-    assert await store.verify_stream(stream) == []
+    assert await verify_chain(store, stream) == []
     # the store goes on after the head it committed
     await store.append(stream, 3, [_event({"state": "DEU", "n": 3}, {"actor": "a"})])
-    assert await store.verify_stream(stream) == []
+    assert await verify_chain(store, stream) == []
 
 
 BIG = 20
@@ -282,7 +283,7 @@ async def test_a_large_batch_after_the_remembered_head_stores_what_it_hashed(
     positions = [e.global_position for e in stored]
     assert positions == sorted(positions)
     assert len({e.recorded_at for e in stored[1:]}) == 1
-    assert await store.verify_stream(stream) == []
+    assert await verify_chain(store, stream) == []
     # read back by another store (fresh connections, the same codecs)
     other = await EventStore.connect(db_url, max_size=2)
     try:
@@ -314,7 +315,7 @@ async def test_a_large_batch_after_a_stale_head_is_refused_or_recognised(
     assert (retry.first_version, retry.last_version, retry.appended) == (2, last, False)
     stored = await store.read_stream(stream)
     assert [e.event_id for e in stored[1:]] == [e.event_id for e in theirs]
-    assert await store.verify_stream(stream) == []
+    assert await verify_chain(store, stream) == []
 
 
 async def test_a_large_batch_with_an_event_id_stored_elsewhere_is_refused_whole(
@@ -330,7 +331,7 @@ async def test_a_large_batch_with_an_event_id_stored_elsewhere_is_refused_whole(
         await store.append(stream, 1, batch)
     assert refused.value.event_ids == [taken.event_id]
     assert await store.stream_version(stream) == 1
-    assert await store.verify_stream(stream) == []
+    assert await verify_chain(store, stream) == []
 
 
 async def test_plain_payloads_of_every_kind_verify_after_the_round_trip(store: EventStore) -> None:
@@ -351,7 +352,7 @@ async def test_plain_payloads_of_every_kind_verify_after_the_round_trip(store: E
     for version, data in enumerate(tricky):
         await store.append(stream, version, [_event(data, meta)])
     await store.append(stream, len(tricky), [_event(data, meta) for data in tricky])
-    assert await store.verify_stream(stream) == []
+    assert await verify_chain(store, stream) == []
     stored = await store.read_stream(stream)
     assert [e.data["big"] for e in stored if "big" in e.data] == [2**64, 2**64]
     assert stored[5].data == {"on": "2011-03-24", "at": "2011-03-24T09:30:00.000005+00:00"}

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from audit.verify import verify_chain
 from eventstore.store import _COLUMNS, EventStore, NewEvent, StoredEvent, _decode_json
 
 STREAM = "ratification-CCM-BGR"
@@ -141,7 +142,7 @@ async def test_read_stream_gives_json_loads_of_the_stored_json(
     assert [(type(e.prev_hash), len(e.hash)) for e in events] == [(bytes, 32), (bytes, 32)]
     assert events[1].prev_hash == events[0].hash
     assert [e.recomputed_hash() == e.hash for e in events] == [True, True]
-    assert await store.verify_stream(STREAM) == []
+    assert await verify_chain(store, STREAM) == []
     assert [e.global_position for e in await store.read_all()] == [
         e.global_position for e in events
     ]

@@ -42,6 +42,7 @@ import settings as settings_mod
 from adapters.stack import stack_down, start_servers
 from adapters.temporal import connect_client, require_worker
 from app import service
+from audit.verify import verify_chain
 from domain import ids
 from domain import ratification as r
 from domain.states import resolve_state
@@ -332,7 +333,7 @@ def test_three_workers_one_killed_mid_batch(servers: Servers, tmp_path: Path) ->
             try:
                 problems: list[str] = []
                 for stream in [*streams, "treaty-CCM"]:
-                    problems += await store.verify_stream(stream)
+                    problems += await verify_chain(store, stream)
                 return problems
             finally:
                 await store.close()

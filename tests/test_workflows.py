@@ -20,6 +20,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from app import service
+from audit.verify import verify_chain
 from domain import calendar, ids
 from domain import ratification as r
 from domain import treaty as t
@@ -91,7 +92,7 @@ async def test_deposit_today_enters_into_force_after_six_months_of_skipped_time(
         assert eif.metadata["workflow_id"] == "ratification:CCM:NLD"
         # appended with it: the obligations that run from it (tests/test_workflow_obligations.py)
         assert {e.event_type for e in stored[4:]} == {"ObligationOpened"}
-        assert await store.verify_stream("ratification-CCM-NLD") == []
+        assert await verify_chain(store, "ratification-CCM-NLD") == []
 
 
 async def test_treaty_tells_early_depositors_when_the_statement_is_recorded(

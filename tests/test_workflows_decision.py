@@ -21,6 +21,7 @@ from adapters import scenario_file
 from app import process_ops
 from app.service import Refused
 from audit.folding import decode
+from audit.verify import verify_chain
 from domain import decision as d
 from domain import hca as h
 from domain import processes, scenario
@@ -109,7 +110,7 @@ async def test_a_round_reminds_then_closes_by_itself_when_its_deadline_passes(
         reminder, closing = stored[2], stored[3]
         assert reminder.occurred_on == due - timedelta(days=7) < closing.occurred_on
         assert reminder.metadata["actor"] == closing.metadata["actor"] == "timer"
-        assert await store.verify_stream("decision-CCM-tor") == []
+        assert await verify_chain(store, "decision-CCM-tor") == []
         # the store's fold is the workflow's state (what `treaty audit verify` compares)
         folded = processes.fold(
             "decision-CCM-tor",
@@ -197,7 +198,7 @@ async def test_the_isu_decision_deferred_at_the_2msp_is_decided_at_the_3msp(
         "PositionStated",
         "DecisionAdopted",
     ]
-    assert await store.verify_stream("decision-CCM-isu-hosting") == []
+    assert await verify_chain(store, "decision-CCM-isu-hosting") == []
 
 
 async def test_moving_the_meeting_moves_every_due_date_and_escalates_a_late_milestone(
@@ -258,7 +259,7 @@ async def test_moving_the_meeting_moves_every_due_date_and_escalates_a_late_mile
         ("text-agreed", "Presidency (LBN)"),
     ]
     assert escalations[1].metadata["actor"] == "timer"
-    assert await store.verify_stream("hca-CCM-2MSP") == []
+    assert await verify_chain(store, "hca-CCM-2MSP") == []
 
 
 async def test_refused_commands_and_a_bad_scenario_line_record_nothing(
