@@ -14,7 +14,8 @@ of the application that need no server:
 - the same hash chain, ``hash = sha256(prev_hash || canonical_json(record))``
   (:mod:`eventstore.hashing`), so :func:`audit.verify.check_chain` checks either;
 - :class:`~eventstore.store.StoredEvent` rows whose ``data``/``metadata`` are what jsonb
-  gives back (dates and UUIDs as ISO strings), ``recorded_at`` in UTC.
+  gives back (dates and UUIDs as ISO strings, object keys in jsonb's order: shorter first),
+  ``recorded_at`` in UTC.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from eventstore.hashing import GENESIS_HASH, canonical_json
 from eventstore.store import (
@@ -36,6 +37,17 @@ from eventstore.store import (
     _check_storable,
     _validate_batch,
 )
+
+
+def _as_jsonb(value: Any) -> Any:
+    """``value`` (decoded JSON) with its objects' keys in the order PostgreSQL's jsonb keeps
+    them and gives them back: shorter keys first, then by their bytes."""
+    if isinstance(value, dict):
+        ordered = sorted(value, key=lambda k: (len(k.encode()), k.encode()))
+        return {k: _as_jsonb(value[k]) for k in ordered}
+    if isinstance(value, list):
+        return [_as_jsonb(v) for v in value]
+    return value
 
 
 @runtime_checkable
@@ -117,7 +129,7 @@ class InMemoryRecorder:
             data_json, meta_json = canonical_json(event.data), canonical_json(event.metadata)
             _check_storable(data_json, event.event_type, "data")
             _check_storable(meta_json, event.event_type, "metadata")
-            rows.append((event, json.loads(data_json), json.loads(meta_json)))
+            rows.append((event, _as_jsonb(json.loads(data_json)), _as_jsonb(json.loads(meta_json))))
         recorded_at = self._now(UTC)
         prev_hash = stream[-1].hash if stream else GENESIS_HASH
         stored: list[StoredEvent] = []
