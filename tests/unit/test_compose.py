@@ -14,7 +14,6 @@ import importlib.util
 import json
 import re
 from importlib import resources
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,8 +23,8 @@ import yaml
 
 import settings as settings_mod
 import worker
+from tests import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 #: Variables the Compose file interpolates that are not treatyflow settings: the

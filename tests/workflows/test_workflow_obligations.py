@@ -11,42 +11,31 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
 import pytest
 from dateutil.relativedelta import relativedelta
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from app import obligation_ops, service
 from audit.verify import verify_chain
 from domain import calendar, ids
 from domain import ratification as r
-from domain import treaty as t
 from eventstore.store import EventStore
+from tests.support import APMBC_STATEMENT, CCM_STATEMENT, META, eventually, skipped_time
 from worker import build_worker
-from workflows.common import CommandMeta
 from workflows.ratification import RatificationInput, RatificationWorkflow
 
-TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
-META = CommandMeta(actor="test", source="test")
-STATEMENT = t.RecordDepositaryStatement(
-    in_force_on=date(2010, 8, 1), threshold_deposited_on=date(2010, 2, 16), statement="UNTC XXVI-6"
-)
+STATEMENT = CCM_STATEMENT
 
 
 @pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
-    ) as environment:
-        yield environment
+def env(fresh_env: WorkflowEnvironment) -> WorkflowEnvironment:
+    """A server of each test's own (each records its own treaty process)."""
+    return fresh_env
 
 
 async def _types(store: EventStore, stream: str) -> list[str]:
@@ -205,11 +194,12 @@ async def test_continue_as_new_keeps_state_obligations_and_updates(
             )
         )
         assert all(res.events for res in results)
+
         # more than one run: the first continued as new
-        for _ in range(50):
-            if (await handle.describe()).run_id != first_run:
-                break
-            await env.sleep(timedelta(seconds=1))
+        async def continued() -> bool:
+            return (await handle.describe()).run_id != first_run
+
+        await eventually(continued, 50, "no new run", interval=1, sleep=skipped_time(env))
         first = client.get_workflow_handle(handle.id, run_id=first_run)
         first_events = [e.event_type for e in (await first.fetch_history()).events]
         assert first_events[-1] == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
@@ -263,17 +253,15 @@ async def test_treaty_process_continues_as_new_with_its_deposits_and_registratio
             handle = await service.ensure_ratification(client, "APMBC", iso, queue)
             await service.send(handle, r.Sign(signed_on=date(1997, 12, 3)), META)
             await service.send(handle, r.Deposit(instrument="ratification", deposited_on=day), META)
-        statement = t.RecordDepositaryStatement(
-            in_force_on=date(1999, 3, 1),
-            threshold_deposited_on=date(1998, 9, 16),
-            statement="UN: entry into force 1 March 1999 (40th instrument 16 Sep 1998)",
-        )
-        await service.record_statement(client, "APMBC", statement, META, queue)
-        for _ in range(100):
+        await service.record_statement(client, "APMBC", APMBC_STATEMENT, META, queue)
+
+        async def all_counted() -> bool:
             view = await service.treaty_view(client, "APMBC")
-            if view is not None and len(view.state.deposits) == len(deposits):
-                break
-            await env.sleep(timedelta(seconds=1))
+            return view is not None and len(view.state.deposits) == len(deposits)
+
+        await eventually(
+            all_counted, 100, "the deposits were not counted", interval=1, sleep=skipped_time(env)
+        )
         assert (await treaty.describe()).run_id != first_run
         view = await service.treaty_view(client, "APMBC")
         assert view is not None
@@ -284,20 +272,25 @@ async def test_treaty_process_continues_as_new_with_its_deposits_and_registratio
         )
         # every ratification process was told the date (APMBC Art. 17(1): 1 Mar 1999)
         for iso in deposits:
-            for _ in range(100):
-                state = await _view(
-                    client.get_workflow_handle(ids.ratification_workflow_id("APMBC", iso))
-                )
-                if state.entered_into_force:
-                    break
-                await env.sleep(timedelta(seconds=1))
+            handle = client.get_workflow_handle(ids.ratification_workflow_id("APMBC", iso))
+
+            async def told(handle: WorkflowHandle = handle) -> r.RatificationState | None:
+                state = await _view(handle)
+                return state if state.entered_into_force else None
+
+            state = await eventually(
+                told, 100, f"{iso} was not told", interval=1, sleep=skipped_time(env)
+            )
             assert state.in_force_on == date(1999, 3, 1), iso
-        for _ in range(100):
+
+        async def treaty_in_force() -> service.TreatyView | None:
             view = await service.treaty_view(client, "APMBC")
             assert view is not None
-            if view.state.entered_into_force:
-                break
-            await env.sleep(timedelta(seconds=1))
+            return view if view.state.entered_into_force else None
+
+        view = await eventually(
+            treaty_in_force, 100, "no entry into force", interval=1, sleep=skipped_time(env)
+        )
         stored = await store.read_stream("treaty-APMBC")
         assert view.state.entered_into_force and view.state.version == len(stored)
         assert [e.event_type for e in stored].count("DepositCounted") == len(deposits)
@@ -312,7 +305,7 @@ async def test_a_process_in_force_before_the_obligations_opens_them_with_its_nex
     from temporalio.worker import Worker
 
     from activities.eventstore import EventStoreActivities
-    from tests.test_obligation_replay import RatificationBeforeTheObligations
+    from tests.workflows.test_obligation_replay import RatificationBeforeTheObligations
     from workflows.ratification import CATCH_UP_OBLIGATIONS
     from workflows.treaty import TreatyWorkflow
 

@@ -13,7 +13,6 @@ examples/ccm/status.csv (Bulgaria signed 3 Dec 2008 and deposited 6 Apr 2011, UN
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -22,8 +21,8 @@ from domain import decision as d
 from domain import hca, scenario
 from domain import ratification as r
 from domain.treaties import CCM
+from tests import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "examples" / "ccm" / "2011-consultation.yaml"
 TODAY = date(2025, 6, 1)
 CTX = r.TreatyContext(

@@ -5,7 +5,7 @@ the deposits one by one in date order, and every State's entry into force the on
 Art. 17 gives.
 On the Temporal dev server (the one ``treaty up`` runs), with a real embedded PostgreSQL
 event store and the real CCM status table (examples/ccm/status.csv, the UNTC XXVI-6
-record; the same as /work/shared/data).
+record; the same as ../shared/data).
 
 Truth values from CCM Art. 17 and the table: its 74 deposits; the 30th by date in this
 partial table is Comoros, 28 Jul 2010 (Malta, San Marino and Uruguay are missing), so the
@@ -36,13 +36,13 @@ from domain import ratification as r
 from domain import treaty as t
 from eventstore.store import EventStore
 from tests.e2e import STATUS_CSV, TREATY
+from tests.support import META
 from worker import build_worker
-from workflows.common import CommandMeta
 
 pytestmark = pytest.mark.e2e
 
 DEV_SERVER = Path(TREATY).parent / "temporal"
-META = CommandMeta(actor="test", source="test")
+
 STATEMENT = t.RecordDepositaryStatement(
     in_force_on=date(2010, 8, 1),
     threshold_deposited_on=date(2010, 2, 16),

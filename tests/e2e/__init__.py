@@ -18,9 +18,10 @@ from typing import Any
 
 import asyncpg
 
+from tests import ROOT
+from tests import STATUS_CSV as STATUS_CSV  # the e2e tests import it from here
+
 TREATY = Path(sys.executable).parent / "treaty"
-ROOT = Path(__file__).resolve().parent.parent
-STATUS_CSV = ROOT / "examples" / "ccm" / "status.csv"
 
 
 def free_port() -> int:

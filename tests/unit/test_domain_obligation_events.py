@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -18,8 +17,9 @@ from domain.errors import DomainError
 from domain.events import ObligationOpened
 from domain.obligations import Meeting
 from domain.treaties import APMBC, ATT, CCM, TreatyProfile
+from tests import STATUS_CSV
 
-STATUS = Path(__file__).resolve().parent.parent / "examples" / "ccm" / "status.csv"
+STATUS = STATUS_CSV
 CCM_CONTEXT = r.TreatyContext(
     in_force_on=date(2010, 8, 1), threshold_deposited_on=date(2010, 2, 16), basis="depositary"
 )

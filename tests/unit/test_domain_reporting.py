@@ -14,7 +14,7 @@ from domain.errors import DomainError
 from domain.processes import fold, process_type
 from domain.states import resolve_state
 from domain.treaties import ATT, CCM
-from tests.e2e import STATUS_CSV
+from tests import STATUS_CSV
 
 TREATY_EIF = date(2010, 8, 1)  # depositary: in force 1 Aug 2010 (CCM Art. 17(1))
 THRESHOLD = date(2010, 2, 16)  # the 30th instrument (Burkina Faso, Moldova)

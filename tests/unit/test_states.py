@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pycountry
 import pytest
@@ -21,8 +20,9 @@ from domain.states import (
     resolve_participant,
     resolve_state,
 )
+from tests import ROOT
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = ROOT
 STATUS_CSV_CANDIDATES = (
     REPO / "examples" / "ccm" / "status.csv",
     REPO.parent / "shared" / "data" / "ccm_status.csv",

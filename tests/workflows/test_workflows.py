@@ -7,38 +7,23 @@ timer of ``ratification:CCM:<ISO3>`` fires and records EnteredIntoForce.
 from __future__ import annotations
 
 import asyncio
-import sys
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from app import service
 from audit.verify import verify_chain
 from domain import calendar, ids
 from domain import ratification as r
-from domain import treaty as t
 from eventstore.store import EventStore
+from tests.support import META, eventually, record_statement, skipped_time, start_time_skipping
 from worker import build_worker
 from workflows.common import CommandMeta
 from workflows.ratification import RatificationWorkflow
-
-TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
-META = CommandMeta(actor="test", source="test")
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
-    ) as environment:
-        yield environment
 
 
 async def _types(store: EventStore, workflow_id: str) -> list[str]:
@@ -52,17 +37,7 @@ async def test_deposit_today_enters_into_force_after_six_months_of_skipped_time(
     client = env.client
     async with build_worker(client, store, queue):
         # the treaty is in force (depositary's statement), so Art. 17(2) applies
-        await service.record_statement(
-            client,
-            "CCM",
-            t.RecordDepositaryStatement(
-                in_force_on=date(2010, 8, 1),
-                threshold_deposited_on=date(2010, 2, 16),
-                statement="UNTC XXVI-6",
-            ),
-            META,
-            queue,
-        )
+        await record_statement(client, queue, "CCM")
         today = (await env.get_current_time()).date()
         handle = await service.ensure_ratification(client, "CCM", "NLD", queue)
         await service.send(handle, r.Sign(signed_on=date(2008, 12, 3)), META)
@@ -107,22 +82,19 @@ async def test_treaty_tells_early_depositors_when_the_statement_is_recorded(
             nor, r.Deposit(instrument="ratification", deposited_on=date(1998, 7, 9)), META
         )
         assert (await nor.query(RatificationWorkflow.view)).state.in_force_on is None
-        await service.record_statement(
-            client,
-            "APMBC",
-            t.RecordDepositaryStatement(
-                in_force_on=date(1999, 3, 1),
-                threshold_deposited_on=date(1998, 9, 16),
-                statement="UN: entry into force 1 March 1999 (40th instrument 16 Sep 1998)",
-            ),
-            META,
-            queue,
-        )
-        for _ in range(100):
+        await record_statement(client, queue, "APMBC")
+
+        async def norway_in_force() -> object:
             view = await nor.query(RatificationWorkflow.view)
-            if view.state.entered_into_force:
-                break
-            await env.sleep(timedelta(seconds=1))
+            return view if view.state.entered_into_force else None
+
+        view = await eventually(
+            norway_in_force,
+            100,
+            "Norway's process was not told",
+            interval=1,
+            sleep=skipped_time(env),
+        )
         assert view.state.in_force_on == date(1999, 3, 1)
         assert view.state.eif_article == "APMBC Art. 17(1)"
         events = await store.read_stream("ratification-APMBC-NOR")
@@ -206,9 +178,7 @@ async def test_text_the_store_cannot_keep_fails_the_command_at_once_and_stores_n
 
 async def test_treaty_goes_on_when_a_registered_process_has_closed(store: EventStore) -> None:
     # a server of its own: the module's server already has a treaty:CCM on another queue
-    own = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
-    )
+    own = await start_time_skipping()
     queue = f"q-{uuid.uuid4().hex}"
     client = own.client
     async with own, build_worker(client, store, queue):
@@ -218,17 +188,7 @@ async def test_treaty_goes_on_when_a_registered_process_has_closed(store: EventS
             gone, r.Deposit(instrument="ratification", deposited_on=date(2012, 4, 23)), META
         )
         await gone.terminate("closed by an administrator")
-        recorded = await service.record_statement(
-            client,
-            "CCM",
-            t.RecordDepositaryStatement(
-                in_force_on=date(2010, 8, 1),
-                threshold_deposited_on=date(2010, 2, 16),
-                statement="UNTC XXVI-6",
-            ),
-            META,
-            queue,
-        )
+        recorded = await record_statement(client, queue, "CCM")
         assert recorded.events[:2] == ["DepositaryStatementRecorded", "TreatyEntryIntoForceFixed"]
         treaty_view = await service.treaty_view(client, "CCM")
         assert treaty_view is not None and treaty_view.state.in_force_on == date(2010, 8, 1)

@@ -11,8 +11,9 @@ from cli.meetings import read_meetings
 from domain.errors import DomainError
 from domain.obligations import find_meeting, required_meetings
 from domain.treaties import CCM
+from tests import ROOT, SHARED_DATA
 
-MEETINGS = Path(__file__).resolve().parent.parent / "examples" / "ccm" / "meetings.csv"
+MEETINGS = ROOT / "examples" / "ccm" / "meetings.csv"
 
 
 def test_ccm_meetings_as_held() -> None:
@@ -72,7 +73,7 @@ def test_meetings_the_treaty_cannot_have_are_refused(tmp_path: Path, row: str, m
 
 def test_the_public_record_passes_the_checks() -> None:
     assert len(read_meetings(MEETINGS, CCM)) == 15
-    assert len(read_meetings(Path("/work/shared/data/ccm_meetings.csv"), CCM)) == 15
+    assert len(read_meetings(SHARED_DATA / "ccm_meetings.csv", CCM)) == 15
 
 
 def test_cli_refuses_the_whole_file_naming_the_row(

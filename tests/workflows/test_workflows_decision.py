@@ -7,14 +7,11 @@ commands and a scenario file with one bad line record nothing."""
 
 from __future__ import annotations
 
-import sys
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from adapters import scenario_file
@@ -26,28 +23,16 @@ from domain import decision as d
 from domain import hca as h
 from domain import processes, scenario
 from eventstore.store import EventStore
+from tests import ROOT
+from tests.support import META, start_time_skipping
 from worker import build_worker
-from workflows.common import CommandMeta
 from workflows.decision import DecisionWorkflow
 
-TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
-ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "examples" / "ccm" / "2011-consultation.yaml"
 
 
 def yaml_steps() -> list[scenario.Step]:
     return scenario_file.parse(SCENARIO.read_text(encoding="utf-8"))
-
-
-META = CommandMeta(actor="test", source="test")
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
-    ) as environment:
-        yield environment
 
 
 async def _today(env: WorkflowEnvironment) -> date:
@@ -205,9 +190,7 @@ async def test_moving_the_meeting_moves_every_due_date_and_escalates_a_late_mile
     store: EventStore,
 ) -> None:
     # a server of its own: the module's server already has an hca:CCM:2MSP (the scenario)
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
-    )
+    env = await start_time_skipping()
     queue = f"q-{uuid.uuid4().hex}"
     client = env.client
     today = await _today(env)

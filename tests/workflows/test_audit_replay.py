@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
     from cli import main as cli
     from domain import ratification as r
     from eventstore.migrate import migrate
+    from tests import HISTORIES
     from tests.e2e import ROOT, TREATY, Stack, embedded_stack, free_port
     from workflows.common import Recorded, today
     from workflows.ratification import (
@@ -64,7 +65,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.treaty import TreatyWorkflow
 
-HISTORIES = Path(__file__).parent / "histories"  # no I/O here: the sandbox runs it too
 GOLDEN = [] if workflow.unsafe.in_sandbox() else sorted(HISTORIES.glob("*/*.json"))
 V1 = HISTORIES / "v1"
 V2 = HISTORIES / "v2"

@@ -11,23 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import email
-import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.outbox import Contact, add_contact, list_outbox
 from activities.reporting import read_report
 from domain import reporting as rp
 from eventstore.store import EventStore
+from tests.support import META, eventually
 from worker import build_worker
-from workflows.common import CommandMeta
 from workflows.reporting import (
     CycleInput,
     ReportingCycleWorkflow,
@@ -35,17 +34,17 @@ from workflows.reporting import (
     SubmitRequest,
 )
 
-TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
-META = CommandMeta(actor="test", source="test")
 EIF = date(2010, 8, 1)
 
 
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
-    ) as environment:
-        yield environment
+async def _started(handle: WorkflowHandle, ready: Callable[[Any], bool]) -> Any:
+    """The cycle's view once ``ready(view)`` (its children started), 60 s at most."""
+
+    async def check() -> Any:
+        view = await handle.query(ReportingCycleWorkflow.view)
+        return view if ready(view) else None
+
+    return await eventually(check, 60, "the cycle's reports did not all start", interval=0.05)
 
 
 async def _skip_to(env: WorkflowEnvironment, day: date) -> date:
@@ -89,10 +88,7 @@ async def test_a_whole_cycle_reminders_figures_outbox(
             id=rp.cycle_workflow_id("CCM", year),
             task_queue=queue,
         )
-        for _ in range(100):
-            view = await handle.query(ReportingCycleWorkflow.view)
-            if view.started == 4:
-                break
+        view = await _started(handle, lambda v: v.started == 4)
         assert list(view.state.states) == ["AUT", "BEL", "DEU", "FRA"]
         assert "ECU" in view.state.not_due
 
@@ -172,9 +168,7 @@ async def test_refused_commands_change_nothing(
             id=f"{rp.cycle_workflow_id('CCM', year)}-refusals-{uuid.uuid4().hex[:6]}",
             task_queue=queue,
         )
-        for _ in range(100):
-            if (await handle.query(ReportingCycleWorkflow.view)).started == 1:
-                break
+        await _started(handle, lambda v: v.started == 1)
         child = client.get_workflow_handle(rp.report_workflow_id("CCM", year, "NOR"))
         try:
             # no timer may fire while the refusals are compared (the report's next reminder
@@ -378,7 +372,7 @@ async def test_2011_cycle_from_the_real_status_table_and_its_figures(
     dates; derivation in tests/test_domain_reporting.py: the 27 States that deposited by
     16 Feb 2010). The submissions below are recorded by the test; the figures the cycle
     records at its close are counted from them."""
-    from tests.test_domain_reporting import OWE_2011
+    from tests.unit.test_domain_reporting import OWE_2011
     from workflows.reporting import CloseRequest
 
     today = (await env.get_current_time()).date()
@@ -392,10 +386,7 @@ async def test_2011_cycle_from_the_real_status_table_and_its_figures(
             id=rp.cycle_workflow_id("CCM", 2011),
             task_queue=queue,
         )
-        for _ in range(200):
-            view = await handle.query(ReportingCycleWorkflow.view)
-            if view.state.opened and view.started == len(view.state.states):
-                break
+        view = await _started(handle, lambda v: v.state.opened and v.started == len(v.state.states))
         assert list(view.state.states) == OWE_2011
         assert view.state.historical  # closed 31 Dec 2011, before it was opened: no reminders
         assert "ECU" in view.state.not_due and "FJI" in view.state.not_due
@@ -451,10 +442,7 @@ async def test_a_cycle_of_120_states_keeps_a_small_history(
             id=rp.cycle_workflow_id("CCM", year),
             task_queue=queue,
         )
-        for _ in range(600):
-            view = await handle.query(ReportingCycleWorkflow.view)
-            if view.state.opened and view.started == 120:
-                break
+        await _started(handle, lambda v: v.state.opened and v.started == 120)
         child = env.client.get_workflow_handle(rp.report_workflow_id("CCM", year, codes[0]))
         await child.execute_update(
             StateReportWorkflow.submit,

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+from tests import ROOT
+
+BENCH = ROOT / "bench"
 RATIO = re.compile(r"^ratio ours/baseline: .*\d+\.\d\d")
 
 SCRIPTS = [

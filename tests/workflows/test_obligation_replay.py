@@ -14,6 +14,8 @@ from pathlib import Path
 
 from temporalio import workflow
 
+from tests import HISTORIES
+
 with workflow.unsafe.imports_passed_through():
     import asyncio
     import base64
@@ -29,7 +31,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.treaty import TreatyWorkflow
 
-HISTORIES = Path(__file__).parent / "histories"
 BEFORE = ("v1", "v2", "v1-then-v2")
 
 

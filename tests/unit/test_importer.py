@@ -20,8 +20,8 @@ from domain.events import (
     TreatyEntryIntoForceFixed,
 )
 from domain.treaties import CCM
+from tests import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 STATUS = ROOT / "examples" / "ccm" / "status.csv"
 HEADER = "state,signature_date,instrument,deposit_date,source\n"
 

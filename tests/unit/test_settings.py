@@ -1,6 +1,5 @@
-"""The settings module (pydantic-settings), `treaty config show`, and the logs: structured,
-with the workflow id / run id / process key of the activity or workflow they come from, and
-never a secret."""
+"""The settings module (pydantic-settings), `treaty config show`, and the logs: structured
+and never a secret (the workflow context of their lines: tests/workflows/test_log_context.py)."""
 
 from __future__ import annotations
 
@@ -8,29 +7,15 @@ import dataclasses
 import io
 import json
 import logging
-import sys
-import uuid
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 import structlog
-from temporalio import workflow
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 import settings as settings_mod
 from adapters.logging import configure_logging
-from app import service
 from cli.main import main
-from domain import ids
-from domain import ratification as r
-from eventstore.store import EventStore
-from worker import build_worker
-from workflows.common import CommandMeta
 
-TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 PASSWORD = "pw-Z9x!q7"  # a database password that must never be printed
 SMTP_PASSWORD = "smtp-K3y-77"
 API_KEY = "tcld-api-key-0123456789"
@@ -307,62 +292,6 @@ def test_console_format_is_key_value(tmp_path: Path) -> None:
     line = stream.getvalue()
     assert "worker started" in line and "task_queues=['treatyflow']" in line
     assert not line.lstrip().startswith("{")
-
-
-@workflow.defn(sandboxed=False)
-class _LoggingWorkflow:
-    @workflow.run
-    async def run(self) -> str:
-        workflow.logger.info("the workflow says hello")
-        return workflow.info().run_id
-
-
-async def test_activity_and_workflow_lines_carry_workflow_run_and_process_key(
-    db_url: str, tmp_path: Path
-) -> None:
-    """A real ratification process on the time-skipping server: the append activity's log
-    line and a workflow's log line carry the workflow id, run id and process key."""
-    stream = io.StringIO()
-    configure_logging(_secret_settings(tmp_path), stream=stream)
-    queue = f"q-{uuid.uuid4().hex}"
-    store = await EventStore.connect(db_url)
-    try:
-        async with await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
-        ) as env:
-            client = env.client
-            async with (
-                build_worker(client, store, queue),
-                Worker(client, task_queue=queue + "-log", workflows=[_LoggingWorkflow]),
-            ):
-                handle = await service.ensure_ratification(client, "CCM", "BGR", queue)
-                run_id = (await handle.describe()).run_id
-                # Bulgaria signed the CCM on 3 Dec 2008 (Oslo signing conference)
-                await service.send(
-                    handle,
-                    r.Sign(signed_on=date(2008, 12, 3)),
-                    CommandMeta(actor="test", source="UNTC XXVI-6"),
-                )
-                wf_run = await client.execute_workflow(
-                    _LoggingWorkflow.run,
-                    id="log-test:CCM",
-                    task_queue=queue + "-log",
-                    execution_timeout=timedelta(seconds=30),
-                )
-    finally:
-        await store.close()
-    lines = _lines(stream)
-    appended = [x for x in lines if str(x["event"]).startswith("appended")]
-    assert appended, stream.getvalue()
-    wid = ids.ratification_workflow_id("CCM", "BGR")
-    assert appended[0]["workflow_id"] == wid
-    assert appended[0]["run_id"] == run_id
-    assert appended[0]["process_key"] == "ratification-CCM-BGR"
-    assert appended[0]["activity"] == "append_events"
-    hello = [x for x in lines if x["event"] == "the workflow says hello"]
-    assert hello and hello[0]["workflow_id"] == "log-test:CCM"
-    assert hello[0]["run_id"] == wf_run and hello[0]["process_key"] == "log-test-CCM"
-    assert PASSWORD not in stream.getvalue()
 
 
 def test_task_queues_of_a_worker(clean_env: pytest.MonkeyPatch) -> None:

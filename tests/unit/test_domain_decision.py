@@ -25,8 +25,8 @@ from domain import scenario
 from domain.errors import DomainError
 from domain.events import DecisionAdopted, DecisionDeferred, PositionStated
 from domain.treaties import CCM
+from tests import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "examples" / "ccm" / "2011-consultation.yaml"
 TODAY = date(2025, 6, 1)
 MEETING = "Open-ended informal consultation, Geneva, 24 Feb 2011"

@@ -5,7 +5,7 @@ database, bad settings, unknown or unrecorded State, a changed source file) the 
 path answers, with its own output and exit code.
 
 Truth values from CCM Art. 17 and the rows of the public status table
-(``examples/ccm/status.csv``, the same file as ``/work/shared/data/ccm_status.csv``):
+(``examples/ccm/status.csv``, the same file as ``../shared/data/ccm_status.csv``):
 Afghanistan deposited on 8 Sep 2011, after the 30th instrument (16 Feb 2010), so the CCM
 is in force for it from 1 Mar 2012, the first day of the sixth month after its deposit
 (Art. 17(2)), whichever deposit of the table is the 30th; Albania deposited on 16 Jun 2009,

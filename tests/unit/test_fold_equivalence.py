@@ -1,8 +1,9 @@
 """The fold over many events (:meth:`domain.processes.ProcessType.fold_all`, the treaty's
 :func:`domain.treaty.fold`, which counts a run of deposits in one working map instead of
 copying the state per event) gives exactly the state :func:`evolve` gives event by event:
-on every stream recorded in the golden histories (tests/histories), on the treaty stream of
-the real CCM status table (/work/shared/data/ccm_status.csv), and on generated streams;
+on every stream recorded in the golden histories (tests/histories; there also against the
+events as stored and folded by the audit's path), on the treaty stream of
+the real CCM status table (../shared/data/ccm_status.csv), and on generated streams;
 after every prefix of a stream (the intermediate states ``treaty audit timeline`` shows)
 and as of every date in it.
 
@@ -12,14 +13,14 @@ order of the keys of the map of deposits).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from hypothesis import given, settings
@@ -44,10 +45,11 @@ from domain.events import (
 )
 from domain.states import resolve_state
 from domain.treaties import CCM
-from eventstore.store import StoredEvent
+from eventstore.recorder import InMemoryRecorder
+from eventstore.store import NewEvent, StoredEvent
+from tests import HISTORIES, SHARED_DATA
 
-HISTORIES = Path(__file__).parent / "histories"
-STATUS_CSV = Path("/work/shared/data/ccm_status.csv")
+STATUS_CSV = SHARED_DATA / "ccm_status.csv"
 
 
 def by_evolve(kind: processes.ProcessType, state: BaseModel, events: Iterable[DomainEvent]):  # noqa: ANN201
@@ -63,6 +65,16 @@ def assert_same(a: BaseModel, b: BaseModel) -> None:
     assert a.model_fields_set == b.model_fields_set
     assert a.model_dump_json() == b.model_dump_json()  # key order of the maps too
     assert a.model_dump_json(exclude_unset=True) == b.model_dump_json(exclude_unset=True)
+
+
+def assert_same_stored(a: BaseModel, b: BaseModel) -> None:
+    """:func:`assert_same`, but the keys of a map read from a stored payload come in the
+    store's order (jsonb keeps an object's keys shorter first), not in the order the
+    workflow decided them: the same JSON values, in any key order."""
+    assert type(a) is type(b)
+    assert a == b
+    assert a.model_fields_set == b.model_fields_set
+    assert json.loads(a.model_dump_json()) == json.loads(b.model_dump_json())
 
 
 def assert_folds_agree(stream_id: str, events: Sequence[DomainEvent]) -> None:
@@ -86,10 +98,11 @@ def assert_folds_agree(stream_id: str, events: Sequence[DomainEvent]) -> None:
 # --- the golden histories ---------------------------------------------------------------------
 
 
-def recorded_streams() -> dict[tuple[str, str], list[DomainEvent]]:
-    """``(history file, stream) -> events`` appended by the ``append_events`` activities of
-    each golden history, in stream order (a retried append counted once)."""
-    streams: dict[tuple[str, str], dict[int, DomainEvent]] = {}
+def recorded_appends() -> dict[tuple[str, str], list[NewEvent]]:
+    """``(history file, stream) -> events`` as the ``append_events`` activities of each
+    golden history appended them (type, data, business date, metadata as recorded), in
+    stream order (a retried append counted once)."""
+    streams: dict[tuple[str, str], dict[int, NewEvent]] = {}
     for path in sorted(HISTORIES.glob("*/*.json")):
         for event in json.loads(path.read_text())["events"]:
             scheduled = event.get("activityTaskScheduledEventAttributes")
@@ -99,14 +112,25 @@ def recorded_streams() -> dict[tuple[str, str], list[DomainEvent]]:
             name = f"{path.parent.name}/{path.name}"
             stream = streams.setdefault((name, append["stream_id"]), {})
             for i, e in enumerate(append["events"]):
+                day = e["occurred_on"]
                 stream.setdefault(
                     append["expected_version"] + i + 1,
-                    event_from_record(e["event_type"], e["data"]),
+                    NewEvent(
+                        event_id=UUID(e["event_id"]),
+                        event_type=e["event_type"],
+                        data=e["data"],
+                        metadata=append["metadata"],
+                        occurred_on=date.fromisoformat(day) if day else None,
+                    ),
                 )
     return {key: [v[k] for k in sorted(v)] for key, v in streams.items()}
 
 
-RECORDED = recorded_streams()
+APPENDS = recorded_appends()
+RECORDED = {
+    key: [event_from_record(e.event_type, e.data) for e in events]
+    for key, events in APPENDS.items()
+}
 
 
 def test_the_golden_histories_hold_streams_of_every_kind() -> None:
@@ -117,9 +141,41 @@ def test_the_golden_histories_hold_streams_of_every_kind() -> None:
     assert sum(isinstance(e, DepositCounted) for e in treaty_events) > len(treaty_events) / 2
 
 
+def stored_in_a_recorder(stream_id: str, events: list[NewEvent]) -> list[StoredEvent]:
+    """``events`` appended to an in-memory recorder and read back: what the store gives the
+    audit and the read models (JSON as jsonb returns it, the business date as a column)."""
+
+    async def append_and_read() -> list[StoredEvent]:
+        recorder = InMemoryRecorder()
+        await recorder.append(stream_id, 0, events)
+        return await recorder.read_stream(stream_id)
+
+    return asyncio.run(append_and_read())
+
+
 @pytest.mark.parametrize("key", sorted(RECORDED), ids=lambda key: f"{key[0]}:{key[1]}")
 def test_recorded_stream_folds_the_same_both_ways(key: tuple[str, str]) -> None:
-    assert_folds_agree(key[1], RECORDED[key])
+    """Two computations of every recorded stream's state: the domain's ``evolve``, event by
+    event, on the events the workflow decided; and the path of ``treaty audit state`` and
+    the read models (:func:`audit.folding.fold_stored`: the events as stored, decoded from
+    their JSON, kept by their stored business date, folded by the process's ``fold_all``),
+    after every prefix and as of every date of the stream."""
+    stream_id = key[1]
+    kind, parts = processes.process_type(stream_id)
+    events = RECORDED[key]
+    stored = stored_in_a_recorder(stream_id, APPENDS[key])
+    state = kind.initial(parts)
+    for n, event in enumerate(events, start=1):
+        state = kind.evolve(state, event)
+        assert_same_stored(fold_stored(stream_id, stored[:n]), state)
+    dates = {e.occurred_on for e in events if e.occurred_on is not None}
+    for as_of in sorted(dates | {d - timedelta(days=1) for d in dates}):
+        counted = [e for e in events if e.occurred_on is None or e.occurred_on <= as_of]
+        assert_same_stored(
+            fold_stored(stream_id, stored, as_of=as_of),
+            by_evolve(kind, kind.initial(parts), counted),
+        )
+    assert_folds_agree(stream_id, events)  # and the fold over many events, in memory
 
 
 # --- the real CCM status table ------------------------------------------------------------------
