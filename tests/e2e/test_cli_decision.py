@@ -115,7 +115,7 @@ def test_refused_input_changes_nothing(imported: Stack) -> None:
             "decision", "position", "isu-hosting", "Norway", "--option", "undp",
             "--stance", "support", "--on", "2011-02-24", "--meeting", CONSULTATION,
         ),
-        # issue 5 (defect 5): a meeting neither in the meetings data nor in the process
+        # a meeting neither in the meetings data nor in the process
         "unknown meeting 'my kitchen'": (
             "decision", "position", "isu-hosting", "Norway", "--option", "gichd",
             "--stance", "support", "--on", "2011-02-24", "--meeting", "my kitchen",
@@ -258,11 +258,11 @@ def test_the_scenario_agrees_with_the_status_table(imported: Stack) -> None:
 
 
 def test_the_scenario_and_the_demo_run_again_after_later_facts(imported: Stack) -> None:
-    """Issue 5 (defect 1): after a later position of France on hosting by the GICHD (the
+    """After a later position of France on hosting by the GICHD (the
     June 2011 intersessionals, after the scenario's 24 Feb 2011), the scenario's earlier
     France position is already in the history: the file runs again, 0 events; the demo
     (which runs it) stays green twice. Then a reopening of the 2MSP's agreement with
-    another city is refused naming the difference (defect 4)."""
+    another city is refused naming the difference."""
     later = imported.treaty(
         "decision", "position", "isu-hosting", "France", "--option", "gichd", "--stance",
         "prefer", "--on", "2011-06-29", "--meeting", "June 2011 intersessionals",
@@ -276,7 +276,7 @@ def test_the_scenario_and_the_demo_run_again_after_later_facts(imported: Stack) 
         demo = imported.treaty("demo", "--json", timeout=900)
         assert demo.returncode == 0, demo.stdout + demo.stderr
     before = events_now(imported)
-    # defect 6: with the status table imported (by the demo), a vote cannot count more
+    # with the status table imported (by the demo), a vote cannot count more
     # States Parties present than had deposited by the day (the CCM had some 60 in 2011)
     parties = imported.json("parties", "--as-of", "2011-09-16")["consented"]
     # the States of the status table that had deposited by the 2MSP's last day
@@ -298,7 +298,7 @@ def test_the_scenario_and_the_demo_run_again_after_later_facts(imported: Stack) 
 
 
 def test_a_past_meeting_opened_today_is_not_escalated_and_takes_its_city(imported: Stack) -> None:
-    """Issue 5 (defects 2, 4): the 3MSP (Oslo, 11-14 Sep 2012, ccm_meetings.csv) opened
+    """The 3MSP (Oslo, 11-14 Sep 2012, ccm_meetings.csv) opened
     today: every due date was past when recorded, so none is escalated; the city comes
     from the meetings table."""
     opened = imported.treaty("hca", "open", "3MSP", "--host", "NOR", "--json")

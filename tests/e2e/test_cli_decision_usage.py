@@ -76,7 +76,7 @@ def test_refused_before_any_server(capsys: pytest.CaptureFixture[str], tmp_path:
     for command in (("scenario", "run"), ("decision", "import")):
         code, err = run(capsys, *command, str(jsonl))
         assert code == 1 and "line 2: unknown State 'Atlantis'" in err, err
-    # decision dates and sources (issue 5, defect 5), refused before any server
+    # decision dates and sources, refused before any server
     code, err = run(capsys, "decision", "open", "x", "--question", "Q?", "--on", "2001-01-01")
     assert code == 1 and "before the CCM was opened for signature (2008-12-03" in err, err
     code, err = run(
@@ -84,7 +84,7 @@ def test_refused_before_any_server(capsys: pytest.CaptureFixture[str], tmp_path:
         "--on", "2011-09-14", "--meeting", "2MSP", "--document", "discussion-paper",
     )  # fmt: skip
     assert code == 1 and "not both" in err, err
-    # margins: 0 to 730 days, keeping the milestones' order (issue 5, defect 2)
+    # margins: 0 to 730 days, keeping the milestones' order
     for margin, message in (
         ("signed=5000", "0 to 730 days"),
         ("signed=120", "margins out of order: signed"),

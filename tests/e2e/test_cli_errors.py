@@ -236,7 +236,7 @@ def test_debug_shows_the_traceback(
         (["ratification", "domestic-procedure", "KEN", "--date", "2999-01-01"], "in the future"),
         (["ratification", "deposit", "KEN", "--date", "2999-01-01"], "in the future"),
         (["ratification", "sign", "KEN", "--date", "2001-01-01"], "2001-01-01"),
-        # the obligation commands likewise (issue 3)
+        # the obligation commands likewise
         (["ratification", "withdraw", "LTU", "--date", "2999-01-01"], "in the future"),
         (["ratification", "withdraw", "LTU", "--date", "2001-01-01"], "2001-01-01"),
         (["ratification", "stockpiles", "BGR", "--date", "2999-01-01"], "in the future"),

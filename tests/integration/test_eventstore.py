@@ -569,7 +569,7 @@ async def test_concurrent_migrations_apply_once(empty_db_url: str) -> None:
     assert await migrate(empty_db_url) == []
 
 
-# ------------------------------------------------- contacts: one per address (issue 4)
+# ------------------------------------------------------- contacts: one per address
 
 
 async def test_concurrent_adds_of_one_address_in_any_case_store_one_row(

@@ -380,7 +380,7 @@ def test_stream_and_workflow_ids_keep_a_slug_with_a_dash() -> None:
 
 
 def test_dates_and_sources_out_of_the_record_are_refused() -> None:
-    """Issue 5 (defect 5): a decision opened before the CCM was opened for signature
+    """A decision opened before the CCM was opened for signature
     (3 Dec 2008, CCM Art. 15); facts dated before the process opened (24 Feb 2011);
     a position at the 2MSP (a milestone, 12-16 Sep 2011) dated outside its days; a
     position giving both a meeting and a document."""
@@ -421,7 +421,7 @@ def test_dates_and_sources_out_of_the_record_are_refused() -> None:
 
 
 def test_a_position_names_a_known_meeting_and_a_vote_no_more_present_than_parties() -> None:
-    """Issue 5 (defects 5, 6): the meetings data (ccm_meetings.csv: 2MSP 12-16 Sep 2011),
+    """The meetings data (ccm_meetings.csv: 2MSP 12-16 Sep 2011),
     the process's milestones and the meetings it cites are known, nothing else; a vote
     cannot count more States Parties present than the ratification record holds."""
     s = replay()

@@ -183,7 +183,7 @@ def open_3msp(today: date, **margins: int) -> h.AgreementState:
 
 
 def test_due_dates_past_when_an_agreement_is_opened_today_are_not_escalated() -> None:
-    """Issue 5 (defect 2): a 2012 meeting opened today: every due date was past when
+    """A 2012 meeting opened today: every due date was past when
     recorded: historical, no HcaMilestoneEscalated, no timer."""
     today = date(2026, 11, 29)
     s = open_3msp(today)
@@ -235,7 +235,7 @@ def test_margins_are_bounded_and_keep_the_milestones_order(
 
 
 def test_the_meeting_cannot_move_before_a_milestone_already_reached() -> None:
-    """Issue 5 (defect 3)."""
+    """A milestone reached before the new date keeps the meeting from moving before it."""
     s = opened()
     s = run(
         s,
@@ -252,7 +252,7 @@ def test_the_meeting_cannot_move_before_a_milestone_already_reached() -> None:
 
 
 def test_opening_again_with_other_data_is_refused_naming_the_difference() -> None:
-    """Issue 5 (defect 4): the same opening records nothing; another city or other dates
+    """The same opening records nothing; another city or other dates
     are refused, naming what differs."""
     s = opened()
     same = h.OpenAgreement(

@@ -356,7 +356,7 @@ def test_report_received_meets_the_obligation() -> None:
     assert date(2011, 1, 28) - timedelta(days=180) == date(2010, 8, 1)
 
 
-# --- issue 3: refusals the treaty text requires -------------------------------------------
+# --- refusals the treaty text requires ----------------------------------------------------
 
 
 def _bulgaria_stockpiles() -> r.RatificationState:

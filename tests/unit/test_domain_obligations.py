@@ -166,7 +166,7 @@ def test_status_and_unknown_meeting() -> None:
         o.find_meeting([], "2MPS")
 
 
-# --- correcting a Meeting something depends on (issue 3) ---------------------------------
+# --- correcting a Meeting something depends on -------------------------------------------
 
 
 def _bgr_pending() -> o.Obligation:

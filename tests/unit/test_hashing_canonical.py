@@ -1,5 +1,5 @@
 """Canonical JSON written by orjson where it gives the standard library's bytes: the same
-bytes, the same errors, the same hashes (issue 7, figure 2: event-store appends).
+bytes, the same errors, the same hashes (the event store's append path, bench/append_bench.py).
 
 The definition of canonical JSON stays ``json.dumps(obj, sort_keys=True,
 separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=...)`` as UTF-8

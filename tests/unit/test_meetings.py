@@ -43,7 +43,7 @@ def test_bad_meetings_table(tmp_path: Path) -> None:
         read_meetings(bad)
 
 
-# --- refusals (issue 3): kinds, dates, names, cities, overlaps ------------------------------
+# --- refusals: kinds, dates, names, cities, overlaps ----------------------------------------
 
 HEADER = "meeting,kind,opens_on,closes_on,city\n"
 GOOD = "1MSP,MSP,2010-11-09,2010-11-12,Vientiane\n"  # ccm_meetings.csv, first row

@@ -240,7 +240,7 @@ def test_json_lines_and_yaml_go_through_one_validator() -> None:
 
 
 def test_a_rerun_after_later_facts_records_nothing_for_every_kind_of_item() -> None:
-    """Issue 5 (defect 1): once later facts were recorded in the processes (a later
+    """Once later facts were recorded in the processes (a later
     position of France on the GICHD option, a later version of the milestone, the round
     closed), every item of the 24 Feb 2011 file is still on record: 0 events, no refusal."""
     items = steps()
