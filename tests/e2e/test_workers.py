@@ -48,6 +48,7 @@ from domain import ratification as r
 from domain.states import resolve_state
 from eventstore.store import STREAM_LOCK_NAMESPACE, EventStore
 from tests.e2e import ROOT, STATUS_CSV, TREATY, free_port
+from tests.support import eventually
 from workflows.common import CommandMeta
 
 pytestmark = pytest.mark.e2e
@@ -380,14 +381,15 @@ async def _sigterm_during_activity(
     )
     try:
         sending = asyncio.create_task(service.send(handle, command, meta))
-        running_on = ""
-        for _ in range(300):
+
+        async def started_on() -> str:
             description = await handle.describe()
             pending = description.raw_description.pending_activities
             if pending and pending[0].state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED:
-                running_on = pending[0].last_worker_identity
-                break
-            await asyncio.sleep(0.1)
+                return pending[0].last_worker_identity
+            return ""
+
+        running_on = await eventually(started_on, 30, "the append activity did not start")
         victim = next(w for w in workers if w.identity == running_on)
         victim.proc.send_signal(signal.SIGTERM)
         await asyncio.sleep(release_after)

@@ -43,6 +43,7 @@ from domain.events import DepositCounted, DomainEvent, event_data
 from domain.treaties import get_profile
 from eventstore.store import EventStore, NewEvent, StoredEvent
 from tests.e2e import Stack, embedded_stack, free_port
+from tests.support import eventually
 
 LTU_WORKFLOW = "ratification:CCM:LTU"
 LTU_STREAM = "ratification-CCM-LTU"
@@ -871,13 +872,15 @@ async def _delete_workflow(stack: Stack, workflow_id: str) -> None:
             namespace="default", workflow_execution=WorkflowExecution(workflow_id=workflow_id)
         )
     )
-    for _ in range(100):  # deletion is asynchronous
+
+    async def deleted() -> bool:  # deletion is asynchronous
         try:
             await client.get_workflow_handle(workflow_id).describe()
         except RPCError:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{workflow_id} was not deleted")
+            return True
+        return False
+
+    await eventually(deleted, 10, f"{workflow_id} was not deleted")
 
 
 async def _archive_and_delete(stack: Stack, workflow_id: str) -> None:

@@ -182,14 +182,17 @@ async def test_refused_commands_change_nothing(
 
 
 async def _settled(store: EventStore, stream: str) -> None:
-    """Wait until ``stream`` has events and no new one for a second (10 s at most)."""
+    """Wait until ``stream`` has events and no new one for half a second (10 s at most)."""
     seen = -1
-    for _ in range(20):
+
+    async def settled() -> bool:
+        nonlocal seen
         events = await store.read_stream(stream)
-        if events and len(events) == seen:
-            return
+        done = bool(events) and len(events) == seen
         seen = len(events)
-        await asyncio.sleep(0.5)
+        return done
+
+    await eventually(settled, 10, f"{stream} did not settle", interval=0.5)
 
 
 async def _refusals(
@@ -233,7 +236,6 @@ class _Inbox:
 async def test_smtp_delivery_retries_while_the_server_is_down_then_delivers_each_once(
     env: WorkflowEnvironment, store: EventStore, tmp_path: Path
 ) -> None:
-    import asyncio
 
     from aiosmtpd.controller import Controller
 
