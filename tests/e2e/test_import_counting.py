@@ -33,21 +33,16 @@ from adapters import scenario_file
 from app import importer, process_ops, service
 from audit import verify
 from domain import ratification as r
-from domain import treaty as t
 from eventstore.store import EventStore
 from tests.e2e import STATUS_CSV, TREATY
-from tests.support import META
+from tests.support import CCM_STATEMENT, META
 from worker import build_worker
 
 pytestmark = pytest.mark.e2e
 
 DEV_SERVER = Path(TREATY).parent / "temporal"
 
-STATEMENT = t.RecordDepositaryStatement(
-    in_force_on=date(2010, 8, 1),
-    threshold_deposited_on=date(2010, 2, 16),
-    statement="UNTC XXVI-6: in force 1 August 2010, in accordance with article 17(1)",
-)
+STATEMENT = CCM_STATEMENT
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ from domain.treaties import CCM
 from eventstore.recorder import InMemoryRecorder
 from eventstore.store import NewEvent, StoredEvent
 from tests import HISTORIES, SHARED_DATA
+from tests.support import CCM_STATEMENT
 
 STATUS_CSV = SHARED_DATA / "ccm_status.csv"
 
@@ -208,11 +209,7 @@ def counted_stream(
     return stream
 
 
-UNTC_STATEMENT = treaty.RecordDepositaryStatement(
-    in_force_on=date(2010, 8, 1),
-    threshold_deposited_on=date(2010, 2, 16),
-    statement="UNTC chapter XXVI-6: entered into force on 1 August 2010, article 17(1)",
-)
+UNTC_STATEMENT = CCM_STATEMENT
 
 
 @pytest.mark.parametrize("order", ["table", "date"])

@@ -21,6 +21,7 @@ from domain.events import (
 )
 from domain.treaties import CCM
 from tests import ROOT
+from tests.support import CCM_STATEMENT
 
 STATUS = ROOT / "examples" / "ccm" / "status.csv"
 HEADER = "state,signature_date,instrument,deposit_date,source\n"
@@ -203,11 +204,7 @@ def _table_deposits() -> list[tuple[str, date]]:
     return [(row.state, row.deposited_on) for row in rows if row.deposited_on is not None]
 
 
-STATEMENT = t.RecordDepositaryStatement(
-    in_force_on=date(2010, 8, 1),
-    threshold_deposited_on=date(2010, 2, 16),
-    statement="UNTC XXVI-6: in force 1 August 2010 (art. 17(1))",
-)
+STATEMENT = CCM_STATEMENT
 
 
 def _with_statement() -> t.TreatyState:
