@@ -1,5 +1,5 @@
 """`treaty scenario run`, `treaty decision` and `treaty hca` against a real embedded stack
-(tests/e2e.py fresh_stack: Temporal dev server, PostgreSQL, a worker): the 24 Feb 2011
+(tests/e2e/__init__.py fresh_stack: Temporal dev server, PostgreSQL, a worker): the 24 Feb 2011
 scenario (examples/ccm/2011-consultation.yaml) recorded, the ISU decision table, refused
 input that changes nothing, the audit of the new processes, the demo's addition, the
 scenario's ratification facts against the imported status table.

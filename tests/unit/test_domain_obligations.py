@@ -1,7 +1,7 @@
 """Obligations and their deadlines, against dates derived by hand from the treaty texts.
 
 Entry-into-force dates are those of CCM Art. 17 for the real deposits in
-examples/ccm/status.csv (see tests/test_domain_eif.py).
+examples/ccm/status.csv (see tests/unit/test_domain_eif.py).
 """
 
 from __future__ import annotations

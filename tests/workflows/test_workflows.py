@@ -65,7 +65,7 @@ async def test_deposit_today_enters_into_force_after_six_months_of_skipped_time(
         assert eif.occurred_on == expected
         assert eif.data["historical"] is False
         assert eif.metadata["workflow_id"] == "ratification:CCM:NLD"
-        # appended with it: the obligations that run from it (tests/test_workflow_obligations.py)
+        # appended with it: the obligations that run from it (test_workflow_obligations.py)
         assert {e.event_type for e in stored[4:]} == {"ObligationOpened"}
         assert await verify_chain(store, "ratification-CCM-NLD") == []
 

@@ -371,7 +371,7 @@ async def test_2011_cycle_from_the_real_status_table_and_its_figures(
     env: WorkflowEnvironment, store: EventStore, tmp_path: Path
 ) -> None:
     """Who owes the 2011 report comes from the record (CCM Art. 7(1)-(2) and the EIF
-    dates; derivation in tests/test_domain_reporting.py: the 27 States that deposited by
+    dates; derivation in tests/unit/test_domain_reporting.py: the 27 States that deposited by
     16 Feb 2010). The submissions below are recorded by the test; the figures the cycle
     records at its close are counted from them."""
     from tests.unit.test_domain_reporting import OWE_2011
