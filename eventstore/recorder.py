@@ -21,7 +21,7 @@ of the application that need no server:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -90,14 +90,14 @@ class InMemoryRecorder:
     """A :class:`Recorder` in a Python dict: the PostgreSQL store's semantics without a
     server (unit tests). ``outbox`` holds the messages appended with events, by key.
 
-    ``clock`` gives ``recorded_at`` (aware, UTC; default: now)."""
+    ``clock()`` gives a batch's ``recorded_at`` (aware, UTC; default: now)."""
 
-    def __init__(self, clock: type[datetime] | None = None) -> None:
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         self._streams: dict[str, list[StoredEvent]] = {}
         self._all: list[StoredEvent] = []
         self._ids: dict[object, tuple[str, int]] = {}
         self.outbox: dict[str, OutboxMessage] = {}
-        self._now = (clock or datetime).now
+        self._clock = clock or (lambda: datetime.now(UTC))
 
     async def append(
         self,
@@ -130,7 +130,7 @@ class InMemoryRecorder:
             _check_storable(data_json, event.event_type, "data")
             _check_storable(meta_json, event.event_type, "metadata")
             rows.append((event, _as_jsonb(json.loads(data_json)), _as_jsonb(json.loads(meta_json))))
-        recorded_at = self._now(UTC)
+        recorded_at = self._clock()
         prev_hash = stream[-1].hash if stream else GENESIS_HASH
         stored: list[StoredEvent] = []
         for version, (event, data, metadata) in enumerate(rows, start=first):

@@ -6,7 +6,7 @@ canonical_json(event))`` that ``treaty audit verify`` recomputes."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -106,6 +106,16 @@ async def test_list_streams_by_prefix_and_read_all_in_global_order() -> None:
         ("ratification-CCM-BGR", 4),
     ]
     assert await rec.read_all(from_position=3, limit=1) == every[2:3]
+
+
+async def test_recorded_at_comes_from_the_clock_and_is_hashed() -> None:
+    moment = datetime(2011, 3, 24, 9, 30, tzinfo=UTC)
+    rec = InMemoryRecorder(clock=lambda: moment)
+    await rec.append(STREAM, 0, [new_event()])
+    [stored] = await rec.read_stream(STREAM)
+    assert stored.recorded_at == moment and stored.hash == stored.recomputed_hash()
+    rec.tamper(STREAM, 1, recorded_at=datetime(2011, 3, 25, tzinfo=UTC))
+    assert [d.version for d in await verify_chain(rec, STREAM)] == [1]
 
 
 async def test_the_one_chain_check_names_an_altered_event_at_its_version() -> None:
