@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The two quick-start commands, with nothing but Python 3.11+ on the machine.
 
-    python3 tasks.py demo   # create .venv, install, run `treaty demo`
-    python3 tasks.py test   # create .venv, install with test extras, ruff + pytest
+    python3 tasks.py demo        # create .venv, install, run `treaty demo`
+    python3 tasks.py test        # create .venv, install with test extras, ruff + every layer
+    python3 tasks.py test-fast   # the same venv, ruff + tests/unit and tests/workflows only
 
 The virtual environment lives in ``.venv`` next to this file (``TREATYFLOW_VENV``
 overrides it). Installation is skipped when ``pyproject.toml`` has not changed
@@ -45,16 +46,24 @@ def ensure_venv(extras: str) -> None:
     stamp.write_text(key)
 
 
+FAST_LAYERS = ("tests/unit", "tests/workflows")
+"""The fast lane: the domain and the application (no server), the workflows on the
+time-skipping test server; without the tests marked ``e2e`` (they start an embedded stack)."""
+
+
 def main(argv: list[str]) -> None:
-    if len(argv) != 1 or argv[0] not in {"demo", "test"}:
-        sys.exit("usage: python3 tasks.py demo|test")
+    if len(argv) != 1 or argv[0] not in {"demo", "test", "test-fast"}:
+        sys.exit("usage: python3 tasks.py demo|test|test-fast")
     ensure_venv("test")
     if argv[0] == "demo":
         _run(BIN / "treaty", "demo")
-    else:
-        _run(BIN / "ruff", "check", ".")
-        _run(BIN / "ruff", "format", "--check", ".")
+        return
+    _run(BIN / "ruff", "check", ".")
+    _run(BIN / "ruff", "format", "--check", ".")
+    if argv[0] == "test":  # what CI runs: every layer (pyproject's testpaths)
         _run(PY, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    else:
+        _run(PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not e2e", *FAST_LAYERS)
 
 
 if __name__ == "__main__":

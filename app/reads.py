@@ -1,6 +1,7 @@
 """Read models for the CLI, folded from the event store with the domain's own ``evolve``.
 
-Nothing here asks Temporal: staff tables and counts are rebuilt from the record. Every
+Nothing here asks Temporal: staff tables and counts are rebuilt from the record, read
+through a :class:`eventstore.recorder.Recorder` (PostgreSQL, or in memory in unit tests). Every
 fold is :func:`domain.processes.fold` (through :func:`audit.folding.fold_stored`), the
 same one ``treaty audit state`` uses, so a count "as of" a date is the count of the
 states as of that date.
@@ -16,7 +17,8 @@ from audit.folding import fold_stored
 from domain import ids
 from domain import ratification as r
 from domain import treaty as t
-from eventstore.store import EventStore, StoredEvent
+from eventstore.recorder import Recorder
+from eventstore.store import StoredEvent
 
 
 def ratification_stream(treaty: str, state: str) -> str:
@@ -39,7 +41,7 @@ def fold_treaty(treaty: str, events: list[StoredEvent], as_of: date | None = Non
     return cast(t.TreatyState, fold_stored(stream, events, as_of=as_of))
 
 
-async def state_status(store: EventStore, treaty: str, state: str) -> list[r.RatificationState]:
+async def state_status(store: Recorder, treaty: str, state: str) -> list[r.RatificationState]:
     """The rows of ``treaty status STATE``: the ratification process of ``state`` (ISO3)
     under ``treaty`` folded from its stream alone (not every stream of the treaty), as a
     one-element list; empty when nothing is recorded for it. The CLI and the worker's fast
@@ -50,7 +52,7 @@ async def state_status(store: EventStore, treaty: str, state: str) -> list[r.Rat
 
 
 async def ratifications(
-    store: EventStore, treaty: str, as_of: date | None = None
+    store: Recorder, treaty: str, as_of: date | None = None
 ) -> list[r.RatificationState]:
     """Every ratification process of ``treaty`` recorded in the store, sorted by ISO3;
     with ``as_of``, each as it stood on that date (:func:`fold_ratification`)."""
@@ -62,7 +64,7 @@ async def ratifications(
     return sorted(states, key=lambda s: s.state)
 
 
-async def treaty_state(store: EventStore, treaty: str, as_of: date | None = None) -> t.TreatyState:
+async def treaty_state(store: Recorder, treaty: str, as_of: date | None = None) -> t.TreatyState:
     """The treaty process state of ``treaty`` from the store (``as_of`` as above)."""
     stream = ids.stream_id(ids.treaty_workflow_id(treaty))
     return fold_treaty(treaty, await store.read_stream(stream), as_of)
@@ -97,7 +99,7 @@ def parties_as_of(states: list[r.RatificationState], as_of: date) -> Parties:
     return Parties(as_of=as_of, consented=sorted(consented), in_force=sorted(in_force))
 
 
-async def parties(store: EventStore, treaty: str, as_of: date) -> Parties:
+async def parties(store: Recorder, treaty: str, as_of: date) -> Parties:
     """:func:`parties_as_of` on every ratification process folded as of ``as_of``."""
     return parties_as_of(await ratifications(store, treaty, as_of), as_of)
 

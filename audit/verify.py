@@ -44,6 +44,7 @@ from activities.eventstore import AppendRequest
 from audit.folding import UnreadableEventError, changes, decode, fold_stored, metadata_of, show
 from domain import ids, processes
 from eventstore.hashing import GENESIS_HASH, canonical_json
+from eventstore.recorder import Recorder
 from eventstore.store import EventStore, StoredEvent
 
 APPEND_ACTIVITY = "append_events"
@@ -219,6 +220,12 @@ def check_chain(stream_id: str, events: Sequence[StoredEvent]) -> list[Discrepan
         prev_hash = event.hash
         expected_version = version + 1
     return found
+
+
+async def verify_chain(recorder: Recorder, stream_id: str) -> list[Discrepancy]:
+    """:func:`check_chain` of ``stream_id`` as ``recorder`` reads it (``[]``: intact, or
+    no such stream)."""
+    return check_chain(stream_id, await recorder.read_stream(stream_id))
 
 
 # --- 2. the fold ------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from cli.runtime import (
 )
 
 # Temporal, asyncpg, the store and the audit tools are imported when a command runs, not to
-# print `treaty audit --help` (tests/test_cli_lazy.py).
+# print `treaty audit --help` (tests/e2e/test_cli_lazy.py).
 if TYPE_CHECKING:
     from asyncpg import exceptions as asyncpg_errors
     from temporalio.client import WorkflowHistory

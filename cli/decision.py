@@ -53,7 +53,7 @@ else:
     get_profile = lazy_function("domain.treaties", "get_profile")
 
 #: ``domain.decision.DEFAULT_REMIND_DAYS``, repeated here for the option's default so that
-#: printing help imports no model (tests/test_cli_lazy.py checks they are equal).
+#: printing help imports no model (tests/e2e/test_cli_lazy.py checks they are equal).
 DEFAULT_REMIND_DAYS = 7
 
 decision_app = typer.Typer(

@@ -10,7 +10,7 @@ Unix socket in the embedded home (``$TREATYFLOW_HOME/run/worker.sock``,
 (:func:`app.reads.state_status`, :func:`app.reads.status_row`,
 :func:`app.jsontext.json_text`). This module imports nothing but the standard library's
 ``sys``, ``os``, ``socket`` (its C module ``_socket``), ``json`` and a sha256 (CPython's
-built-in one, not OpenSSL's): ``tests/test_cli_fast.py`` checks that it loads no typer,
+built-in one, not OpenSSL's): ``tests/e2e/test_cli_fast.py`` checks that it loads no typer,
 pydantic, asyncpg nor Temporal.
 
 The fast path is taken only when the answer is certainly the one the normal path would

@@ -41,7 +41,7 @@ else:
     h = LazyModule("domain.hca")
 
 #: ``domain.hca.MILESTONES`` and ``PREPARATIONS``, repeated here for the arguments' help so
-#: that printing help imports no model (tests/test_cli_lazy.py checks they are equal).
+#: that printing help imports no model (tests/e2e/test_cli_lazy.py checks they are equal).
 MILESTONES = ("draft-received", "negotiations", "text-agreed", "signed", "in-force")
 PREPARATIONS = ("venue", "focal_point", "task_force", "funding_need", "funding_pledge")
 

@@ -55,7 +55,7 @@ from cli.scenario import scenario_app
 
 # Temporal, asyncpg, the pydantic models and the workflows are imported in the commands
 # that use them (a few hundred ms), so that `treaty --help` prints at once
-# (tests/test_cli_lazy.py).
+# (tests/e2e/test_cli_lazy.py).
 if TYPE_CHECKING:
     import click
 

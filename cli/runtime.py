@@ -34,7 +34,7 @@ class LazyModule:
     """Stands for the module ``name`` and imports it when an attribute is first asked for:
     the command modules name the domain modules (pydantic models, a few hundred ms to
     import) at module level this way, so that printing help imports none of them
-    (``tests/test_cli_lazy.py``). Use the real module under ``TYPE_CHECKING``."""
+    (``tests/e2e/test_cli_lazy.py``). Use the real module under ``TYPE_CHECKING``."""
 
     def __init__(self, name: str) -> None:
         self._name = name

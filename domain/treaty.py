@@ -419,7 +419,7 @@ def fold(s: TreatyState, events: Iterable[DomainEvent]) -> TreatyState:
     becomes the state's once, with the version, before the next other event (which goes
     through :func:`evolve`) or at the end. ``s`` and every state it shares a map with are
     left as they were. ``treaty audit timeline``, which shows each event's before and after,
-    goes through :func:`evolve`; ``tests/test_fold_equivalence.py`` checks the two agree.
+    goes through :func:`evolve`; ``tests/unit/test_fold_equivalence.py`` checks the two agree.
     """
     version = s.version
     deposits: dict[str, date] | None = None  # the working copy, while a run is counted

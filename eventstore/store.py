@@ -9,7 +9,9 @@ One stream per process instance (``"ratification-CCM-BGR"``), versions 1, 2, 3, 
   expected versions (an activity retried after a crash) stores nothing and returns
   ``AppendResult(appended=False)``;
 - tamper evidence: ``hash = sha256(prev_hash || canonical_json(record))`` per stream,
-  recomputed by :meth:`EventStore.verify_stream`.
+  recomputed by :func:`audit.verify.check_chain` (the one chain check).
+
+:class:`EventStore` is the PostgreSQL :class:`eventstore.recorder.Recorder`.
 
 The pool's connections run as the role ``treatyflow_app`` (INSERT/SELECT only) when the
 connecting user may ``SET ROLE`` to it.
@@ -855,45 +857,3 @@ class EventStore:
             prefix,
         )
         return [(r["stream_id"], int(r["version"])) for r in rows]
-
-    async def verify_stream(self, stream_id: str) -> list[str]:
-        """Recompute the hash chain of ``stream_id``.
-
-        Returns:
-            Human-readable problems in version order, ``[]`` when intact (or the stream is
-            empty), e.g. ``"version gap: expected version 3, found version 5"``,
-            ``"prev_hash mismatch at version 5: ..."``, ``"hash mismatch at version 2:
-            stored ..., recomputed ..."``. The chain continues from each event's *stored*
-            hash, so one altered event is reported once, at its own version.
-        """
-        problems: list[str] = []
-        expected_version = 1
-        prev_hash = GENESIS_HASH
-        for event in await self.read_stream(stream_id):
-            version = event.stream_version
-            if version != expected_version:
-                problems.append(
-                    f"version gap: expected version {expected_version}, found version {version}"
-                )
-            if event.prev_hash != prev_hash:
-                problems.append(
-                    f"prev_hash mismatch at version {version}: stored {event.prev_hash.hex()},"
-                    f" previous event's hash is {prev_hash.hex()}"
-                )
-            if len(event.prev_hash) != len(GENESIS_HASH):
-                problems.append(
-                    f"hash mismatch at version {version}: prev_hash is"
-                    f" {len(event.prev_hash)} bytes, not {len(GENESIS_HASH)}"
-                )
-                prev_hash = event.hash
-                expected_version = version + 1
-                continue
-            recomputed = event.recomputed_hash()
-            if recomputed != event.hash:
-                problems.append(
-                    f"hash mismatch at version {version}: stored {event.hash.hex()},"
-                    f" recomputed {recomputed.hex()}"
-                )
-            prev_hash = event.hash
-            expected_version = version + 1
-        return problems

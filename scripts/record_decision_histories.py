@@ -16,7 +16,7 @@ worker appending to a real embedded PostgreSQL in a temporary folder (removed at
    later milestone escalated by the timer.
 
 Each history is written as ``WorkflowHistory.to_json()`` writes it, to
-``--out``/``<stream id>.json`` (``tests/test_audit_replay.py`` replays every file under
+``--out``/``<stream id>.json`` (``tests/workflows/test_audit_replay.py`` replays every file under
 ``tests/histories``).
 """
 

@@ -16,7 +16,7 @@ end), it drives the ``treaty`` command as a user would:
    its rows);
 
 and writes the history of each process of :data:`WORKFLOWS` to ``--out``/``<stream id>.json``,
-exactly as ``WorkflowHistory.to_json()`` writes it (``tests/test_audit_replay.py``
+exactly as ``WorkflowHistory.to_json()`` writes it (``tests/workflows/test_audit_replay.py``
 replays every file under ``tests/histories``).
 
 Options for a history that crosses a code change (a process started under the old code

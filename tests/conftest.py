@@ -1,4 +1,8 @@
-"""Shared fixtures: a real PostgreSQL server and a fresh database per test.
+"""Shared fixtures: a real PostgreSQL server and a fresh database per test; each test is
+marked with its layer (``unit``, ``workflows``, ``integration``, ``e2e``: its folder), so
+``-m`` selects layers. The workflow layer's servers are in ``tests/workflows/conftest.py``,
+the unit layer's in-memory record in ``tests/unit/conftest.py``, the helpers every layer
+shares (``META``, the depositary's statements, ``eventually``) in ``tests/support.py``.
 
 - ``pg_url`` (session): ``$DATABASE_URL`` if set (its user must be a superuser or own the
   databases it creates, and may CREATE DATABASE), else an embedded PostgreSQL started in a
@@ -23,6 +27,17 @@ import pytest
 
 from eventstore.migrate import migrate
 from eventstore.store import EventStore
+
+LAYERS = ("unit", "workflows", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its layer, the folder under ``tests/`` it is in."""
+    for item in items:
+        parts = item.path.parts
+        for layer in LAYERS:
+            if layer in parts[-3:-1]:
+                item.add_marker(getattr(pytest.mark, layer))
 
 
 def database_url(server_url: str, database: str) -> str:
