@@ -129,8 +129,8 @@ def build_worker(
     concurrency limits and the graceful-shutdown time of ``settings`` (default: the
     environment's).
 
-    ``reporting``: ``home`` / ``smtp`` for :func:`workflows.reporting.activities` (default:
-    the data folder and SMTP settings of the environment). What it runs is
+    ``reporting``: ``home`` / ``smtp`` for :func:`activities.registry.reporting_activities`
+    (default: the data folder and SMTP settings of the environment). What it runs is
     :mod:`workflows.registry`'s."""
     settings = settings or settings_mod.load()
     return Worker(

@@ -18,9 +18,10 @@ from pydantic import BaseModel
 from temporalio import activity
 
 import settings as settings_mod
-from audit.folding import fold_stored
 from domain import ids
+from domain import ratification as r
 from domain import reporting as rp
+from eventstore.folding import fold_stored, fold_streams
 from eventstore.store import EventStore
 
 #: How many earlier years are searched for the previous stockpile figures.
@@ -78,11 +79,11 @@ async def read_cycle(store: EventStore, treaty: str, year: int) -> rp.CycleState
 
 async def parties(store: EventStore, treaty: str) -> list[rp.Party]:
     """Every State whose ratification process has an entry-into-force date."""
-    from app.reads import ratifications
-
+    prefix = ids.stream_id(ids.ratification_workflow_id(treaty, ""))
+    states = cast(list[r.RatificationState], await fold_streams(store, prefix))
     return [
         rp.Party(state=s.state, in_force_on=s.in_force_on)
-        for s in await ratifications(store, treaty)
+        for s in sorted(states, key=lambda s: s.state)
         if s.in_force_on is not None
     ]
 

@@ -7,10 +7,10 @@ process records the Meeting.
 from __future__ import annotations
 
 from app import meetings, reads
-from audit.folding import fold_stored
 from domain import decision as d
 from domain import hca as h
 from domain import ids
+from eventstore.folding import fold_stored
 from eventstore.store import EventStore
 
 #: How a State's status under the treaty on a date is said (RatificationState.status).

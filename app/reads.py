@@ -2,7 +2,7 @@
 
 Nothing here asks Temporal: staff tables and counts are rebuilt from the record, read
 through a :class:`eventstore.recorder.Recorder` (PostgreSQL, or in memory in unit tests). Every
-fold is :func:`domain.processes.fold` (through :func:`audit.folding.fold_stored`), the
+fold is :func:`domain.processes.fold` (through :func:`eventstore.folding.fold_stored`), the
 same one ``treaty audit state`` uses, so a count "as of" a date is the count of the
 states as of that date.
 """
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from audit.folding import fold_stored
 from domain import ids
 from domain import ratification as r
 from domain import treaty as t
+from eventstore.folding import fold_stored, fold_streams
 from eventstore.recorder import Recorder
 from eventstore.store import StoredEvent
 
@@ -57,10 +57,7 @@ async def ratifications(
     """Every ratification process of ``treaty`` recorded in the store, sorted by ISO3;
     with ``as_of``, each as it stood on that date (:func:`fold_ratification`)."""
     prefix = ids.stream_id(ids.ratification_workflow_id(treaty, ""))
-    states = []
-    for stream, _version in await store.list_streams(prefix=prefix):
-        code = stream[len(prefix) :]
-        states.append(fold_ratification(treaty, code, await store.read_stream(stream), as_of))
+    states = cast(list[r.RatificationState], await fold_streams(store, prefix, as_of=as_of))
     return sorted(states, key=lambda s: s.state)
 
 

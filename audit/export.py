@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, TextIO
 
-from audit.folding import counts, metadata_of
+from eventstore.folding import counts, metadata_of
 from eventstore.hashing import canonical_json, format_recorded_at
 from eventstore.store import EventStore, StoredEvent
 

@@ -17,7 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from audit.folding import (
+from domain import processes
+from eventstore.folding import (
     Change,
     UnreadableEventError,
     changes,
@@ -26,7 +27,6 @@ from audit.folding import (
     metadata_of,
     select,
 )
-from domain import processes
 from eventstore.store import StoredEvent
 
 

@@ -41,8 +41,8 @@ from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.eventstore import AppendRequest
-from audit.folding import UnreadableEventError, changes, decode, fold_stored, metadata_of, show
 from domain import ids, processes
+from eventstore.folding import UnreadableEventError, changes, decode, fold_stored, metadata_of, show
 from eventstore.hashing import GENESIS_HASH, canonical_json
 from eventstore.recorder import Recorder
 from eventstore.store import EventStore, StoredEvent

@@ -63,7 +63,7 @@ async def write_stream(url: str, events: int) -> None:
 async def measure(url: str, events: int, repeat: int) -> tuple[float, float]:
     import asyncpg
 
-    from audit.folding import fold_stored
+    from eventstore.folding import fold_stored
     from eventstore.store import EventStore
 
     as_of = FIRST_DAY + timedelta(days=events // 2)

@@ -48,15 +48,15 @@ if TYPE_CHECKING:
     from temporalio.client import WorkflowHistory
 
     from audit import export as export_mod
-    from audit import folding
     from audit import timeline as timeline_mod
     from audit import verify as verify_mod
     from domain import processes
+    from eventstore import folding
     from eventstore.store import EventStore
 else:
     asyncpg_errors = LazyModule("asyncpg.exceptions")
     export_mod = LazyModule("audit.export")
-    folding = LazyModule("audit.folding")
+    folding = LazyModule("eventstore.folding")
     timeline_mod = LazyModule("audit.timeline")
     verify_mod = LazyModule("audit.verify")
     processes = LazyModule("domain.processes")

@@ -40,18 +40,15 @@ WORKFLOWS: list[type] = [
 
 
 def activities(store: Any, **reporting: Any) -> list[Any]:
-    """Every activity a worker runs, bound to the event store ``store``: ``append_events``
-    (:class:`activities.eventstore.EventStoreActivities`) and the reporting activities
-    (:func:`workflows.reporting.activities`; ``reporting``: its ``home`` / ``smtp``)."""
-    from activities.eventstore import EventStoreActivities
-    from workflows.reporting import activities as reporting_activities
+    """Every activity a worker runs (:func:`activities.registry.all_activities`)."""
+    from activities.registry import all_activities
 
-    return [EventStoreActivities(store).append_events, *reporting_activities(store, **reporting)]
+    return all_activities(store, **reporting)
 
 
 def check_environment() -> None:
-    """Refuse settings of the environment the activities cannot run with (bad SMTP
-    settings, reminder policy: :class:`settings.SettingsError`) before a worker starts."""
-    from workflows.reporting import check_environment as check_reporting
+    """Refuse settings the activities cannot run with, before a worker starts
+    (:func:`activities.registry.check_environment`)."""
+    from activities.registry import check_environment as check_activities
 
-    check_reporting()
+    check_activities()

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
@@ -400,43 +399,3 @@ class OpenReportingCycleWorkflow:
         except WorkflowAlreadyStartedError:  # opened by hand already, or closed already
             return f"{workflow_id} was already open"
         return f"opened {workflow_id}"
-
-
-#: The reporting workflows, for the worker.
-WORKFLOWS = [ReportingCycleWorkflow, StateReportWorkflow, OpenReportingCycleWorkflow]
-
-_FROM_ENV = object()
-
-
-def activities(store: Any, home: Any = None, smtp: Any = _FROM_ENV) -> list[Any]:
-    """The activities the reporting workflows run, bound to ``store``: the reads
-    (:mod:`activities.reporting`) and the delivery (:mod:`activities.outbox`) with
-    ``home`` (default: ``$TREATYFLOW_HOME``) and ``smtp`` (default: from the environment;
-    None: ``.eml`` files)."""
-    import settings as settings_mod
-    from activities.outbox import OutboxActivities, smtp_settings
-    from activities.reporting import ReportingActivities
-
-    reads = ReportingActivities(store)
-    outbox = OutboxActivities(
-        store,
-        home if home is not None else settings_mod.load().home,
-        smtp_settings() if smtp is _FROM_ENV else smtp,
-    )
-    return [
-        reads.reporting_parties,
-        reads.reporting_reports,
-        reads.previous_stockpiles,
-        reads.reporting_policy,
-        outbox.deliver_outbox,
-    ]
-
-
-def check_environment() -> None:
-    """Refuse bad SMTP settings or reminder policy in the environment
-    (:class:`settings.SettingsError`) before a worker starts."""
-    from activities.outbox import smtp_settings
-    from activities.reporting import reminder_policy_from_env
-
-    smtp_settings()
-    reminder_policy_from_env()

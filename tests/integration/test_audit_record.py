@@ -33,7 +33,6 @@ from pydantic import BaseModel
 from activities.eventstore import AppendRequest, EventRecord
 from audit import timeline as timeline_mod
 from audit import verify as verify_mod
-from audit.folding import changes
 from cli import audit_record
 from cli import main as cli
 from domain import ids, processes
@@ -41,6 +40,7 @@ from domain import ratification as r
 from domain import treaty as t
 from domain.events import DepositCounted, DomainEvent, event_data
 from domain.treaties import get_profile
+from eventstore.folding import changes
 from eventstore.store import EventStore, NewEvent, StoredEvent
 from tests.e2e import Stack, embedded_stack, free_port
 from tests.support import eventually

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from adapters import status_table
 from app import importer, service
 from domain import ids
 from domain import ratification as r
@@ -41,7 +42,7 @@ def new_events(events: list[Any]) -> list[NewEvent]:
 
 def planned_rows(path: Path) -> list[Any]:
     """Each row of a status table with what it needs on a record with nothing for it."""
-    rows, errors = importer.read_table(path)
+    rows, errors = status_table.read_table(path)
     assert errors == []
     out = []
     for row in rows:

@@ -1,4 +1,4 @@
-"""Import acceptance (``app.importer.read_table`` / ``plan``, ``app.service.accept_rows``
+"""Import acceptance (``app.status_table.read_table`` / ``plan``, ``app.service.accept_rows``
 and ``predicted_context``) on the real CCM status table, in the shared data and in
 ``examples/``, without a server. CCM Art. 17(1): in force on the first day of the sixth
 month after the month of the 30th instrument; the depositary: 16 Feb 2010, so 1 Aug 2010.
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters import status_table
 from app import importer, service
 from domain import ratification as r
 from domain import treaty as t
@@ -30,7 +31,7 @@ def sixth_month_after(day: date) -> date:
 
 @pytest.mark.parametrize("path", TABLES, ids=["shared", "examples"])
 def test_the_table_reads_whole_and_each_row_plans_what_it_says(path: Path) -> None:
-    rows, errors = importer.read_table(path)
+    rows, errors = status_table.read_table(path)
     with path.open(encoding="utf-8", newline="") as f:
         raw = list(csv.DictReader(f))
     assert errors == [] and len(rows) == len(raw) == 79
@@ -49,7 +50,7 @@ def test_the_table_reads_whole_and_each_row_plans_what_it_says(path: Path) -> No
 
 
 def test_a_row_that_contradicts_the_record_is_refused() -> None:
-    rows, _ = importer.read_table(STATUS_CSV)
+    rows, _ = status_table.read_table(STATUS_CSV)
     [ltu_row] = [row for row in rows if row.state == "LTU"]
     current = r.initial_state("CCM", "LTU")
     for command in (
@@ -92,7 +93,7 @@ def test_a_signature_after_entry_into_force_is_refused_and_moves_nothing() -> No
     """CCM Art. 15: a signature dated after 1 Aug 2010 is refused (accession only); the
     other rows are checked against the same date."""
     treaty, _ = treaty_with_statement()
-    late = importer.parse_row(
+    late = status_table.parse_row(
         81,
         {
             "state": "Tuvalu",
@@ -102,7 +103,7 @@ def test_a_signature_after_entry_into_force_is_refused_and_moves_nothing() -> No
             "source": "test",
         },
     )
-    assert isinstance(late, importer.Row)
+    assert isinstance(late, status_table.Row)
     plan = importer.plan(late, r.initial_state("CCM", "TUV"))
     tuvalu = service._Planned(late, r.initial_state("CCM", "TUV"), False, plan.commands, False)
     accepted, refused, context = service.accept_rows(

@@ -13,10 +13,10 @@ from pydantic import BaseModel
 
 from adapters import scenario_file
 from app import reads
-from audit.folding import fold_stored
 from domain import ids, scenario
 from domain import ratification as r
 from domain.treaties import CCM
+from eventstore.folding import fold_stored
 from eventstore.recorder import InMemoryRecorder
 from tests import ROOT
 

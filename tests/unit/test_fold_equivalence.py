@@ -27,7 +27,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from audit.folding import UnreadableEventError, fold_stored
 from audit.timeline import timeline
 from domain import processes, treaty
 from domain.events import (
@@ -45,6 +44,7 @@ from domain.events import (
 )
 from domain.states import resolve_state
 from domain.treaties import CCM
+from eventstore.folding import UnreadableEventError, fold_stored
 from eventstore.recorder import InMemoryRecorder
 from eventstore.store import NewEvent, StoredEvent
 from tests import HISTORIES, SHARED_DATA
@@ -158,7 +158,7 @@ def stored_in_a_recorder(stream_id: str, events: list[NewEvent]) -> list[StoredE
 def test_recorded_stream_folds_the_same_both_ways(key: tuple[str, str]) -> None:
     """Two computations of every recorded stream's state: the domain's ``evolve``, event by
     event, on the events the workflow decided; and the path of ``treaty audit state`` and
-    the read models (:func:`audit.folding.fold_stored`: the events as stored, decoded from
+    the read models (:func:`eventstore.folding.fold_stored`: the events as stored, decoded from
     their JSON, kept by their stored business date, folded by the process's ``fold_all``),
     after every prefix and as of every date of the stream."""
     stream_id = key[1]

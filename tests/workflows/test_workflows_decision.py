@@ -18,11 +18,11 @@ from adapters import scenario_file
 from app import process_ops
 from app.commands import Commands, ProcessRef
 from app.service import Refused
-from audit.folding import decode
 from audit.verify import verify_chain
 from domain import decision as d
 from domain import hca as h
 from domain import processes, scenario
+from eventstore.folding import decode
 from eventstore.store import EventStore
 from tests import ROOT
 from tests.support import META, start_time_skipping

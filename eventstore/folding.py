@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from domain import processes
 from domain.events import DomainEvent, event_from_record
+from eventstore.recorder import Recorder
 from eventstore.store import StoredEvent
 
 #: How "no value" is shown in a change (``in_force_on: — → 2011-10-01``).
@@ -102,6 +103,18 @@ def fold_stored(
     """
     kept = [e for e in events if counts(e, None, recorded_before)]
     return processes.fold(stream_id, ((decode(e), e.occurred_on) for e in kept), as_of=as_of)
+
+
+async def fold_streams(
+    store: Recorder, prefix: str, *, as_of: date | None = None
+) -> list[BaseModel]:
+    """The state of every process whose stream id starts with ``prefix``
+    (``ratification-CCM-``), in the order the store lists the streams, each folded by
+    :func:`fold_stored` (``as_of`` as there)."""
+    return [
+        fold_stored(stream, await store.read_stream(stream), as_of=as_of)
+        for stream, _version in await store.list_streams(prefix=prefix)
+    ]
 
 
 @dataclass(frozen=True)
