@@ -34,7 +34,8 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from app import processes
@@ -66,6 +67,7 @@ from workflows.messages import (
 from workflows.ratification import RatificationWorkflow
 from workflows.reporting import (
     CloseRequest,
+    CycleInput,
     ReportingCycleWorkflow,
     ReviewRequest,
     StateReportWorkflow,
@@ -98,6 +100,12 @@ class CountDeposits:
 
 
 @dataclass(frozen=True)
+class OpenCycle:
+    """Open a reporting cycle: its process starts and asks each State Party that owes the
+    year's report (the start itself, not an Update; opening it twice is refused)."""
+
+
+@dataclass(frozen=True)
 class CloseCycle:
     """Close a reporting cycle now and record its figures."""
 
@@ -124,11 +132,14 @@ class ProcessRef:
 class Route:
     """Where a command type goes: the workflow's Update and its request; ``starts``: the
     command may start its process (False: it goes only to a process that runs, e.g. an
-    obligation, owed by a State whose process recorded its entry into force)."""
+    obligation, owed by a State whose process recorded its entry into force). ``opens``:
+    the command is the process's start itself, with this input (no Update: ``update`` and
+    ``request`` are None), refused if the process was ever started."""
 
     update: Any
-    request: Callable[[Any, CommandMeta], BaseModel]
+    request: Callable[[Any, CommandMeta], BaseModel] | None
     starts: bool = True
+    opens: Callable[[ProcessRef, Any, CommandMeta], BaseModel] | None = None
 
 
 @dataclass(frozen=True)
@@ -274,7 +285,14 @@ KINDS: dict[str, ProcessKind] = {
     "reporting": ProcessKind(
         workflow=ReportingCycleWorkflow,
         workflow_id=lambda ref: rp.cycle_workflow_id(ref.treaty, int(ref.key)),
-        routes={CloseCycle: Route(ReportingCycleWorkflow.close, lambda c, m: CloseRequest(meta=m))},
+        routes={
+            OpenCycle: Route(
+                None,
+                None,
+                opens=lambda ref, c, m: CycleInput(treaty=ref.treaty, year=int(ref.key), meta=m),
+            ),
+            CloseCycle: Route(ReportingCycleWorkflow.close, lambda c, m: CloseRequest(meta=m)),
+        },
     ),
     # reporting:<CODE>:<YEAR>:<ISO3>: a State's report, started by its cycle
     "report": ProcessKind(
@@ -402,12 +420,15 @@ class Commands:
         """
         check_provenance(command, meta)
         the_route = route(ref, command)
+        if the_route.opens is not None:
+            return await self._open(ref, the_route.opens(ref, command, meta))
         start = start or Start()
         if not checked:
             if ref.kind == "ratification":
                 start = await _check_ratification(self.client, ref, command, self.task_queue, start)
             elif ref.kind in ("decision", "hca"):
                 await _check_process(self.client, ref, command)
+        assert the_route.request is not None
         request = the_route.request(command, meta)
         kind = KINDS[ref.kind]
         try:
@@ -430,6 +451,21 @@ class Commands:
                 f"{ref.workflow_id} did not answer within {processes.RETRY_FOR_SECONDS:.0f} s "
                 "(no worker?): the command may not have been recorded; send it again"
             ) from err
+
+    async def _open(self, ref: ProcessRef, start_input: BaseModel) -> WorkflowHandle:
+        """Start the process ``ref`` with ``start_input``; :class:`Refused` if a process of
+        that id was ever started (a cycle is opened once)."""
+        kind = KINDS[ref.kind]
+        try:  # not retried: a start that went through must not read as "started already"
+            return await self.client.start_workflow(
+                kind.workflow.run,  # type: ignore[attr-defined]
+                start_input,
+                id=ref.workflow_id,
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            raise Refused(f"{ref.workflow_id} has been started already") from None
 
     async def _update(self, ref: ProcessRef, the_route: Route, request: BaseModel) -> Any:
         return await _execute(self.client.get_workflow_handle(ref.workflow_id), the_route, request)
@@ -483,6 +519,7 @@ async def update(handle: WorkflowHandle, the_route: Route, command: Any, meta: C
     check and no start (for callers holding a handle, e.g. tests of the workflows' own
     validators); :class:`Refused` if refused. Entrypoints use :meth:`Commands.send`."""
     check_provenance(command, meta)
+    assert the_route.request is not None
     try:
         return await _execute(handle, the_route, the_route.request(command, meta))
     except WorkflowUpdateFailedError as err:

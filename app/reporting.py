@@ -14,6 +14,8 @@ from domain import reporting as rp
 from domain.treaties import get_profile
 
 SCHEDULE_PREFIX = "reporting-open-"
+OPEN_WAIT_SECONDS = 300.0
+"""How long :func:`open_cycle` waits for a new cycle to start its reports."""
 
 
 def _count(n: int, singular: str) -> str:
@@ -178,6 +180,55 @@ def ensure_schedules_at_up(temporal_address: str, namespace: str, task_queue: st
 # --- the demo's part ---------------------------------------------------------------------------
 
 
+async def open_cycle(
+    commands: Any, store: Any, treaty: str, year: int, meta: Any, today: date
+) -> rp.CycleState:
+    """Open ``year``'s reporting cycle of ``treaty`` through :meth:`app.commands.Commands
+    .send` (``commands``; ``store``: the event store) and wait until it has started the
+    report of each State that owes one (:data:`OPEN_WAIT_SECONDS`). Returns the cycle.
+
+    Raises :class:`Refused` for a year the treaty's reporting rule does not allow, a cycle
+    already opened (or running), a year nobody owes a report for; :class:`Unavailable` if
+    the cycle is still starting its reports after the wait."""
+    import asyncio
+
+    from activities.reporting import parties, read_cycle
+    from app.commands import OpenCycle, ProcessRef
+    from app.errors import Unavailable
+    from domain.errors import DomainError
+    from workflows.reporting import ReportingCycleWorkflow
+
+    profile = get_profile(treaty)
+    existing = await read_cycle(store, treaty, year)
+    if existing.opened:
+        raise Refused(
+            f"the {treaty} {year} reporting cycle was already opened on "
+            f"{existing.opened_on} ({_count(len(existing.states), 'State')}); see "
+            f"`treaty reporting status --year {year}`"
+        )
+    try:
+        rp.check_year(profile, year, today)
+        rp.check_year_owed(profile, year, await parties(store, treaty))
+    except DomainError as err:
+        raise Refused(str(err)) from None
+    try:
+        handle = await commands.send(ProcessRef("reporting", treaty, str(year)), OpenCycle(), meta)
+    except Refused:
+        raise Refused(f"the {treaty} {year} reporting cycle is already running") from None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + OPEN_WAIT_SECONDS
+    while True:
+        view = await handle.query(ReportingCycleWorkflow.view)
+        if view.state.opened and view.started == len(view.state.states):
+            return view.state
+        if loop.time() > deadline:
+            raise Unavailable(
+                f"the {treaty} {year} cycle is still starting its reports after "
+                f"{OPEN_WAIT_SECONDS:.0f} s; see `treaty reporting status --year {year}`"
+            )
+        await asyncio.sleep(0.3)
+
+
 async def demo_cycle(client: Any, store: Any, treaty: str, year: int, task_queue: str) -> dict:
     """For `treaty demo`: open ``year``'s cycle for the imported States Parties (unless it
     is open), give each due State a placeholder focal point at example.org (a reserved
@@ -185,13 +236,10 @@ async def demo_cycle(client: Any, store: Any, treaty: str, year: int, task_queue
     reach the outbox, and return the figures so far and the outbox rows."""
     import asyncio
 
-    from temporalio.common import WorkflowIDReusePolicy
-    from temporalio.exceptions import WorkflowAlreadyStartedError
-
     from activities.outbox import Contact, add_contact, list_outbox
     from activities.reporting import parties, read_cycle, read_report
-    from workflows.common import CommandMeta
-    from workflows.reporting import CycleInput, ReportingCycleWorkflow
+    from app.commands import Commands
+    from app.provenance import command_meta
 
     cycle = await read_cycle(store, treaty, year)
     if not cycle.opened:
@@ -200,21 +248,8 @@ async def demo_cycle(client: Any, store: Any, treaty: str, year: int, task_queue
             address = f"article7.{party.state.lower()}@example.org"
             contact = Contact(treaty=treaty, state=party.state, email=address, name="demo")
             await add_contact(store, contact)
-        try:
-            handle = await client.start_workflow(
-                ReportingCycleWorkflow.run,
-                CycleInput(treaty=treaty, year=year, meta=CommandMeta(actor="treaty demo")),
-                id=rp.cycle_workflow_id(treaty, year),
-                task_queue=task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            )
-        except WorkflowAlreadyStartedError:
-            handle = client.get_workflow_handle(rp.cycle_workflow_id(treaty, year))
-        for _ in range(600):
-            view = await handle.query(ReportingCycleWorkflow.view)
-            if view.state.opened and view.started == len(view.state.states):
-                break
-            await asyncio.sleep(0.2)
+        meta = command_meta(on_behalf_of="treaty demo", correlation_id="demo")
+        await open_cycle(Commands(client, task_queue), store, treaty, year, meta, date.today())
         cycle = await read_cycle(store, treaty, year)
     prefix = f"reporting-{treaty}-{year}-"
     loop = asyncio.get_running_loop()

@@ -64,7 +64,6 @@ contacts_app = typer.Typer(
 )
 
 YearOpt = Annotated[int, typer.Option("--year", "-y", help="The reporting year (deadline year).")]
-OPEN_WAIT_SECONDS = 300.0
 
 
 def _refused(err: DomainError) -> Failure:
@@ -122,54 +121,12 @@ def open_cycle(
     meta = provenance_meta(on_behalf_of, source)
 
     async def work(rt: Runtime) -> Any:
-        import asyncio
+        from app.commands import Commands
 
-        from temporalio.common import WorkflowIDReusePolicy
-        from temporalio.exceptions import WorkflowAlreadyStartedError
-
-        from workflows.reporting import CycleInput, ReportingCycleWorkflow
-
-        existing = await _cycle(rt, code, year)
-        if existing.opened:
-            raise Failure(
-                f"refused: the {code} {year} reporting cycle was already opened on "
-                f"{existing.opened_on} ({render.count(len(existing.states), 'State')}); see "
-                f"`treaty reporting status --year {year}`",
-                EXIT_REFUSED,
-            )
-        from activities.reporting import parties
-
-        recorded = await parties(await rt.store(), code)
-        try:
-            rp.check_year_owed(profile, year, recorded)
-        except DomainError as err:
-            raise _refused(err) from None
-        client = await rt.client()
-        try:
-            handle = await client.start_workflow(
-                ReportingCycleWorkflow.run,
-                CycleInput(treaty=code, year=year, meta=meta),
-                id=rp.cycle_workflow_id(code, year),
-                task_queue=rt.settings.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            )
-        except WorkflowAlreadyStartedError:
-            raise Failure(
-                f"refused: the {code} {year} reporting cycle is already running", EXIT_REFUSED
-            ) from None
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + OPEN_WAIT_SECONDS
-        while True:
-            view = await handle.query(ReportingCycleWorkflow.view)
-            if view.state.opened and view.started == len(view.state.states):
-                return view.state
-            if loop.time() > deadline:
-                raise Failure(
-                    f"the {code} {year} cycle is still starting its reports after "
-                    f"{OPEN_WAIT_SECONDS:.0f} s; see `treaty reporting status --year {year}`",
-                    3,
-                )
-            await asyncio.sleep(0.3)
+        commands = Commands(await rt.client(), rt.settings.task_queue)
+        return await app_reporting.open_cycle(
+            commands, await rt.store(), code, year, meta, _today()
+        )
 
     cycle: rp.CycleState = _run(work)
     if as_json:

@@ -230,3 +230,15 @@ def test_an_obligation_never_starts_a_process() -> None:
     ref = ProcessRef("ratification", "CCM", "BGR")
     assert not route(ref, r.Withdraw(received_on=date(2020, 1, 1))).starts
     assert route(ref, DEPOSIT).starts
+
+
+def test_opening_a_cycle_is_the_start_of_its_process_with_the_year_asked() -> None:
+    """A reporting cycle is opened by starting its process (no Update), once: the start
+    input names the treaty and the year, and carries who opened it."""
+    ref = ProcessRef("reporting", "ATT", "2026")
+    the_route = route(ref, commands.OpenCycle())
+    assert the_route.update is None and the_route.opens is not None
+    meta = CommandMeta(actor="staff", on_behalf_of="ATT Secretariat")
+    start = the_route.opens(ref, commands.OpenCycle(), meta)
+    assert (start.treaty, start.year, start.meta) == ("ATT", 2026, meta)
+    assert ref.workflow_id == rp.cycle_workflow_id("ATT", 2026)
