@@ -46,6 +46,11 @@ def ensure_venv(extras: str) -> None:
     stamp.write_text(key)
 
 
+PARALLEL = ("-n", "3", "--dist", "loadfile")
+"""The whole suite runs in three pytest-xdist processes, a test file whole in one of them
+(its module-scoped stack and fixtures stay together): most of an end-to-end test's time is
+spent waiting on servers, so three processes fill two cores."""
+
 FAST_LAYERS = ("tests/unit", "tests/workflows")
 """The fast lane: the domain and the application (no server), the workflows on the
 time-skipping test server; without the tests marked ``e2e`` (they start an embedded stack)."""
@@ -61,7 +66,7 @@ def main(argv: list[str]) -> None:
     _run(BIN / "ruff", "check", ".")
     _run(BIN / "ruff", "format", "--check", ".")
     if argv[0] == "test":  # what CI runs: every layer (pyproject's testpaths)
-        _run(PY, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+        _run(PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", *PARALLEL)
     else:
         _run(PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not e2e", *FAST_LAYERS)
 
