@@ -22,6 +22,20 @@ def _count(n: int, singular: str) -> str:
     return f"{n} {singular if n == 1 else singular + 's'}"
 
 
+async def cycle(store: Any, treaty: str, year: int) -> rp.CycleState:
+    """``year``'s cycle of ``treaty`` folded from the event store (not opened: empty)."""
+    from activities.reporting import read_cycle
+
+    return await read_cycle(store, treaty, year)
+
+
+async def reports(store: Any, of: rp.CycleState) -> list[rp.ReportState]:
+    """The report of each State the cycle ``of`` asks, folded from the event store."""
+    from activities.reporting import read_report
+
+    return [await read_report(store, of.treaty, of.year, s) for s in of.states]
+
+
 def require_cycle(cycle: rp.CycleState, treaty: str, year: int, today: date) -> rp.CycleState:
     """``cycle`` if it has been opened; else :class:`Refused` saying why (a future year, or
     a cycle not opened yet) and what to run."""

@@ -78,9 +78,7 @@ def _today() -> date:
 
 
 async def _cycle(rt: Runtime, treaty: str, year: int) -> rp.CycleState:
-    from activities.reporting import read_cycle
-
-    return await read_cycle(await rt.store(), treaty, year)
+    return await app_reporting.cycle(await rt.store(), treaty, year)
 
 
 async def _require_cycle(rt: Runtime, treaty: str, year: int) -> rp.CycleState:
@@ -90,10 +88,7 @@ async def _require_cycle(rt: Runtime, treaty: str, year: int) -> rp.CycleState:
 
 
 async def _reports(rt: Runtime, cycle: rp.CycleState) -> list[rp.ReportState]:
-    from activities.reporting import read_report
-
-    store = await rt.store()
-    return [await read_report(store, cycle.treaty, cycle.year, s) for s in cycle.states]
+    return await app_reporting.reports(await rt.store(), cycle)
 
 
 # --- open / close -------------------------------------------------------------------------------
@@ -653,24 +648,21 @@ def outbox(
     """The reminders queued in the outbox and how each was delivered (SMTP, .eml file, or
     still pending with the last error); --deliver tries the pending ones again, each at
     most once delivered."""
+    from app import outbox as app_outbox
+
     code = _treaty(treaty)
-    prefix = f"reporting-{code}-{year}-" if year else f"reporting-{code}-"
+    prefix = app_outbox.stream_prefix(code, year)
 
     async def work(rt: Runtime) -> Any:
-        from temporalio.exceptions import ApplicationError
-
-        from activities.outbox import OutboxActivities, list_outbox, smtp_settings
-
         store = await rt.store()
         if deliver:
-            sender = OutboxActivities(store, rt.settings.home, smtp_settings())
-            for row in await list_outbox(store, prefix):
-                if row.delivered_at is None:
-                    try:
-                        await sender.deliver(row.key)
-                    except ApplicationError as err:
-                        render.err.print(f"{row.key}: {err}")
-        return await list_outbox(store, prefix)
+            return await app_outbox.deliver_pending(
+                store,
+                rt.settings.home,
+                prefix,
+                lambda key, reason: render.err.print(f"{key}: {reason}"),
+            )
+        return await app_outbox.rows(store, prefix)
 
     rows = _run(work)
     if as_json:
@@ -799,20 +791,17 @@ def contacts_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a State's focal point (reminders are e-mailed to every focal point of the State)."""
-    from activities.outbox import Contact, ContactError, check_email, put_contact
+    from app import contacts
+    from app.errors import Refused
 
     code, iso = _treaty(treaty), _state(state)
     try:
-        address = check_email(email)
-    except ContactError as err:
+        focal_point = contacts.contact(code, iso, email, name, role)
+    except Refused as err:
         raise Failure(f"refused: {err}", EXIT_REFUSED) from None
-    contact = Contact(treaty=code, state=iso, email=address, name=name, role=role)
 
-    async def work(rt: Runtime) -> tuple[bool, Contact]:
-        try:
-            return await put_contact(await rt.store(), contact)
-        except ContactError as err:
-            raise Failure(f"refused: {err}", EXIT_REFUSED) from None
+    async def work(rt: Runtime) -> tuple[bool, Any]:
+        return await contacts.add(await rt.store(), focal_point)
 
     added, stored = _run(work)
     if as_json:
@@ -831,13 +820,13 @@ def contacts_list(
     as_json: JsonOpt = False,
 ) -> None:
     """The focal points (of one State, or all)."""
-    from activities.outbox import list_contacts
+    from app import contacts
 
     code = _treaty(treaty)
     iso = _state(state) if state else None
 
     async def work(rt: Runtime) -> Any:
-        return await list_contacts(await rt.store(), code, iso)
+        return await contacts.listed(await rt.store(), code, iso)
 
     rows = _run(work)
     if as_json:
@@ -861,15 +850,12 @@ def contacts_remove(
     as_json: JsonOpt = False,
 ) -> None:
     """Remove a focal point (refused, nothing changed, if the State has no such contact)."""
-    from activities.outbox import ContactError, remove_contact
+    from app import contacts
 
     code, iso = _treaty(treaty), _state(state)
 
     async def work(rt: Runtime) -> None:
-        try:
-            await remove_contact(await rt.store(), code, iso, email)
-        except ContactError as err:
-            raise Failure(f"refused: {err}", EXIT_REFUSED) from None
+        await contacts.remove(await rt.store(), code, iso, email)
 
     _run(work)
     if as_json:
