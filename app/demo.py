@@ -105,12 +105,18 @@ async def _wait_for_worker(client: Any, task_queue: str, wait_seconds: float = 6
 async def _record_meetings(
     client: Any, demo: Demo, meta: CommandMeta, task_queue: str, log: Reporter
 ) -> None:
-    """Record the Meetings held of ``demo.meetings`` in the treaty process (those already
-    recorded alike are skipped)."""
+    """Record the Meetings held of ``demo.meetings`` that the treaty process does not
+    record yet (one it records, as shipped or as staff corrected it, is kept)."""
+    from app import processes
     from app.commands import Commands, ProcessRef
 
     try:
-        held = meetings_file.read_meetings(demo.meetings, get_profile(demo.treaty))
+        view = await processes.treaty_view(client, demo.treaty)
+        known = {name.lower() for name in (view.state.meetings if view else {})}
+        shipped = meetings_file.read_meetings(demo.meetings, get_profile(demo.treaty))
+        held = [m for m in shipped if m.name.lower() not in known]
+        if not held:
+            return
         command = t.RecordMeetings(meetings=held, source=demo.meetings.name)
         recorded = await Commands(client, task_queue).send(
             ProcessRef("treaty", demo.treaty),

@@ -24,9 +24,10 @@ runs the CLI under a shared OS user: set by whoever deploys it, not per command.
 
 
 def principal() -> str:
-    """Who is recording: ``$TREATYFLOW_ACTOR`` (a service account's principal) if set,
-    else the operating-system user running the entrypoint (:func:`getpass.getuser`)."""
-    return os.environ.get(ACTOR_ENV) or getpass.getuser()
+    """Who is recording: ``$TREATYFLOW_ACTOR`` (a service account's principal) if set and
+    not blank, else the operating-system user running the entrypoint
+    (:func:`getpass.getuser`)."""
+    return (os.environ.get(ACTOR_ENV) or "").strip() or getpass.getuser()
 
 
 def command_meta(

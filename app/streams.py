@@ -16,7 +16,8 @@ from domain.treaties import get_profile
 STREAM_FORMS = (
     "ratification-<TREATY>-<ISO3> (e.g. ratification-CCM-BGR) or treaty-<TREATY> "
     "(e.g. treaty-CCM); the workflow ids ratification:CCM:BGR and treaty:CCM work too; "
-    "decision-<TREATY>-<slug>, hca-<TREATY>-<meeting>"
+    "decision-<TREATY>-<slug>, hca-<TREATY>-<meeting>, reporting-<TREATY>-<YEAR> (a cycle), "
+    "reporting-<TREATY>-<YEAR>-<ISO3> (a State's report)"
 )
 
 #: Stream forms :func:`stream_id` resolves itself (names in any case, States by name);

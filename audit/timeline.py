@@ -41,7 +41,7 @@ class Step:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready: version, event id and type, business date (None: unknown), recorded
-        time (ISO 8601 UTC), actor, source, data, changes and error."""
+        time (ISO 8601 UTC), actor, on whose behalf, source, data, changes and error."""
         e = self.event
         return {
             "stream_version": e.stream_version,
@@ -50,6 +50,7 @@ class Step:
             "occurred_on": e.occurred_on.isoformat() if e.occurred_on else None,
             "recorded_at": e.recorded_at.isoformat(),
             "actor": metadata_of(e).get("actor"),
+            "on_behalf_of": metadata_of(e).get("on_behalf_of"),
             "source": metadata_of(e).get("source"),
             "data": e.data,
             "changes": [

@@ -162,20 +162,24 @@ def option(
     title: Annotated[str, typer.Option(help="What the option is.")],
     proposed_by: Annotated[str, typer.Option(help="State or observer, e.g. Ireland or GICHD.")],
     on: Annotated[str, typer.Option("--on", help="When it was put forward, YYYY-MM-DD.")],
-    source: Annotated[str, typer.Option(help="Meeting or document it comes from.")],
+    source: Annotated[
+        str | None, typer.Option(help="Meeting or document it comes from (required).")
+    ] = None,
     treaty: TreatyOpt = "CCM",
     on_behalf_of: OnBehalfOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Put forward an option (who proposed it, when, where)."""
+    meta = provenance_meta(on_behalf_of, source)
+    require_source(d.AddOption, meta)
     command = d.AddOption(
         option=key,
         title=title,
         proposed_by=proposed_by,
         proposed_on=_required_date(on, "--on"),
-        source=source,
+        source=meta.source,
     )
-    _send(_treaty(treaty), _slug(slug), command, provenance_meta(on_behalf_of, source), as_json)
+    _send(_treaty(treaty), _slug(slug), command, meta, as_json)
 
 
 @decision_app.command("document")
@@ -183,7 +187,9 @@ def document(
     slug: SlugArg,
     key: Annotated[str, typer.Argument(help="The document's key, e.g. discussion-paper.")],
     title: Annotated[str, typer.Option(help="The document's title.")],
-    source: Annotated[str, typer.Option(help="Where it was presented or published.")],
+    source: Annotated[
+        str | None, typer.Option(help="Where it was presented or published (required).")
+    ] = None,
     dated: Annotated[str | None, typer.Option(help="The version's date (if known).")] = None,
     label: Annotated[str | None, typer.Option(help="The version's label, e.g. revised.")] = None,
     author: Annotated[
@@ -194,15 +200,17 @@ def document(
     as_json: JsonOpt = False,
 ) -> None:
     """Record a new version of a document (versions are numbered 1, 2, ...)."""
+    meta = provenance_meta(on_behalf_of, source)
+    require_source(d.RecordDocument, meta)
     command = d.RecordDocument(
         document=key,
         title=title,
         dated=_parse_date(dated),
         label=label,
         authors=tuple(author or ()),
-        source=source,
+        source=meta.source,
     )
-    _send(_treaty(treaty), _slug(slug), command, provenance_meta(on_behalf_of, source), as_json)
+    _send(_treaty(treaty), _slug(slug), command, meta, as_json)
 
 
 @decision_app.command("round")

@@ -112,7 +112,13 @@ def provenance_meta(
     principal running the CLI, ``on_behalf_of`` and ``source`` as given."""
     from app.provenance import command_meta
 
-    if on_behalf_of is not None and "--actor" in sys.argv[1:]:
+    given = {a.partition("=")[0] for a in sys.argv[1:]}
+    if {"--actor", "--on-behalf-of"} <= given:
+        raise Failure(
+            "usage: give --on-behalf-of once (--actor is its deprecated name, not another field)",
+            EXIT_USAGE,
+        )
+    if on_behalf_of is not None and "--actor" in given:
         _note("--actor is deprecated: it is now --on-behalf-of (who records is your user)")
     return command_meta(on_behalf_of=on_behalf_of, source=source, actor=actor)
 

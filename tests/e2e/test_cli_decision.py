@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import tempfile
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -268,9 +269,10 @@ def test_the_scenario_agrees_with_the_status_table(imported: Stack) -> None:
 def test_the_scenario_and_the_demo_run_again_after_later_facts(imported: Stack) -> None:
     """After a later position of France on hosting by the GICHD (the
     June 2011 intersessionals, after the scenario's 24 Feb 2011), the scenario's earlier
-    France position is already in the history: the file runs again, 0 events; the demo
-    (which runs it) stays green twice. Then a reopening of the 2MSP's agreement with
-    another city is refused naming the difference."""
+    France position is already in the history: the file runs again, 0 events; after staff
+    corrected a Meeting the demo ships (4MSP's closing day), the demo (which runs the file
+    and records its Meetings) stays green twice and keeps the correction. Then a reopening
+    of the 2MSP's agreement with another city is refused naming the difference."""
     later = imported.treaty(
         "decision", "position", "isu-hosting", "France", "--option", "gichd", "--stance",
         "prefer", "--on", "2011-06-29", "--meeting", "June 2011 intersessionals",
@@ -280,9 +282,17 @@ def test_the_scenario_and_the_demo_run_again_after_later_facts(imported: Stack) 
     assert result.returncode == 0, result.stdout + result.stderr
     recorded = json.loads(result.stdout)["events_recorded"]
     assert set(recorded.values()) == {0}, recorded
+    corrected = Path(tempfile.mkdtemp(prefix="treatyflow-meetings-")) / "corrected.csv"
+    corrected.write_text(
+        "meeting,kind,opens_on,closes_on,city\n4MSP,MSP,2013-09-09,2013-09-12,Lusaka\n"
+    )
+    fix = imported.treaty("meetings", "import", str(corrected), "--correct")
+    assert fix.returncode == 0, fix.stdout + fix.stderr
     for _ in range(2):
         demo = imported.treaty("demo", "--json", timeout=900)
         assert demo.returncode == 0, demo.stdout + demo.stderr
+    held = {m["meeting"]: m for m in imported.json("meetings", "list")}
+    assert held["4MSP"]["closes_on"] == "2013-09-12"
     before = events_now(imported)
     # with the status table imported (by the demo), a vote cannot count more
     # States Parties present than had deposited by the day (the CCM had some 60 in 2011)

@@ -49,6 +49,11 @@ def test_a_service_account_names_its_principal(monkeypatch: pytest.MonkeyPatch) 
     assert provenance.command_meta().actor == "svc-nightly-import"
 
 
+def test_a_blank_service_account_is_no_principal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(provenance.ACTOR_ENV, "   ")
+    assert provenance.command_meta().actor == getpass.getuser()
+
+
 def test_blank_on_behalf_of_and_source_are_none() -> None:
     meta = provenance.command_meta(on_behalf_of="  ", source="")
     assert (meta.on_behalf_of, meta.source) == (None, None)
@@ -242,3 +247,43 @@ def test_opening_a_cycle_is_the_start_of_its_process_with_the_year_asked() -> No
     start = the_route.opens(ref, commands.OpenCycle(), meta)
     assert (start.treaty, start.year, start.meta) == ("ATT", 2026, meta)
     assert ref.workflow_id == rp.cycle_workflow_id("ATT", 2026)
+
+
+@pytest.mark.parametrize(
+    ("args", "what"),
+    [
+        (
+            ["option", "isu-hosting", "gichd2", "--title", "X", "--proposed-by", "Germany"]
+            + ["--on", "2011-09-13"],
+            "an option put forward",
+        ),
+        (["document", "isu-hosting", "paper", "--title", "A discussion paper"], "a document"),
+    ],
+)
+def test_a_decision_fact_without_source_is_refused_like_a_deposit(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], what: str
+) -> None:
+    """Every fact from a document missing its source gets the same refusal (exit 1, the
+    option named), not a usage error of some commands only."""
+    from cli.main import app
+
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # nothing listens: not contacted
+    result = CliRunner().invoke(app, ["decision", *args])
+    failure = result.exception
+    assert isinstance(failure, Failure) and failure.code == 1
+    assert f"{what} is recorded from a document: give its source (--source" in str(failure)
+
+
+def test_actor_and_on_behalf_of_together_are_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cli.main import app
+
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")
+    argv = ["ratification", "deposit", "BGR", "--date", "2011-04-06", "--source", "C.N.1"]
+    argv += ["--actor", "x", "--on-behalf-of", "y"]
+    monkeypatch.setattr("sys.argv", ["treaty", *argv])
+    result = CliRunner().invoke(app, argv)
+    failure = result.exception
+    assert isinstance(failure, Failure) and failure.code == 2
+    assert "give --on-behalf-of once" in str(failure)
