@@ -10,8 +10,16 @@ from __future__ import annotations
 from datetime import date
 
 from app import reads
+from app.errors import Refused
 from domain import ids
-from domain.obligations import DecisionAt, Meeting, Obligation, check_meeting_correction
+from domain.errors import DomainError
+from domain.obligations import (
+    DecisionAt,
+    Meeting,
+    Obligation,
+    check_meeting_correction,
+    find_meeting,
+)
 from domain.treaties import get_profile
 from eventstore.store import EventStore
 
@@ -24,8 +32,19 @@ async def recorded(store: EventStore, treaty: str) -> list[Meeting]:
 
 async def find(store: EventStore, treaty: str, name: str) -> Meeting | None:
     """The recorded Meeting called ``name`` (any case), or None when none is recorded."""
-    key = name.strip().lower()
-    return next((m for m in await recorded(store, treaty) if m.name.lower() == key), None)
+    try:
+        return find_meeting(await recorded(store, treaty), name)
+    except DomainError:
+        return None
+
+
+async def meeting(store: EventStore, treaty: str, name: str) -> Meeting:
+    """The recorded Meeting called ``name`` (any case); :class:`app.errors.Refused` naming
+    the known ones and `treaty meetings import`."""
+    try:
+        return find_meeting(await recorded(store, treaty), name)
+    except DomainError as err:
+        raise Refused(f"{err}; record it with `treaty meetings import`") from err
 
 
 async def table(store: EventStore, treaty: str) -> dict[str, tuple[date, date]]:

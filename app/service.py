@@ -3,7 +3,7 @@ import a status table, wait for what follows.
 
 Every command goes to its workflow through :mod:`app.commands` (one ``send``); a refusal
 comes back at once as :class:`Refused` and nothing reaches the history. The helpers below
-that take a workflow handle (:func:`send`, :func:`record_commands`) send through
+that take a workflow handle (:func:`send`) send through
 :func:`app.commands.update`, the one place an Update is executed.
 """
 
@@ -132,17 +132,6 @@ async def record_statement(
     return await commands.Commands(client, task_queue).send(
         ProcessRef("treaty", treaty), command, meta
     )
-
-
-async def record_commands(
-    handle: WorkflowHandle, batch: list[Any], meta: CommandMeta, *, tell_treaty: bool = True
-) -> Recorded:
-    """Send ``batch`` (signature, domestic procedure, deposit) to the running process
-    ``handle`` as one Update, recorded in one append, all or none; :class:`Refused` if
-    refused. ``tell_treaty``: see :class:`workflows.messages.CommandsRequest`."""
-    command = RecordRows(batch, tell_treaty=tell_treaty)
-    ref = ProcessRef("ratification", *handle.id.split(":")[1:3])
-    return await commands.update(handle, commands.route(ref, command), command, meta)
 
 
 async def start_with(

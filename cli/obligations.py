@@ -240,13 +240,14 @@ def _send(
     require_source(kind or build(()), meta)
 
     async def work(rt: Runtime) -> Any:
-        from app import obligation_ops
+        from app import meetings as app_meetings
         from app.commands import Commands, ProcessRef
         from app.errors import Refused
 
         client = await rt.client()
         try:
-            found = [await obligation_ops.meeting(client, treaty, name) for name in meetings]
+            store = await rt.store()
+            found = [await app_meetings.meeting(store, treaty, name) for name in meetings]
             command = build(found)
             _check_first(treaty, command)
             return await Commands(client, rt.settings.task_queue).send(

@@ -124,9 +124,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_walk_sees_the_project() -> None:
     graph = _graph()
     assert {"cli.main", "app.service", "worker", "domain.ratification"} <= set(graph)
-    assert "app.service" in graph["cli.main"] or any(
-        m.startswith("app.") for m in graph["cli.main"]
-    )
+    assert any(m.startswith("app.") for m in graph["cli.main"])
 
 
 def test_no_import_cycle() -> None:
