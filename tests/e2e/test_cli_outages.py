@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import select
 import signal
 import time
 from collections.abc import Iterator
+from typing import IO
 
 import psutil
 import pytest
@@ -25,6 +27,21 @@ def stack() -> Iterator[Stack]:
 
 def _events(stack: Stack) -> list:
     return asyncio.run(snapshot(stack.database_url))
+
+
+def _read_until(stream: IO[str], text: str, timeout: float = 120) -> str:
+    """What ``stream`` (a subprocess's pipe) says until ``text`` appears in it, read from
+    its descriptor; AssertionError if it does not within ``timeout`` seconds."""
+    said = b""
+    deadline = time.monotonic() + timeout
+    while text.encode() not in said:
+        left = deadline - time.monotonic()
+        assert left > 0, f"{text!r} not said in {timeout:g} s: {said.decode()!r}"
+        if select.select([stream.fileno()], [], [], left)[0]:
+            chunk = os.read(stream.fileno(), 4096)
+            assert chunk, f"the stream ended without {text!r}: {said.decode()!r}"
+            said += chunk
+    return said.decode()
 
 
 def _wait_gone(pid: int, timeout: float = 30) -> None:
@@ -53,13 +70,15 @@ def test_a_live_worker_reconnecting_after_a_temporal_restart_is_waited_for(stack
         command = stack.popen(
             "ratification", "sign", "Niger", "--date", "2008-12-03", "--source", "UNTC"
         )
-        time.sleep(3)
-        assert command.poll() is None, command.communicate()  # waiting, not failing
+        # the worker stays stopped until the command says it waits (however slowly the
+        # command starts on a loaded machine): waiting, not failing
+        assert command.stderr is not None
+        said = _read_until(command.stderr, "waiting for the worker to reconnect")
+        assert command.poll() is None, said
     finally:
         os.kill(worker, signal.SIGCONT)
     out, err = command.communicate(timeout=120)
-    assert command.returncode == 0, err
-    assert "waiting for the worker to reconnect" in err
+    assert command.returncode == 0, said + err
     assert "recorded SignatureRecorded" in out
     assert stack.worker_pid() == worker
 
