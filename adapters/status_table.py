@@ -27,8 +27,31 @@ class TableError(Exception):
 
 
 @dataclass(frozen=True)
+class Note:
+    """An end note of the depositary's record on one State: ``kind`` ``declaration``,
+    ``reservation``, ``objection``, ``communication`` or ``note``; ``text`` as written;
+    ``mark``: its footnote number ("8"), if any."""
+
+    kind: str
+    text: str
+    mark: str | None = None
+
+
+@dataclass(frozen=True)
 class Row:
-    """One valid row: ``line`` is its line number in the file (header = line 1)."""
+    """One valid row: ``line`` is its line number in the file (header = line 1), or the
+    participant's row number in a page, XML or sheet.
+
+    ``name``: as the record writes it; ``state``: ISO 3166 alpha-3; ``instrument``:
+    ratification, acceptance, approval, accession or succession (None: signatory only);
+    ``provisional_application_on``: the date of the declaration of provisional application
+    ("(n)" on the UNTC page); ``withdrawal_received_on`` / ``withdrawal_effective_on``: the
+    depositary's receipt of the instrument of withdrawal and the date the record says it
+    takes effect, ``withdrawal_condition`` the condition it is subject to, as written
+    (APMBC Art. 20(3)); ``succession_on``: the date of the succession of States, where the
+    record gives it; ``marks``: footnote numbers after the name or dates; ``notes``: the
+    end notes on this State.
+    """
 
     line: int
     name: str
@@ -38,6 +61,13 @@ class Row:
     deposited_on: date | None
     source: str
     provisional_application: bool
+    provisional_application_on: date | None = None
+    withdrawal_received_on: date | None = None
+    withdrawal_effective_on: date | None = None
+    withdrawal_condition: str | None = None
+    succession_on: date | None = None
+    marks: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
 
 
 @dataclass(frozen=True)
