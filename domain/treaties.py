@@ -16,8 +16,11 @@ from pydantic import BaseModel, ConfigDict
 from domain import calendar
 from domain.errors import DomainError
 
-Instrument = Literal["ratification", "acceptance", "approval", "accession"]
-"""Instruments by which a State consents to be bound (Vienna Convention Art. 11)."""
+Instrument = Literal["ratification", "acceptance", "approval", "accession", "succession"]
+"""Instruments by which a State consents to be bound (Vienna Convention on the Law of
+Treaties Art. 11), and the notification by which a newly independent State establishes its
+status as a party by succession (Vienna Convention on Succession of States in respect of
+Treaties Art. 17; "d" on the depositary's page)."""
 
 SIGNATORY_INSTRUMENTS: frozenset[str] = frozenset({"ratification", "acceptance", "approval"})
 
@@ -175,6 +178,9 @@ class DecisionRules(BaseModel):
 class TreatyProfile(BaseModel):
     """The rules of one treaty that drive its processes.
 
+    - ``mtdsg_no``: the treaty's chapter and number in the depositary's *Multilateral
+      Treaties Deposited with the Secretary-General* ("XXVI-6"), by which its status page
+      and XML are recognised.
     - ``weapons``: what the treaty regulates, as its reports count them ("cluster
       munitions", "anti-personnel mines", "conventional arms").
     - ``eif_threshold``: number of instruments whose deposit triggers the treaty's own
@@ -199,6 +205,7 @@ class TreatyProfile(BaseModel):
 
     code: str
     name: str
+    mtdsg_no: str | None = None
     depositary: str
     weapons: str
     eif_threshold: int
@@ -255,6 +262,7 @@ class TreatyProfile(BaseModel):
 CCM = TreatyProfile(
     code="CCM",
     name="Convention on Cluster Munitions",
+    mtdsg_no="XXVI-6",
     depositary="Secretary-General of the United Nations (CCM Art. 22)",
     weapons="cluster munitions",
     eif_threshold=30,
@@ -327,6 +335,7 @@ CCM = TreatyProfile(
 APMBC = TreatyProfile(
     code="APMBC",
     name="Anti-Personnel Mine Ban Convention",
+    mtdsg_no="XXVI-5",
     depositary="Secretary-General of the United Nations (APMBC Art. 21)",
     weapons="anti-personnel mines",
     eif_threshold=40,
@@ -387,6 +396,7 @@ APMBC = TreatyProfile(
 ATT = TreatyProfile(
     code="ATT",
     name="Arms Trade Treaty",
+    mtdsg_no="XXVI-8",
     depositary="Secretary-General of the United Nations (ATT Art. 27)",
     weapons="conventional arms",
     eif_threshold=50,
