@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
 
 __all__ = [
     "APPEND_RETRY",
+    "LOCAL_APPEND",
     "CommandMeta",
     "OutboxSpec",
     "Recorded",
@@ -37,6 +38,14 @@ __all__ = [
     "today",
     "warm_up_reference_data",
 ]
+
+LOCAL_APPEND = "append-as-local-activity"
+"""Since this change an append runs as a local activity, in the worker that decided the
+events, within the same workflow task: no round trip through the server's activity task
+queue (a history records a ``MarkerRecorded`` where it recorded ``ActivityTaskScheduled``,
+``Started`` and ``Completed``). The append is idempotent by event id and expected version, so
+a local activity run again after a worker crash records nothing twice. Histories recorded
+before keep replaying through the activity (docs/workflow-changes.md)."""
 
 APPEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -137,22 +146,32 @@ async def append(
     }
     if meta.on_behalf_of:  # kept only when given, so earlier events' metadata reads the same
         metadata["on_behalf_of"] = meta.on_behalf_of
-    response: AppendResponse = await workflow.execute_activity(
-        "append_events",
-        AppendRequest(
-            stream_id=ids.stream_id(workflow_id),
-            expected_version=version,
-            events=records,
-            metadata=metadata,
-            outbox=[
-                OutboxRecord(
-                    key=str(records[i].event_id), event_id=records[i].event_id, **spec.model_dump()
-                )
-                for i, spec in sorted((outbox or {}).items())
-            ],
-        ),
-        result_type=AppendResponse,
-        start_to_close_timeout=timedelta(seconds=30),
-        retry_policy=APPEND_RETRY,
+    request = AppendRequest(
+        stream_id=ids.stream_id(workflow_id),
+        expected_version=version,
+        events=records,
+        metadata=metadata,
+        outbox=[
+            OutboxRecord(
+                key=str(records[i].event_id), event_id=records[i].event_id, **spec.model_dump()
+            )
+            for i, spec in sorted((outbox or {}).items())
+        ],
     )
+    if workflow.patched(LOCAL_APPEND):
+        response: AppendResponse = await workflow.execute_local_activity(
+            "append_events",
+            request,
+            result_type=AppendResponse,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=APPEND_RETRY,
+        )
+    else:
+        response = await workflow.execute_activity(
+            "append_events",
+            request,
+            result_type=AppendResponse,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=APPEND_RETRY,
+        )
     return Recorded(events=[r.event_type for r in records], version=response.last_version)
