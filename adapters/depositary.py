@@ -56,13 +56,64 @@ class DepositaryRecord:
 
 
 def read_record(path: Path) -> DepositaryRecord:
-    """Read ``path`` by its content (not its name): UNTC HTML, MTDSG XML, ``.xlsx`` (a zip)
-    or CSV. :class:`TableError` if it cannot be used at all (unreadable, truncated, no
-    participants' table, a column it does not understand)."""
-    from adapters import status_table
+    """Read ``path`` by its content (not its name): a zip (``PK``) is an Excel ``.xlsx``,
+    an XML ``<Document>`` with a ``<Treaty>`` the MTDSG XML, HTML the UNTC status page,
+    anything else a CSV status table. :class:`TableError` if it cannot be used at all
+    (unreadable, empty, truncated, no participants' table, undecodable, a column it does
+    not understand)."""
+    from adapters import status_table, status_xlsx, untc_page, untc_xml
 
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise TableError(f"cannot read {path}: {err.strerror}") from err
+    if not data.strip():
+        raise TableError(f"{path} is empty")
+    form = sniff(data)
+    if form == "xlsx":
+        rows, errors = status_xlsx.read_sheet(path)
+        return DepositaryRecord(path=path, form="xlsx", rows=rows, errors=errors)
+    if form == "untc-xml":
+        return untc_xml.read_xml(path, data)
+    if form == "untc-html":
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise TableError(
+                f"{path} is not UTF-8 HTML (byte 0x{data[err.start]:02x} at offset "
+                f"{err.start}); save the page again as UTF-8"
+            ) from None
+        return untc_page.read_page(path, text)
     rows, errors = status_table.read_table(path)
     return DepositaryRecord(path=path, form="csv", rows=rows, errors=errors)
 
 
-__all__ = ["DepositaryRecord", "Form", "Header", "Row", "RowError", "TableError", "read_record"]
+_HEAD = 4096
+
+
+def sniff(data: bytes) -> Form:
+    """The form of a file from its first bytes: ``xlsx`` (a zip), ``untc-xml`` (an XML
+    declaration and a ``<Document>`` holding a ``<Treaty>``), ``untc-html``
+    (``<!DOCTYPE html``, ``<html``), else ``csv``."""
+    if data.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    head = data[:_HEAD].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<?xml") and b"<document" in head and b"<treaty" in head:
+        return "untc-xml"
+    if head.startswith((b"<!doctype html", b"<html")) or (
+        head.startswith((b"<?xml", b"<!--")) and b"<html" in head
+    ):
+        return "untc-html"
+    return "csv"
+
+
+__all__ = [
+    "DepositaryRecord",
+    "Form",
+    "Header",
+    "Row",
+    "RowError",
+    "TableError",
+    "read_record",
+    "sniff",
+]
