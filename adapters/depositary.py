@@ -11,48 +11,11 @@ header where the form has one, one :class:`~adapters.status_table.Row` per parti
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
-from typing import Literal
 
+from adapters import status_table
+from adapters.depositary_record import DepositaryRecord, Form, Header
 from adapters.status_table import Row, RowError, TableError
-
-Form = Literal["untc-html", "untc-xml", "csv", "xlsx"]
-
-
-@dataclass(frozen=True)
-class Header:
-    """What the depositary's page or XML says of the treaty as a whole.
-
-    ``mtdsg_no``: the chapter and number in *Multilateral Treaties Deposited with the
-    Secretary-General* ("XXVI-6"); ``entry_into_force_text``: the statement as written
-    ("1 August 2010, in accordance with article 17(1)"), with its date and article read
-    from it; ``signatories`` / ``parties``: the counts the depositary states.
-    """
-
-    title: str | None = None
-    mtdsg_no: str | None = None
-    status_as_at: date | None = None
-    concluded: str | None = None
-    entry_into_force_text: str | None = None
-    entry_into_force_on: date | None = None
-    entry_into_force_article: str | None = None
-    registration: str | None = None
-    signatories: int | None = None
-    parties: int | None = None
-
-
-@dataclass
-class DepositaryRecord:
-    """One file read: its ``form``, the ``header`` (None for CSV and Excel), the valid
-    ``rows`` and the refused ones (``errors``), each naming its line or row."""
-
-    path: Path
-    form: Form
-    header: Header | None = None
-    rows: list[Row] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
 
 
 def read_record(path: Path) -> DepositaryRecord:
@@ -61,8 +24,6 @@ def read_record(path: Path) -> DepositaryRecord:
     anything else a CSV status table. :class:`TableError` if it cannot be used at all
     (unreadable, empty, truncated, no participants' table, undecodable, a column it does
     not understand)."""
-    from adapters import status_table, status_xlsx, untc_page, untc_xml
-
     try:
         data = path.read_bytes()
     except OSError as err:
@@ -70,12 +31,20 @@ def read_record(path: Path) -> DepositaryRecord:
     if not data.strip():
         raise TableError(f"{path} is empty")
     form = sniff(data)
+    # each reader imported when its form is met: openpyxl, lxml and beautifulsoup4 take
+    # half a second to import, which a CSV import need not wait
     if form == "xlsx":
+        from adapters import status_xlsx
+
         rows, errors = status_xlsx.read_sheet(path)
         return DepositaryRecord(path=path, form="xlsx", rows=rows, errors=errors)
     if form == "untc-xml":
+        from adapters import untc_xml
+
         return untc_xml.read_xml(path, data)
     if form == "untc-html":
+        from adapters import untc_page
+
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as err:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup, Tag
 
-from adapters.depositary import DepositaryRecord, Header
+from adapters.depositary_record import DepositaryRecord, Header
 from adapters.status_table import Note, TableError
 from adapters.untc_common import (
     Participant,
