@@ -177,7 +177,10 @@ def parse_row(line: int, raw: dict[str, str | None]) -> Row | RowError:
         if (instrument is None) != (deposited_on is None):
             raise DomainError("instrument and deposit_date go together: give both or neither")
         if instrument in UNSIGNED_INSTRUMENTS and signed_on is not None:
-            raise DomainError(f"an {instrument} has no signature: leave signature_date empty")
+            article = "an" if instrument == "accession" else "a"
+            raise DomainError(
+                f"{article} {instrument} has no signature: leave signature_date empty"
+            )
         if instrument is None and signed_on is None:
             raise DomainError("neither a signature nor a deposit: nothing to record")
         check_withdrawal(deposited_on, received_on, effective_on)

@@ -219,9 +219,14 @@ def _end_notes(soup: BeautifulSoup) -> dict[str, str]:
 
 
 def _paragraphs(element: Tag) -> str:
+    """The element's text, a line for each paragraph (``<br>``, ``<p>``), links inline."""
     for hidden in element.find_all(class_="invisible"):
         hidden.extract()
-    lines = (clean(line) for line in element.get_text("\n").split("\n"))
+    for br in element.find_all("br"):
+        br.replace_with("\n")
+    for paragraph in element.find_all("p"):
+        paragraph.append("\n")
+    lines = (clean(line) for line in element.get_text().split("\n"))
     return "\n".join(line for line in lines if line)
 
 
