@@ -92,23 +92,29 @@ class Statement:
 
 def attach(
     rows: Iterable[Row],
+    refused: Iterable[RowError],
     bracketed: set[int],
     end_notes: Mapping[str, str],
     statements: Iterable[Statement],
 ) -> tuple[list[Row], list[RowError]]:
     """The ``rows`` with their end notes (by footnote mark), statements (by State) and
-    withdrawal, and the rows refused: a withdrawal note that cannot be read or disagrees
-    with the deposit, a row shown in brackets (``bracketed``: their lines) that no end note
-    says has withdrawn. A statement on no participant of the table is refused with line 0."""
+    withdrawal; and the rows ``refused`` already, with those refused here, by line: a
+    withdrawal note that cannot be read or disagrees with the deposit, a row shown in
+    brackets (``bracketed``: their lines) that no end note says has withdrawn. A statement
+    on no participant of the table (neither a row nor a refused row) is refused with line
+    0."""
+    errors = list(refused)
     by_state: dict[str, list[Note]] = {}
-    errors: list[RowError] = []
+    names: dict[str, str] = {}
     for statement in statements:
         try:
             code = resolve_state(statement.name).code
         except DomainError as err:
-            errors.append(RowError(line=0, name=statement.name, reason=str(err)))
+            if statement.name not in {e.name for e in errors}:
+                errors.append(RowError(line=0, name=statement.name, reason=str(err)))
             continue
         by_state.setdefault(code, []).append(statement.note)
+        names.setdefault(code, statement.name)
     kept: list[Row] = []
     for row in rows:
         try:
@@ -116,17 +122,20 @@ def attach(
         except DomainError as err:
             errors.append(RowError(line=row.line, name=row.name, reason=str(err)))
         by_state.pop(row.state, None)
+    refused_names = {e.name for e in errors}
     for code, notes in by_state.items():
-        for note in notes:
-            errors.append(
-                RowError(
-                    line=0,
-                    name=code,
-                    reason=f"a {note.kind} on {code}, who is not in the participants' table "
-                    "(line 0: it has no row)",
-                )
+        if names[code] in refused_names:
+            continue  # its row is refused already
+        errors.extend(
+            RowError(
+                line=0,
+                name=names[code],
+                reason=f"a {note.kind} on {code}, which is not in the participants' table "
+                "(line 0: it has no row)",
             )
-    return kept, errors
+            for note in notes
+        )
+    return kept, sorted(errors, key=lambda e: e.line)
 
 
 def _with_notes(

@@ -70,13 +70,13 @@ def read_page(path: Path, text: str) -> DepositaryRecord:
         source += f" as at {header.status_as_at.isoformat()}"
     rows, errors = build_rows(participants, source)
     bracketed = {p.line for p in participants if p.bracketed}
-    rows, refused = attach(rows, bracketed, _end_notes(soup), _statements(soup))
+    rows, errors = attach(rows, errors, bracketed, _end_notes(soup), _statements(soup))
     return DepositaryRecord(
         path=path,
         form="untc-html",
         header=header,
         rows=rows,
-        errors=sorted(errors + refused, key=lambda e: e.line),
+        errors=errors,
     )
 
 

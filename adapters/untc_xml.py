@@ -110,13 +110,13 @@ def read_xml(path: Path, data: bytes) -> DepositaryRecord:
     source += ")"
     rows, errors = build_rows(participants, source)
     bracketed = {p.line for p in participants if p.bracketed}
-    rows, refused = attach(rows, bracketed, _end_notes(treaty), _statements(treaty))
+    rows, errors = attach(rows, errors, bracketed, _end_notes(treaty), _statements(treaty))
     return DepositaryRecord(
         path=path,
         form="untc-xml",
         header=header,
         rows=rows,
-        errors=sorted(errors + refused, key=lambda e: e.line),
+        errors=errors,
     )
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from adapters.depositary import DepositaryRecord, read_record
-from adapters.status_table import Row, TableError, read_table
+from adapters.status_table import Note, Row, TableError, read_table
 from tests import SHARED_DATA
 
 UNTC = SHARED_DATA / "untc"
@@ -170,13 +170,24 @@ _HEAD = (
 )
 
 
-def _page(rows: list[tuple[str, str, str, str]], table: bool = True) -> str:
+def _page(
+    rows: list[tuple[str, str, str, str]],
+    table: bool = True,
+    declarations: tuple[tuple[str, str], ...] = (),
+) -> str:
     cells = "".join("<tr>" + "".join(f"<td>{c}<br></td>" for c in row) + "</tr>\n" for row in rows)
     body = f'<table id="x_tblgrid">{_HEAD}\n{cells}</table>' if table else "<p>No table</p>"
+    entries = "".join(
+        f'<tr><td><div id="x_dgDec_ctl{i:02}_divParticipant">{name}</div>'
+        f"<div id=\"x_dgDec_ctl{i:02}_divText\"><p class='invisible'>{name}</p>"
+        f"<p><i>Declaration:<br></i></p>&nbsp;&nbsp;{text}<br></div></td></tr>"
+        for i, (name, text) in enumerate(declarations, start=2)
+    )
     return (
         "<!DOCTYPE html>\n<html><body>\n"
         '<div id="x_div3">STATUS AS AT : 03-02-2026 10:16:18 EDT</div>\n'
-        f"<table><tr><td><div>{body}</div></td></tr></table>\n</body></html>\n"
+        f"<table><tr><td><div>{body}</div></td></tr></table>\n"
+        f'<table id="x_dgDec">{entries}</table>\n</body></html>\n'
     )
 
 
@@ -194,7 +205,12 @@ def test_bad_rows_are_refused_and_the_good_kept(tmp_path: Path) -> None:
             ("Cyprys", "23 Sep 2009", "&nbsp;", "&nbsp;"),
             ("Chile", "&nbsp;3 Dec 2008", "&nbsp;", "16 Dec 2010 x"),
             ("Andorra", "&nbsp;", "&nbsp;", "&nbsp;9 Apr 2013 a"),
-        ]
+        ],
+        declarations=(
+            ("Bulgaria", "Bulgaria declares."),
+            ("Cyprus", "Cyprus declares."),  # its row is refused: no second error
+            ("Malta", "Malta declares."),  # not in the table
+        ),
     )
     # named .csv: the content decides
     record = read_record(_write(tmp_path, page, "status.csv"))
@@ -203,8 +219,12 @@ def test_bad_rows_are_refused_and_the_good_kept(tmp_path: Path) -> None:
         ("BGR", "ratification", date(2011, 4, 6)),
         ("AND", "accession", date(2013, 4, 9)),
     ]
+    assert record.rows[0].notes == (
+        Note(kind="declaration", text="Declaration:\nBulgaria declares."),
+    )
     reasons = {(e.line, e.name): e.reason for e in record.errors}
-    assert sorted(reasons) == [(2, "Cyprus"), (3, "Cyprys"), (4, "Chile")]
+    assert sorted(reasons) == [(0, "Malta"), (2, "Cyprus"), (3, "Cyprys"), (4, "Chile")]
+    assert "a declaration on MLT, which is not in the participants' table" in reasons[(0, "Malta")]
     assert "signature '31 Feb 2009' is not a valid date" in reasons[(2, "Cyprus")]
     assert "unknown State 'Cyprys'; did you mean 'Cyprus'" in reasons[(3, "Cyprys")]
     assert "has the suffix 'x', which is not a type of instrument" in reasons[(4, "Chile")]
