@@ -34,15 +34,6 @@ from adapters.untc_notes import Statement, attach
 
 _STATUS_AS_AT = re.compile(r"STATUS AS AT\s*:\s*(\d{2})-(\d{2})-(\d{4})", re.I)
 _TABLE_START = re.compile(r"<t[dh][^>]*>\s*Participant\s*(?:<br\s*/?>)?\s*</t[dh]>", re.I)
-_SECTIONS = {
-    # the id's ending of a statements' table -> the kind of its entries
-    "dgDec": "declaration",
-    "dgDecUnderArticle": "declaration",
-    "dgObj": "objection",
-    "dgObjection": "objection",
-    "dgNotification": "communication",
-    "dgNotifications": "communication",
-}
 
 
 def read_page(path: Path, text: str) -> DepositaryRecord:
@@ -237,7 +228,7 @@ def _statements(soup: BeautifulSoup) -> list[Statement]:
         if not isinstance(table, Tag):
             continue
         section = str(table.get("id", "")).rsplit("_", 1)[-1]
-        kind = _SECTIONS.get(section)
+        kind = _section_kind(section)
         if kind is None:
             continue
         title = _section_title(soup, section)
@@ -250,6 +241,25 @@ def _statements(soup: BeautifulSoup) -> list[Statement]:
             note = Note(kind=statement_kind(kind, text), text=text or title)
             statements.append(Statement(name=name, note=note))
     return statements
+
+
+def _section_kind(section: str) -> str | None:
+    """The kind of the entries of the statements' table ``dg...`` (``dgDec``,
+    ``dgDecUnderArticle``, ``dgObj...``, ``dgNotif...``); None for the end notes
+    (``dgNotesAll``), read apart."""
+    name = section.lower()
+    if name.startswith("dgnotes"):
+        return None
+    for part, kind in (
+        ("obj", "objection"),
+        ("notif", "communication"),
+        ("comm", "communication"),
+        ("res", "reservation"),
+        ("dec", "declaration"),
+    ):
+        if part in name:
+            return kind
+    return "note"
 
 
 def _section_title(soup: BeautifulSoup, section: str) -> str:

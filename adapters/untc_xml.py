@@ -50,6 +50,7 @@ _SECTIONS = {
     "DeclarationsUnderArticle": "declaration",
     "Objections": "objection",
     "Notifications": "communication",
+    "TerritorialApplications": "note",
 }
 
 
