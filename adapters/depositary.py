@@ -11,58 +11,78 @@ header where the form has one, one :class:`~adapters.status_table.Row` per parti
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
-from typing import Literal
 
+from adapters import status_table
+from adapters.depositary_record import DepositaryRecord, Form, Header
 from adapters.status_table import Row, RowError, TableError
-
-Form = Literal["untc-html", "untc-xml", "csv", "xlsx"]
-
-
-@dataclass(frozen=True)
-class Header:
-    """What the depositary's page or XML says of the treaty as a whole.
-
-    ``mtdsg_no``: the chapter and number in *Multilateral Treaties Deposited with the
-    Secretary-General* ("XXVI-6"); ``entry_into_force_text``: the statement as written
-    ("1 August 2010, in accordance with article 17(1)"), with its date and article read
-    from it; ``signatories`` / ``parties``: the counts the depositary states.
-    """
-
-    title: str | None = None
-    mtdsg_no: str | None = None
-    status_as_at: date | None = None
-    concluded: str | None = None
-    entry_into_force_text: str | None = None
-    entry_into_force_on: date | None = None
-    entry_into_force_article: str | None = None
-    registration: str | None = None
-    signatories: int | None = None
-    parties: int | None = None
-
-
-@dataclass
-class DepositaryRecord:
-    """One file read: its ``form``, the ``header`` (None for CSV and Excel), the valid
-    ``rows`` and the refused ones (``errors``), each naming its line or row."""
-
-    path: Path
-    form: Form
-    header: Header | None = None
-    rows: list[Row] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
 
 
 def read_record(path: Path) -> DepositaryRecord:
-    """Read ``path`` by its content (not its name): UNTC HTML, MTDSG XML, ``.xlsx`` (a zip)
-    or CSV. :class:`TableError` if it cannot be used at all (unreadable, truncated, no
-    participants' table, a column it does not understand)."""
-    from adapters import status_table
+    """Read ``path`` by its content (not its name): a zip (``PK``) is an Excel ``.xlsx``,
+    an XML ``<Document>`` with a ``<Treaty>`` the MTDSG XML, HTML the UNTC status page,
+    anything else a CSV status table. :class:`TableError` if it cannot be used at all
+    (unreadable, empty, truncated, no participants' table, undecodable, a column it does
+    not understand)."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise TableError(f"cannot read {path}: {err.strerror}") from err
+    if not data.strip():
+        raise TableError(f"{path} is empty")
+    form = sniff(data)
+    # each reader imported when its form is met: openpyxl, lxml and beautifulsoup4 take
+    # half a second to import, which a CSV import need not wait
+    if form == "xlsx":
+        from adapters import status_xlsx
 
+        rows, errors = status_xlsx.read_sheet(path)
+        return DepositaryRecord(path=path, form="xlsx", rows=rows, errors=errors)
+    if form == "untc-xml":
+        from adapters import untc_xml
+
+        return untc_xml.read_xml(path, data)
+    if form == "untc-html":
+        from adapters import untc_page
+
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise TableError(
+                f"{path} is not UTF-8 HTML (byte 0x{data[err.start]:02x} at offset "
+                f"{err.start}); save the page again as UTF-8"
+            ) from None
+        return untc_page.read_page(path, text)
     rows, errors = status_table.read_table(path)
     return DepositaryRecord(path=path, form="csv", rows=rows, errors=errors)
 
 
-__all__ = ["DepositaryRecord", "Form", "Header", "Row", "RowError", "TableError", "read_record"]
+_HEAD = 4096
+
+
+def sniff(data: bytes) -> Form:
+    """The form of a file from its first bytes: ``xlsx`` (a zip), ``untc-xml`` (an XML
+    declaration and a ``<Document>`` holding a ``<Treaty>``), ``untc-html``
+    (``<!DOCTYPE html``, ``<html``), else ``csv``."""
+    if data.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    head = data[:_HEAD].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<?xml") and b"<document" in head and b"<treaty" in head:
+        return "untc-xml"
+    if head.startswith((b"<!doctype html", b"<html")) or (
+        head.startswith((b"<?xml", b"<!--")) and b"<html" in head
+    ):
+        return "untc-html"
+    return "csv"
+
+
+__all__ = [
+    "DepositaryRecord",
+    "Form",
+    "Header",
+    "Row",
+    "RowError",
+    "TableError",
+    "read_record",
+    "sniff",
+]

@@ -52,9 +52,9 @@ def test_the_real_ccm_table_reads_whole() -> None:
     assert by_state["JPN"].instrument == "acceptance"
 
 
-def test_bom_crlf_case_spaces_and_extra_columns(tmp_path: Path) -> None:
-    text = "\ufeffState , Signature_Date,instrument,deposit_date,source,note\r\n"
-    text += "Bulgaria,2008-12-03,Ratification,2011-04-06,UNTC,x\r\n\r\n,,,,,\r\n"
+def test_bom_crlf_case_and_spaces(tmp_path: Path) -> None:
+    text = "\ufeffState , Signature_Date,instrument,deposit_date,source\r\n"
+    text += "Bulgaria,2008-12-03,Ratification,2011-04-06,UNTC\r\n\r\n,,,,\r\n"
     rows, errors = status_table.read_table(write(tmp_path, text))
     assert errors == []
     assert [(r_.state, r_.instrument, r_.deposited_on) for r_ in rows] == [
@@ -75,6 +75,11 @@ def test_bom_crlf_case_spaces_and_extra_columns(tmp_path: Path) -> None:
             "state,signature_date,instrument,deposit_date\nX,,,\n",
             "lacks column(s) source",
             id="missing-column",
+        ),
+        pytest.param(
+            "state,signature_date,instrument,deposit_date,source,note\nBulgaria,,,,x,y\n",
+            "column(s) 'note' that it does not understand",
+            id="unknown-column",
         ),
         pytest.param(
             b"state,signature_date,instrument,deposit_date,source\n"
