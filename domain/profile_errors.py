@@ -119,8 +119,12 @@ def validation_problems(
         else:
             cause = ctx.get("error")
             text = str(cause) if cause is not None else e.get("msg", "")
-            where = _key(loc) if loc else "the file"
-            message = f"{where} = {_show(e.get('input'))}: {text}" if loc else f"{where}: {text}"
+            if not loc:
+                message = text
+            elif isinstance(e.get("input"), dict):  # a check of a table as a whole
+                message = f"{_table(loc)}: {text}"
+            else:
+                message = f"{_key(loc)} = {_show(e.get('input'))}: {text}"
             line = line_of(lines, loc)
         problems.append(Problem(line, message))
     return sorted(problems, key=lambda p: (p.line or 0, p.message))

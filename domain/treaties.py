@@ -12,12 +12,22 @@ APMBC, Oslo 18 Sep 1997; ATT, New York 2 Apr 2013). The file format is
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import date
 from importlib import resources
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from domain import calendar
 from domain.errors import DomainError
@@ -196,16 +206,16 @@ class ObligationRules(BaseModel):
     withdrawal: DateRule
     withdrawal_waits_for_armed_conflict: bool
 
-    @model_validator(mode="after")
-    def _annual_day_exists(self) -> ObligationRules:
-        try:
-            date(2001, self.annual_report_month, self.annual_report_day)  # a common year
-        except ValueError:
-            raise ValueError(
-                f"annual_report_day {self.annual_report_day} is not a day of month "
-                f"{self.annual_report_month} in every year"
-            ) from None
-        return self
+    @field_validator("annual_report_day")
+    @classmethod
+    def _annual_day_exists(cls, day: int, info: ValidationInfo) -> int:
+        month = info.data.get("annual_report_month")
+        if month is not None:
+            try:
+                date(2001, month, day)  # a common year: the day must exist every year
+            except ValueError:
+                raise ValueError(f"is not a day of month {month} in every year") from None
+        return day
 
 
 class DecisionRules(BaseModel):
@@ -272,7 +282,7 @@ class TreatyProfile(BaseModel):
 
     model_config = _MODEL
 
-    code: str = Field(pattern=r"^[A-Z][A-Z0-9]{1,15}$")
+    code: str
     name: str = Field(min_length=1)
     mtdsg_no: str | None = None
     depositary: str
@@ -296,6 +306,16 @@ class TreatyProfile(BaseModel):
     obligations: ObligationRules
     meetings: MeetingRules
     decisions: DecisionRules
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, code: str) -> str:
+        if re.fullmatch(r"[A-Z][A-Z0-9]{1,15}", code) is None:
+            raise ValueError(
+                "must be 2 to 16 capital letters or digits, beginning with a letter (e.g. "
+                "TPNW): it names the treaty in commands and in process ids"
+            )
+        return code
 
     @model_validator(mode="after")
     def _provisional_application_cited(self) -> TreatyProfile:
