@@ -393,19 +393,29 @@ class Settings(BaseSettings):
 
     @field_validator("reporting_schedules", mode="before")
     @classmethod
-    def _schedules(cls, value: Any) -> tuple[str, ...]:
+    def _schedules(cls, value: Any, info: ValidationInfo) -> tuple[str, ...]:
         if not isinstance(value, str):
             return tuple(value)
         if value.strip().lower() == "none":
             return ()
         from domain.treaties import PROFILES
 
+        # a treaty of the data folder is known by its file, <home>/profiles/<code>.toml
+        # (adapters.profiles reads and checks it when the CLI or the worker starts)
+        home = info.data.get("home")
+        folder = home / "profiles" if isinstance(home, Path) else None
         codes = tuple(dict.fromkeys(c.strip().upper() for c in value.split(",") if c.strip()))
-        unknown = [c for c in codes if c not in PROFILES]
+        unknown = [
+            c
+            for c in codes
+            if c not in PROFILES
+            and not (folder is not None and (folder / f"{c.lower()}.toml").is_file())
+        ]
         if unknown:
             raise ValueError(
                 f"names no treaty profile ({', '.join(unknown)}): expected treaty codes "
-                f"separated by commas from {', '.join(sorted(PROFILES))} (default CCM), or none"
+                f"separated by commas from {', '.join(sorted(PROFILES))} (default CCM) or "
+                f"of a file in {folder or 'the data folder'}, or none"
             )
         return codes
 

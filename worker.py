@@ -471,6 +471,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: resolve the servers (embedded or configured) and run the worker(s), or
     with ``health`` check the running ones (exit 0 healthy, 1 not)."""
     from adapters.logging import configure_logging
+    from adapters.profiles import load_data_profiles
     from adapters.stack import StackError, ensure_servers
 
     args = _parser().parse_args(argv)
@@ -486,6 +487,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(0 if healthy else 1)
     archive_every = archive_interval() or 0.0  # a bad value is said before anything starts
     registry.check_environment()  # SMTP settings, reminder policy
+    load_data_profiles(settings.home)  # the data folder's treaties, before a workflow runs
     configure_logging(settings)
     if args.command == "migrate":
         raise SystemExit(_migrate(settings))

@@ -24,6 +24,7 @@ from rich.text import Text
 
 from cli import config as config_cli
 from cli import meetings, obligations, render
+from cli import profiles as profiles_cli
 from cli import reporting as reporting_cli
 from cli.audit import audit_app
 from cli.audit import register as register_audit
@@ -125,6 +126,7 @@ app.add_typer(scenario_app, name="scenario")
 app.add_typer(obligations.app)
 ratification_app.add_typer(obligations.ratification_commands)
 app.add_typer(meetings.app, name="meetings")
+app.add_typer(profiles_cli.app, name="profiles")
 
 
 # --- the embedded stack -------------------------------------------------------------------
@@ -741,11 +743,15 @@ def _fail(message: str, code: int, as_json: bool) -> int:
 
 
 def _configure() -> None:
-    """Load the settings (raises :class:`settings.SettingsError`) and configure logging:
-    done before a command runs, not to print help or the version."""
+    """Load the settings and the data folder's treaty profiles (both raise
+    :class:`settings.SettingsError`) and configure logging: done before a command runs,
+    not to print help or the version."""
     from adapters.logging import configure_logging
+    from adapters.profiles import load_data_profiles
 
-    configure_logging(settings_mod.load(), default_level="WARNING")
+    settings = settings_mod.load()
+    configure_logging(settings, default_level="WARNING")
+    load_data_profiles(settings.home)  # the data folder's treaties (profiles/)
 
 
 def _configured_first(command: click.Command) -> None:

@@ -1,20 +1,38 @@
-"""Treaty profiles: the rules of each treaty as data, each with its source.
+"""Treaty profiles: the rules of each treaty as data, each with its source and its words.
 
 The engine reads every number from a :class:`TreatyProfile`; nothing treaty-specific is
-hard-coded elsewhere. Sources: the treaty texts as summarised in
-``shared/data/treaty_rules.md`` (CCM, Dublin 30 May 2008; APMBC, Oslo 18 Sep 1997;
-ATT, New York 2 Apr 2013).
+hard-coded elsewhere. The profiles of the CCM, the APMBC and the ATT are TOML files
+shipped in this package (``domain/profiles/*.toml``), read once at import by
+:func:`parse_profile`; others are added by :func:`register_profile` (the data folder's
+``profiles/``, read by :mod:`adapters.profiles`). Sources: the treaty texts as
+``shared/data/treaty_rules.md`` quotes and summarises them (CCM, Dublin 30 May 2008;
+APMBC, Oslo 18 Sep 1997; ATT, New York 2 Apr 2013). The file format is
+``docs/profiles.md``.
 """
 
 from __future__ import annotations
 
+import re
+import tomllib
 from datetime import date
-from typing import Literal
+from importlib import resources
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from domain import calendar
 from domain.errors import DomainError
+from domain.profile_errors import ProfileFileError, toml_problem, validation_problems
+from domain.toml_lines import key_lines
 
 Instrument = Literal["ratification", "acceptance", "approval", "accession", "succession"]
 """Instruments by which a State consents to be bound (Vienna Convention on the Law of
@@ -24,6 +42,29 @@ Treaties Art. 17; "d" on the depositary's page)."""
 
 SIGNATORY_INSTRUMENTS: frozenset[str] = frozenset({"ratification", "acceptance", "approval"})
 
+#: How a rule's ``text`` begins: the treaty's own words in double quotation marks
+#: (fragments joined by " … "), or a paraphrase, or no text at hand for the rule.
+WORDING_FORMS = ('"', "paraphrase: ", "no text: ")
+
+
+def _wording(value: str) -> str:
+    quoted = value.startswith('"') and value.endswith('"') and value.count('"') % 2 == 0
+    prefixed = value.startswith(WORDING_FORMS[1:])
+    if (quoted or prefixed) and value.strip(' "') and value.strip() == value:
+        return value
+    raise ValueError(
+        'must be the treaty\'s own words in double quotation marks ("...", fragments '
+        'joined by " … "), or begin '
+        '"paraphrase: " (words that are not the treaty\'s) or "no text: " (no wording at '
+        "hand for the rule), with no leading or trailing space"
+    )
+
+
+Wording = Annotated[str, AfterValidator(_wording)]
+"""The words of the article a rule encodes (see :data:`WORDING_FORMS`)."""
+
+_MODEL = ConfigDict(frozen=True, extra="forbid")
+
 
 class DateRule(BaseModel):
     """How one date follows from another under a treaty rule.
@@ -31,16 +72,17 @@ class DateRule(BaseModel):
     ``kind``: ``first_day_of_nth_month_after`` (``amount`` months), ``days_after``,
     ``months_after``, ``years_after`` (``amount`` of them), or ``within_years`` (the last
     day of the first ``amount`` years: "within the first year after", ATT Art. 13(1));
-    ``article`` cites the rule.
+    ``article`` cites the rule; ``text`` gives its words (:data:`Wording`).
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = _MODEL
 
     kind: Literal[
         "first_day_of_nth_month_after", "days_after", "months_after", "years_after", "within_years"
     ]
-    amount: int
+    amount: int = Field(ge=1)
     article: str
+    text: Wording
 
     def apply(self, start: date) -> date:
         """The date the rule gives from ``start`` (e.g. a deposit or entry-into-force date)."""
@@ -59,7 +101,24 @@ class DateRule(BaseModel):
 
 
 EntryIntoForceRule = DateRule
-"""Kept for readability where the rule is an entry-into-force rule (CCM Art. 17)."""
+"""Kept for readability where the rule is an entry-into-force rule (CCM Art. 17(1))."""
+
+
+class StateEntryIntoForceRule(DateRule):
+    """The paragraph that fixes a State's own entry into force from its deposit, and the
+    States it covers, in its own words (``covers``):
+
+    - ``applies_after = "threshold_deposit"``: a State depositing after the *date of the
+      threshold deposit* ("after the date of the deposit of the thirtieth instrument",
+      CCM Art. 17(2); APMBC Art. 17(2));
+    - ``applies_after = "treaty_entry_into_force"``: a State depositing after the
+      *treaty's own entry into force* ("subsequent to the entry into force of this
+      Treaty", ATT Art. 22(2)); a State depositing before it is bound from that date,
+      under the treaty's paragraph 1.
+    """
+
+    applies_after: Literal["threshold_deposit", "treaty_entry_into_force"]
+    covers: Wording
 
 
 class ExtensionRule(BaseModel):
@@ -68,28 +127,30 @@ class ExtensionRule(BaseModel):
     ``max_years``: the longest one extension may be; ``further_only_exceptional``: after
     the first, further ones only "in exceptional circumstances" (CCM Art. 3(3));
     ``filing_months_before_meeting``: the request must reach the Meeting at least this many
-    months before it opens (CCM Art. 3(5), 4(6); None: no such rule);
+    months before it opens (CCM Art. 3(5), 4(6); None or left out: no such rule);
     ``before_deadline``: it must also be filed before the deadline expires (CCM Art. 4(6)).
     ``article`` cites the extension rule as a whole; ``decision_article`` the rule by which
     the Meeting decides on a request: "by a majority of votes of the States Parties present
-    and voting" (CCM Art. 3(5) for stockpiles, 4(7) for clearance; APMBC Art. 5(6)).
+    and voting" (CCM Art. 3(5) for stockpiles, 4(7) for clearance; APMBC Art. 5(6));
+    ``text`` gives their words.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = _MODEL
 
-    max_years: int
+    max_years: int = Field(ge=1)
     further_only_exceptional: bool
-    filing_months_before_meeting: int | None
+    filing_months_before_meeting: int | None = Field(default=None, ge=1)
     before_deadline: bool
     article: str
     decision_article: str
+    text: Wording
 
 
 class ObligationRule(BaseModel):
     """A deadline that runs from the State's entry into force (``due``), with the way it
-    may be extended (``extension``: None where the treaty allows none)."""
+    may be extended (``extension``: None, or left out, where the treaty allows none)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = _MODEL
 
     due: DateRule
     extension: ExtensionRule | None = None
@@ -101,15 +162,17 @@ class MeetingRules(BaseModel):
     ``first_meeting_within_years``: the first Meeting of States Parties (or Conference)
     within this many years (CCM Art. 11(2)); ``annual_until_review``: then one a year until
     the first Review Conference; ``first_review_after_years``: the first Review Conference
-    this many years after entry into force (CCM Art. 12(1); None: no such rule).
+    this many years after entry into force (CCM Art. 12(1); None or left out: no such
+    rule); ``text`` gives their words.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = _MODEL
 
-    first_meeting_within_years: int
+    first_meeting_within_years: int = Field(ge=1)
     annual_until_review: bool
-    first_review_after_years: int | None
+    first_review_after_years: int | None = Field(default=None, ge=1)
     article: str
+    text: Wording
 
 
 class ObligationRules(BaseModel):
@@ -119,27 +182,40 @@ class ObligationRules(BaseModel):
     APMBC Art. 7, ATT Art. 13); ``initial_report``: from the State's entry into force;
     ``annual_report_month`` /
     ``annual_report_day``: the yearly deadline, covering the previous calendar year
-    (``annual_report_article``); ``stockpile_report_article``: the rule by which a report
-    gives the State's stockpiles (CCM Art. 7(1)(b), APMBC Art. 7(1)(b); None: the reports
-    give none); ``stockpile_destruction`` / ``clearance``: deadlines when
-    the State declares stockpiles / contaminated areas (None: no such obligation);
+    (``annual_report_article``, in the words of ``annual_report_text``);
+    ``stockpile_report_article``: the rule by which a report gives the State's stockpiles
+    (CCM Art. 7(1)(b), APMBC Art. 7(1)(b); None or left out: the reports give none);
+    ``stockpile_destruction`` / ``clearance``: deadlines when the State declares
+    stockpiles / contaminated areas (None or left out: no such obligation);
     ``withdrawal``: from the depositary's receipt of the instrument of withdrawal;
     ``withdrawal_waits_for_armed_conflict``: not effective before the end of an armed
     conflict the State is engaged in at that time (CCM Art. 20(3)).
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = _MODEL
 
     reporting_article: str
     initial_report: DateRule
-    annual_report_month: int
-    annual_report_day: int
+    annual_report_month: int = Field(ge=1, le=12)
+    annual_report_day: int = Field(ge=1, le=31)
     annual_report_article: str
-    stockpile_report_article: str | None
-    stockpile_destruction: ObligationRule | None
-    clearance: ObligationRule | None
+    annual_report_text: Wording
+    stockpile_report_article: str | None = None
+    stockpile_destruction: ObligationRule | None = None
+    clearance: ObligationRule | None = None
     withdrawal: DateRule
     withdrawal_waits_for_armed_conflict: bool
+
+    @field_validator("annual_report_day")
+    @classmethod
+    def _annual_day_exists(cls, day: int, info: ValidationInfo) -> int:
+        month = info.data.get("annual_report_month")
+        if month is not None:
+            try:
+                date(2001, month, day)  # a common year: the day must exist every year
+            except ValueError:
+                raise ValueError(f"is not a day of month {month} in every year") from None
+        return day
 
 
 class DecisionRules(BaseModel):
@@ -154,15 +230,16 @@ class DecisionRules(BaseModel):
     the States Parties *present and voting* (those voting in favour or against; abstentions
     do not count) an option needs to carry a vote: ``simple`` (more in favour than
     against, as CCM Art. 3(5) and 4(7) say for extension requests) or ``two_thirds`` (as
-    Art. 13(4) says for amendments). ``article`` cites the source.
+    Art. 13(4) says for amendments). ``article`` cites the source; ``text`` its words.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = _MODEL
 
-    meeting_kinds: tuple[str, ...]
+    meeting_kinds: tuple[str, ...] = Field(min_length=1)
     observers_count: bool = False
     majority: Literal["simple", "two_thirds"] = "simple"
     article: str
+    text: Wording
 
     def carries(self, in_favour: int, against: int) -> bool:
         """Whether ``in_favour`` votes against ``against`` carry an option (abstentions are
@@ -178,6 +255,8 @@ class DecisionRules(BaseModel):
 class TreatyProfile(BaseModel):
     """The rules of one treaty that drive its processes.
 
+    - ``code``: the short name commands and process ids use (capitals and digits, e.g.
+      ``CCM``).
     - ``mtdsg_no``: the treaty's chapter and number in the depositary's *Multilateral
       Treaties Deposited with the Secretary-General* ("XXVI-6"), by which its status page
       and XML are recognised.
@@ -185,67 +264,109 @@ class TreatyProfile(BaseModel):
       munitions", "anti-personnel mines", "conventional arms").
     - ``eif_threshold``: number of instruments whose deposit triggers the treaty's own
       entry into force, by ``treaty_eif`` applied to the date of that deposit.
-    - ``state_eif``: for a State depositing after the date of the threshold deposit, its
-      own entry into force from its deposit date.
+    - ``state_eif``: a State's own entry into force from its deposit date, for the States
+      its paragraph covers (:class:`StateEntryIntoForceRule`).
     - ``opened_for_signature_on``: the first day an instrument could be signed or deposited.
     - ``signature_closes_at_eif``: the treaty is open for signature only until it enters
       into force; afterwards States join by accession.
     - ``accession_before_eif``: whether a non-signatory may accede before the treaty's
       entry into force.
     - ``provisional_application``: the articles a State may declare it applies
-      provisionally at deposit (``None``: no such clause).
+      provisionally at deposit (None or left out: no such clause, and then no article).
     - ``reservations_allowed``: whether reservations may be made.
     - ``obligations``: the deadlines each State Party owes (:class:`ObligationRules`).
     - ``meetings``: the Meetings the treaty requires (:class:`MeetingRules`).
     - ``decisions``: who decides and how a vote counts (:class:`DecisionRules`).
-    Each ``*_article`` field cites the source.
+    Each ``*_article`` field cites the source, each ``*_text`` / ``text`` gives its words.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = _MODEL
 
     code: str
-    name: str
+    name: str = Field(min_length=1)
     mtdsg_no: str | None = None
     depositary: str
     weapons: str
-    eif_threshold: int
+    eif_threshold: int = Field(ge=1)
     treaty_eif: EntryIntoForceRule
-    state_eif: EntryIntoForceRule
+    state_eif: StateEntryIntoForceRule
     opened_for_signature_on: date
     signature_closes_at_eif: bool
     signature_article: str
+    signature_text: Wording
     instruments_article: str
+    instruments_text: Wording
     accession_before_eif: bool
-    provisional_application: str | None
-    provisional_application_article: str
+    provisional_application: str | None = None
+    provisional_application_article: str | None = None
+    provisional_application_text: Wording | None = None
     reservations_allowed: bool
     reservations_article: str
+    reservations_text: Wording
     obligations: ObligationRules
     meetings: MeetingRules
-    decisions: DecisionRules = DecisionRules(
-        meeting_kinds=("MSP", "Review Conference"), article="CCM Arts. 11(1), 11(3), 12"
-    )
+    decisions: DecisionRules
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, code: str) -> str:
+        if re.fullmatch(r"[A-Z][A-Z0-9]{1,15}", code) is None:
+            raise ValueError(
+                "must be 2 to 16 capital letters or digits, beginning with a letter (e.g. "
+                "TPNW): it names the treaty in commands and in process ids"
+            )
+        return code
+
+    @model_validator(mode="after")
+    def _provisional_application_cited(self) -> TreatyProfile:
+        given = [
+            self.provisional_application_article is not None,
+            self.provisional_application_text is not None,
+        ]
+        if self.provisional_application is not None and not all(given):
+            raise ValueError(
+                "provisional_application needs provisional_application_article and "
+                "provisional_application_text"
+            )
+        if self.provisional_application is None and any(given):
+            raise ValueError(
+                "provisional_application_article / _text without provisional_application "
+                "(the articles a State may apply provisionally)"
+            )
+        return self
 
     def state_entry_into_force(
         self, deposited_on: date, treaty_in_force_on: date, threshold_deposited_on: date | None
     ) -> tuple[date, str]:
         """Entry into force for a State that deposited on ``deposited_on``.
 
-        Returns ``(date, article)``. A State that deposited on or before the date of the
-        threshold deposit is bound from the treaty's own entry into force
-        (``treaty_eif.article``, e.g. CCM Art. 17(1)); a State that deposited after it,
-        from ``state_eif`` applied to its deposit (e.g. CCM Art. 17(2)), but never before
-        the treaty itself is in force. Deposits are compared by date, not by sequence
-        number (the 29th and 30th CCM instruments were deposited on the same day). When
-        the threshold date is not known (only the depositary's statement of the treaty's
-        entry-into-force date is), the later of the two dates is the one the text gives.
+        Returns ``(date, article)``: ``state_eif`` applied to the deposit (e.g. CCM Art.
+        17(2)) for a State its paragraph covers, but never before the treaty itself is in
+        force; else the treaty's own entry into force (``treaty_eif.article``, e.g. CCM Art.
+        17(1)). Which States the paragraph covers is ``state_eif.applies_after``:
+
+        - ``threshold_deposit`` (CCM, APMBC Art. 17(2): "after the date of the deposit of
+          the thirtieth [fortieth] instrument"): a deposit on a later date than the
+          threshold deposit, compared by date, not by sequence number (the 29th and 30th
+          CCM instruments were deposited on the same day). When the threshold date is not
+          known (only the depositary's statement of the treaty's entry-into-force date
+          is), the later of the two dates is the one the text gives.
+        - ``treaty_entry_into_force`` (ATT Art. 22(2): "subsequent to the entry into force
+          of this Treaty"): a deposit on or after the day of the treaty's entry into
+          force. The treaty is in force from the start of that day (as
+          :func:`domain.ratification.decide` already reads it: signature closes, and
+          accession opens, on that day), so a deposit made that day is made after it. A
+          deposit between the threshold deposit and that day is bound from the treaty's
+          own date (ATT: 50th on 25 Sep 2014; South Africa, 22 Dec 2014 -> 24 Dec 2014).
         """
         own = self.state_eif.apply(deposited_on)
-        if threshold_deposited_on is not None:
-            after = deposited_on > threshold_deposited_on
+        if self.state_eif.applies_after == "treaty_entry_into_force":
+            covered = deposited_on >= treaty_in_force_on
+        elif threshold_deposited_on is not None:
+            covered = deposited_on > threshold_deposited_on
         else:
-            after = own > treaty_in_force_on
-        if after and own >= treaty_in_force_on:
+            covered = own > treaty_in_force_on
+        if covered and own >= treaty_in_force_on:
             return own, self.state_eif.article
         return treaty_in_force_on, self.treaty_eif.article
 
@@ -259,185 +380,68 @@ class TreatyProfile(BaseModel):
             )
 
 
-CCM = TreatyProfile(
-    code="CCM",
-    name="Convention on Cluster Munitions",
-    mtdsg_no="XXVI-6",
-    depositary="Secretary-General of the United Nations (CCM Art. 22)",
-    weapons="cluster munitions",
-    eif_threshold=30,
-    treaty_eif=EntryIntoForceRule(
-        kind="first_day_of_nth_month_after", amount=6, article="CCM Art. 17(1)"
-    ),
-    state_eif=EntryIntoForceRule(
-        kind="first_day_of_nth_month_after", amount=6, article="CCM Art. 17(2)"
-    ),
-    opened_for_signature_on=date(2008, 12, 3),
-    signature_closes_at_eif=True,
-    signature_article="CCM Art. 15",
-    instruments_article="CCM Art. 16",
-    accession_before_eif=True,
-    provisional_application="Art. 1",
-    provisional_application_article="CCM Art. 18",
-    reservations_allowed=False,
-    reservations_article="CCM Art. 19",
-    obligations=ObligationRules(
-        reporting_article="CCM Art. 7",
-        initial_report=DateRule(kind="days_after", amount=180, article="CCM Art. 7(1)"),
-        annual_report_month=4,
-        annual_report_day=30,
-        annual_report_article="CCM Art. 7(2)",
-        stockpile_report_article="CCM Art. 7(1)(b)",
-        stockpile_destruction=ObligationRule(
-            due=DateRule(kind="years_after", amount=8, article="CCM Art. 3(2)"),
-            extension=ExtensionRule(
-                max_years=4,
-                further_only_exceptional=True,
-                filing_months_before_meeting=9,
-                # Art. 3(3): a State that "will be unable" to destroy them within eight
-                # years may request an extension: a request looks ahead of the deadline,
-                # so none is possible once it has expired (as Art. 4(6) says in so many
-                # words for clearance).
-                before_deadline=True,
-                article="CCM Art. 3(3)-(5)",
-                decision_article="CCM Art. 3(5)",
-            ),
-        ),
-        clearance=ObligationRule(
-            due=DateRule(kind="years_after", amount=10, article="CCM Art. 4(1)(a)"),
-            extension=ExtensionRule(
-                max_years=5,
-                further_only_exceptional=False,
-                filing_months_before_meeting=9,
-                before_deadline=True,
-                article="CCM Art. 4(5)-(8)",
-                decision_article="CCM Art. 4(7)",
-            ),
-        ),
-        withdrawal=DateRule(kind="months_after", amount=6, article="CCM Art. 20(3)"),
-        withdrawal_waits_for_armed_conflict=True,
-    ),
-    meetings=MeetingRules(
-        first_meeting_within_years=1,
-        annual_until_review=True,
-        first_review_after_years=5,
-        article="CCM Arts. 11(2), 12(1)",
-    ),
-    decisions=DecisionRules(
-        meeting_kinds=("MSP", "Review Conference"),
-        observers_count=False,
-        majority="simple",
-        article="CCM Arts. 11(1), 11(3), 12; majority of States Parties present and voting "
-        "as in Arts. 3(5), 4(7)",
-    ),
-)
+def parse_profile(text: str, name: str) -> TreatyProfile:
+    """The profile the TOML ``text`` of file ``name`` describes (format:
+    ``docs/profiles.md``).
 
-APMBC = TreatyProfile(
-    code="APMBC",
-    name="Anti-Personnel Mine Ban Convention",
-    mtdsg_no="XXVI-5",
-    depositary="Secretary-General of the United Nations (APMBC Art. 21)",
-    weapons="anti-personnel mines",
-    eif_threshold=40,
-    treaty_eif=EntryIntoForceRule(
-        kind="first_day_of_nth_month_after", amount=6, article="APMBC Art. 17(1)"
-    ),
-    state_eif=EntryIntoForceRule(
-        kind="first_day_of_nth_month_after", amount=6, article="APMBC Art. 17(2)"
-    ),
-    opened_for_signature_on=date(1997, 12, 3),
-    signature_closes_at_eif=True,
-    signature_article="APMBC Art. 15",
-    instruments_article="APMBC Art. 16",
-    accession_before_eif=True,
-    provisional_application="Art. 1(1)",
-    provisional_application_article="APMBC Art. 18",
-    reservations_allowed=False,
-    reservations_article="APMBC Art. 19",
-    obligations=ObligationRules(
-        reporting_article="APMBC Art. 7",
-        initial_report=DateRule(kind="days_after", amount=180, article="APMBC Art. 7(1)"),
-        annual_report_month=4,
-        annual_report_day=30,
-        annual_report_article="APMBC Art. 7(2)",
-        stockpile_report_article="APMBC Art. 7(1)(b)",
-        stockpile_destruction=ObligationRule(
-            due=DateRule(kind="years_after", amount=4, article="APMBC Art. 4"),
-            extension=None,
-        ),
-        clearance=ObligationRule(
-            due=DateRule(kind="years_after", amount=10, article="APMBC Art. 5(1)"),
-            extension=ExtensionRule(
-                max_years=10,
-                further_only_exceptional=False,
-                filing_months_before_meeting=None,
-                before_deadline=False,
-                article="APMBC Art. 5(3)-(6)",
-                decision_article="APMBC Art. 5(6)",
-            ),
-        ),
-        withdrawal=DateRule(kind="months_after", amount=6, article="APMBC Art. 20(3)"),
-        withdrawal_waits_for_armed_conflict=True,
-    ),
-    meetings=MeetingRules(
-        first_meeting_within_years=1,
-        annual_until_review=True,
-        first_review_after_years=5,
-        article="APMBC Arts. 11(2), 12(1)",
-    ),
-    decisions=DecisionRules(
-        meeting_kinds=("MSP", "Review Conference"),
-        observers_count=False,
-        majority="simple",
-        article="APMBC Arts. 11, 12; majority present and voting as in Art. 5(6)",
-    ),
-)
+    Raises :class:`~domain.profile_errors.ProfileFileError` naming every problem with its
+    line: a syntax error; an unknown key (and the keys accepted there); a missing key; a
+    value not accepted (and what is).
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ProfileFileError(name, [toml_problem(err)]) from None
+    try:
+        return TreatyProfile.model_validate(data)
+    except ValidationError as err:
+        problems = validation_problems(err, key_lines(text), TreatyProfile)
+        raise ProfileFileError(name, problems) from None
 
-ATT = TreatyProfile(
-    code="ATT",
-    name="Arms Trade Treaty",
-    mtdsg_no="XXVI-8",
-    depositary="Secretary-General of the United Nations (ATT Art. 27)",
-    weapons="conventional arms",
-    eif_threshold=50,
-    treaty_eif=EntryIntoForceRule(kind="days_after", amount=90, article="ATT Art. 22(1)"),
-    state_eif=EntryIntoForceRule(kind="days_after", amount=90, article="ATT Art. 22(2)"),
-    opened_for_signature_on=date(2013, 6, 3),
-    signature_closes_at_eif=True,
-    signature_article="ATT Art. 21(1)",
-    instruments_article="ATT Art. 21(2)-(3)",
-    accession_before_eif=False,
-    provisional_application="Arts. 6 and 7",
-    provisional_application_article="ATT Art. 23",
-    reservations_allowed=True,
-    reservations_article="ATT Art. 25",
-    obligations=ObligationRules(
-        reporting_article="ATT Art. 13",
-        initial_report=DateRule(kind="within_years", amount=1, article="ATT Art. 13(1)"),
-        annual_report_month=5,
-        annual_report_day=31,
-        annual_report_article="ATT Art. 13(3)",
-        stockpile_report_article=None,
-        stockpile_destruction=None,
-        clearance=None,
-        withdrawal=DateRule(kind="days_after", amount=90, article="ATT Art. 24(2)"),
-        withdrawal_waits_for_armed_conflict=False,
-    ),
-    meetings=MeetingRules(
-        first_meeting_within_years=1,
-        annual_until_review=False,
-        first_review_after_years=None,
-        article="ATT Art. 17(1)",
-    ),
-    decisions=DecisionRules(
-        meeting_kinds=("CSP",),
-        observers_count=False,
-        majority="simple",
-        article="ATT Art. 17",
-    ),
-)
+
+def _shipped(file_name: str) -> TreatyProfile:
+    """A profile shipped in ``domain/profiles`` (read once, at import)."""
+    path = resources.files("domain") / "profiles" / file_name
+    return parse_profile(path.read_text(encoding="utf-8"), f"domain/profiles/{file_name}")
+
+
+CCM = _shipped("ccm.toml")
+APMBC = _shipped("apmbc.toml")
+ATT = _shipped("att.toml")
+
+#: The profiles shipped with treatyflow: recorded processes were decided by them, so a
+#: profile from elsewhere may add a treaty but not replace one of these.
+SHIPPED: frozenset[str] = frozenset({CCM.code, APMBC.code, ATT.code})
 
 PROFILES: dict[str, TreatyProfile] = {p.code: p for p in (CCM, APMBC, ATT)}
+
+
+def register_profile(profile: TreatyProfile) -> None:
+    """Make ``profile`` known to :func:`get_profile` (a treaty read from the data folder);
+    it replaces a profile registered earlier under its code, never a shipped one
+    (:class:`DomainError`)."""
+    if profile.code in SHIPPED:
+        raise DomainError(
+            f"{profile.code} is shipped with treatyflow: a profile may add a treaty, not "
+            "replace one whose processes may already be recorded"
+        )
+    PROFILES[profile.code] = profile
+
+
+def data_file_problems(profile: TreatyProfile, file_name: str) -> list[str]:
+    """Why ``profile``, read from ``file_name``, cannot be a data-folder profile: it is
+    named after its code, in lower case (``tpnw.toml`` for ``TPNW``, so that the settings
+    know the code by the file's name), and it does not replace a shipped profile."""
+    problems = []
+    expected = f"{profile.code.lower()}.toml"
+    if file_name != expected:
+        problems.append(f"the file of treaty {profile.code} is named {expected}, not {file_name}")
+    if profile.code in SHIPPED:
+        problems.append(
+            f"{profile.code} is shipped with treatyflow: a data-folder profile may add a "
+            "treaty, not replace one whose processes may already be recorded"
+        )
+    return problems
 
 
 def get_profile(code: str) -> TreatyProfile:
