@@ -103,23 +103,23 @@ class RatificationWorkflow:
             # first
             events = list(missing)
             for one in commands:
-                before = r.fold(self._engine.state, events)
-                decided = self._decide_all(before, [one])
-                decided += self._reached(decided, before)
-                decided += self._obligations(decided, before)
-                events += decided
+                decided = self._decide_all(r.fold(self._engine.state, events), [one])
+                if decided:
+                    events += decided
+                    events += self._reached(events)
+                    events += self._obligations(events)
             return events
 
         return await self._engine.execute(decide, meta, cause)
 
-    def _reached(self, events: list, before: r.RatificationState | None = None) -> list:
-        """``[EnteredIntoForce]`` when ``events`` (decided on ``before``, default the
-        current state) fix an entry-into-force date that is already reached (a historical
-        deposit): recorded with them, in one append, so the record never shows a past
-        date as not yet reached."""
+    def _reached(self, events: list) -> list:
+        """``[EnteredIntoForce]`` when ``events`` (decided on the current state) fix an
+        entry-into-force date that is already reached (a historical deposit): recorded
+        with them, in one append, so the record never shows a past date as not yet
+        reached."""
         if not events:
             return []
-        after = r.fold(self._engine.state if before is None else before, events)
+        after = r.fold(self._engine.state, events)
         reached = r.decide(
             after, r.MarkEnteredIntoForce(), self._profile, self._context, today().date()
         )
@@ -127,14 +127,14 @@ class RatificationWorkflow:
             return reached
         return []
 
-    def _obligations(self, events: list, before: r.RatificationState | None = None) -> list:
-        """The obligations opened when ``events`` (decided on ``before``, default the
-        current state) record the entry into force (initial and annual reports, each
-        historical if already past), in the same append; behind :data:`OPEN_OBLIGATIONS`
-        so histories recorded before it replay unchanged."""
+    def _obligations(self, events: list) -> list:
+        """The obligations opened when ``events`` (decided on the current state) record
+        the entry into force (initial and annual reports, each historical if already
+        past), in the same append (none once opened); behind :data:`OPEN_OBLIGATIONS` so
+        histories recorded before it replay unchanged."""
         if not any(isinstance(e, EnteredIntoForce) for e in events):
             return []
-        after = r.fold(self._engine.state if before is None else before, events)
+        after = r.fold(self._engine.state, events)
         opened = r.obligations_at_entry_into_force(after, self._profile, today().date())
         if opened and workflow.patched(OPEN_OBLIGATIONS):
             return opened
