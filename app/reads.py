@@ -112,7 +112,10 @@ def state_name(code: str) -> str:
 
 
 def status_row(s: r.RatificationState) -> dict[str, Any]:
-    """One State's status as a JSON-ready dict."""
+    """One State's status as a JSON-ready dict. ``succession_date_unknown``: a successor
+    State whose date of succession the record does not give (``in_force_on`` is then the
+    notification's date, the latest it can be: :mod:`domain.succession`); ``notes``: the
+    depositary's end notes on it (kind, text, mark)."""
     return {
         "state": s.state,
         "name": state_name(s.state),
@@ -121,8 +124,14 @@ def status_row(s: r.RatificationState) -> dict[str, Any]:
         "domestic_procedure_completed_on": s.domestic_procedure_completed_on,
         "instrument": s.instrument,
         "consented_on": s.consented_on,
+        "succession_on": s.succession_on,
+        "succession_date_unknown": s.succession_date_unknown,
         "in_force_on": s.in_force_on,
         "eif_article": s.eif_article,
         "provisional_application": s.provisional_application,
+        "provisional_application_on": s.provisional_application_on,
+        "withdrawal_received_on": s.withdrawal_received_on,
+        "withdrawn_on": s.withdrawn_on,
+        "notes": [n.model_dump() for n in s.notes],
         "status": s.status(),
     }
