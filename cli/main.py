@@ -713,6 +713,7 @@ def parties(
                 "in_force": len(p.in_force),
                 "consented_states": p.consented,
                 "in_force_states": p.in_force,
+                "succession_date_unknown": p.succession_date_unknown,
             }
         )
         return
@@ -723,6 +724,11 @@ def parties(
     pending = sorted(set(p.consented) - set(p.in_force))
     if pending:
         render.out.print(f"consented, not yet in force: {', '.join(pending)}")
+    if p.succession_date_unknown:
+        render.out.print(
+            "by succession, the date of succession not on record (counted from the "
+            f"notification): {', '.join(p.succession_date_unknown)}"
+        )
 
 
 @app.command()

@@ -291,6 +291,8 @@ async def test_the_apmbc_table_gives_the_depositarys_parties(apmbc: Imported) ->
     parties = await reads.parties(recorder, "APMBC", STATUS_AS_AT)
     assert len(parties.consented) == 162
     assert {"MNE", "SSD", "POL"} <= set(parties.consented)
+    # the table gives no date of succession: both counted from their notification
+    assert parties.succession_date_unknown == ["MNE", "SSD"]
     assert not {"EST", "LVA", "LTU", "FIN"} & set(parties.consented)
     assert (apmbc.states["MNE"].instrument, apmbc.states["SSD"].instrument) == (
         "succession",
