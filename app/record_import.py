@@ -60,7 +60,7 @@ async def _statement(
 
 async def import_record(
     client: Client,
-    store: Recorder,
+    store: Recorder | None,
     record: DepositaryRecord,
     requested: str | None,
     meta: CommandMeta,
@@ -72,6 +72,7 @@ async def import_record(
 ) -> ImportReport:
     """Import ``record`` (steps in the module docstring) and report it.
 
+    ``store``: the record read to check the header's counts (None: not checked);
     ``requested``: ``--treaty`` (None: the header's treaty, or the default for a record
     without header); ``progress()``: after each row; ``settling(done, total)``: while
     waiting for the entry-into-force dates. Raises :class:`Refused` when the header names
@@ -98,6 +99,8 @@ async def import_record(
         as_of = record.header.status_as_at
         if as_of is None:
             header_report.counts_note = "the page gives no date: its counts are not checked"
+        elif store is None:
+            header_report.counts_note = "the record was not read: the counts are not checked"
         else:
             states = await reads.ratifications(store, code, as_of)
             header_report.counts = depositary_header.check_counts(record.header, states)
