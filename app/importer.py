@@ -17,6 +17,17 @@ from domain.treaties import SIGNATORY_INSTRUMENTS, TreatyProfile, get_profile
 
 NOTE_KINDS = ("declaration", "reservation", "objection", "communication", "note")
 
+RowCommand = (
+    r.Sign
+    | r.Deposit
+    | r.RecordSignatureDate
+    | r.RecordProvisionalApplication
+    | r.RecordSuccessionDate
+    | r.Withdraw
+    | r.RecordDepositaryNote
+)
+"""The commands a row of the record may need, in the order :func:`plan` gives them."""
+
 
 @dataclass(frozen=True)
 class WithdrawalCheck:
@@ -49,7 +60,7 @@ class Plan:
     """What a row still needs: the commands to send, or why it is refused; and what the
     import reports of it (``filled``: facts the record lacked, given by this row)."""
 
-    commands: list[Any] = field(default_factory=list)
+    commands: list[RowCommand] = field(default_factory=list)
     refused: str | None = None
     signature_unknown: bool = False
     succession_date_unknown: bool = False

@@ -175,6 +175,8 @@ def test_the_apmbc_record_with_its_header(stack: Stack, apmbc: ImportReport) -> 
             notified,
         )
         assert row["succession_date_unknown"] is True and row["in_force_on"] == notified
+    verify = stack.treaty("audit", "verify", "ratification-APMBC-MNE")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
     pol = [
         e
         for e in events(stack, "ratification-APMBC-POL")
