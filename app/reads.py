@@ -9,7 +9,7 @@ states as of that date.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
 
@@ -73,11 +73,14 @@ class Parties:
     and the Monitor's count of "States Parties") and ``in_force`` (the treaty in force for
     the State on that date, the legal sense). A State whose withdrawal has taken effect
     on or before ``as_of`` (CCM Art. 20(3): six months after the depositary received the
-    instrument) is in neither: it is no longer a State Party."""
+    instrument) is in neither: it is no longer a State Party. ``succession_date_unknown``:
+    the successor States among them whose date of succession the record does not give,
+    counted (in both lists) from their notification (:mod:`domain.succession`)."""
 
     as_of: date
     consented: list[str]
     in_force: list[str]
+    succession_date_unknown: list[str] = field(default_factory=list)
 
 
 def parties_as_of(states: list[r.RatificationState], as_of: date) -> Parties:
@@ -93,7 +96,13 @@ def parties_as_of(states: list[r.RatificationState], as_of: date) -> Parties:
     bound = [s for s in states if s.withdrawn_on is None or s.withdrawn_on > as_of]
     consented = [s.state for s in bound if s.consented_on is not None and s.consented_on <= as_of]
     in_force = [s.state for s in bound if s.in_force_on is not None and s.in_force_on <= as_of]
-    return Parties(as_of=as_of, consented=sorted(consented), in_force=sorted(in_force))
+    unknown = [s.state for s in bound if s.succession_date_unknown and s.state in consented]
+    return Parties(
+        as_of=as_of,
+        consented=sorted(consented),
+        in_force=sorted(in_force),
+        succession_date_unknown=sorted(unknown),
+    )
 
 
 async def parties(store: Recorder, treaty: str, as_of: date) -> Parties:
@@ -112,7 +121,10 @@ def state_name(code: str) -> str:
 
 
 def status_row(s: r.RatificationState) -> dict[str, Any]:
-    """One State's status as a JSON-ready dict."""
+    """One State's status as a JSON-ready dict. ``succession_date_unknown``: a successor
+    State whose date of succession the record does not give (``in_force_on`` is then the
+    notification's date, the latest it can be: :mod:`domain.succession`); ``notes``: the
+    depositary's end notes on it (kind, text, mark)."""
     return {
         "state": s.state,
         "name": state_name(s.state),
@@ -121,8 +133,14 @@ def status_row(s: r.RatificationState) -> dict[str, Any]:
         "domestic_procedure_completed_on": s.domestic_procedure_completed_on,
         "instrument": s.instrument,
         "consented_on": s.consented_on,
+        "succession_on": s.succession_on,
+        "succession_date_unknown": s.succession_date_unknown,
         "in_force_on": s.in_force_on,
         "eif_article": s.eif_article,
         "provisional_application": s.provisional_application,
+        "provisional_application_on": s.provisional_application_on,
+        "withdrawal_received_on": s.withdrawal_received_on,
+        "withdrawn_on": s.withdrawn_on,
+        "notes": [n.model_dump() for n in s.notes],
         "status": s.status(),
     }

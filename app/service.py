@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from adapters import status_table
 from app import commands, importer
 from app.commands import CountDeposits, ProcessRef, RecordRows, Start
 from app.errors import Refused
+from app.import_report import FilledFact, ImportReport, WithdrawalItem
 from app.processes import (
     RETRY_FOR_SECONDS,
     check_counted,
@@ -43,6 +44,7 @@ from workflows.ratification import RatificationInput, RatificationView, Ratifica
 
 __all__ = [
     "RETRY_FOR_SECONDS",
+    "ImportReport",
     "Refused",
     "check_counted",
     "ensure_treaty",
@@ -214,32 +216,45 @@ def predicted_context(
 
 
 @dataclass
-class ImportReport:
-    """Outcome of an import: per-row lists (ISO3 or names) and refusals with reasons."""
-
-    changed: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    signature_unknown: list[str] = field(default_factory=list)
-    refused: list[status_table.RowError] = field(default_factory=list)
-    events: int = 0
-    states: list[str] = field(default_factory=list)
-    """ISO3 codes of the rows accepted, changed or not (what :func:`wait_settled` waits
-    for: an earlier import with ``--no-wait`` may have left them unsettled)."""
-    settled: bool | None = None
-    """Whether the treaty process had counted every deposit and fixed every date when the
-    import returned (None: not waited for)."""
-
-
-@dataclass
 class _Planned:
     """A row the record accepts, before it is sent: its process's state (``exists``: the
-    process runs already) and the commands still to send."""
+    process runs already), the commands still to send and what the import reports of it
+    (``plan``, :func:`app.importer.plan`)."""
 
     row: status_table.Row
     current: r.RatificationState
     exists: bool
     commands: list[Any]
     signature_unknown: bool
+    plan: importer.Plan | None = None
+
+
+def _report_row(report: ImportReport, p: _Planned) -> None:
+    """Add what ``p``'s row brought (recorded now, or standing on the record) to ``report``."""
+    row, plan = p.row, p.plan
+    if p.signature_unknown:
+        report.signature_unknown.append(row.name)
+    if plan is None:
+        return
+    if plan.succession_date_unknown:
+        report.succession_date_unknown.append(row.name)
+    report.filled += [FilledFact(row.state, row.name, fact) for fact in plan.filled]
+    report.notes += plan.notes
+    w = plan.withdrawal
+    if w is not None:
+        report.withdrawals.append(
+            WithdrawalItem(
+                state=row.state,
+                name=row.name,
+                received_on=w.received_on,
+                takes_effect_on=w.rule_effective_on,
+                article=w.article,
+                stated_effective_on=w.stated_effective_on,
+                condition=w.condition,
+                disagreement=w.disagreement,
+                recorded=any(isinstance(c, r.Withdraw) for c in p.commands),
+            )
+        )
 
 
 def _deposits(of: list[_Planned]) -> list[tuple[str, date]]:
@@ -303,9 +318,10 @@ async def import_rows(
     """Bring one process per row to what the row says (idempotent), in three steps:
 
     1. plan: each row's process is asked for its state (``concurrency`` at a time) and the
-       row's commands (signature, deposit) are planned and checked locally (:func:`precheck`)
-       with the treaty context the import will give (:func:`predicted_context`); a refused
-       row leaves no trace;
+       row's commands (signature, deposit, the dates the record lacked, withdrawal, end
+       notes: :func:`app.importer.plan`) are planned and checked locally
+       (:func:`precheck`) with the treaty context the import will give
+       (:func:`predicted_context`); a refused row leaves no trace;
     2. count: the treaty process counts the table's deposits (the depositary's record) in
        date order, in one Update and one append (:func:`count_deposits`; CCM Art. 17(1)),
        which fixes its entry-into-force date when they reach the threshold;
@@ -342,7 +358,14 @@ async def import_rows(
             refuse(row, the_plan.refused)
             return
         planned.append(
-            _Planned(row, current, view is not None, the_plan.commands, the_plan.signature_unknown)
+            _Planned(
+                row,
+                current,
+                view is not None,
+                the_plan.commands,
+                the_plan.signature_unknown,
+                the_plan,
+            )
         )
 
     await asyncio.gather(*(plan(row) for row in rows))
@@ -393,7 +416,7 @@ async def import_rows(
         again = importer.plan(p.row, view.state)
         if again.refused:
             return again.refused
-        return _Planned(p.row, view.state, True, again.commands, p.signature_unknown)
+        return _Planned(p.row, view.state, True, again.commands, p.signature_unknown, again)
 
     async def record(p: _Planned) -> None:
         row = p.row
@@ -421,8 +444,7 @@ async def import_rows(
                         refuse(row, str(err))
                         return
             report.events += len(recorded.events)
-        if p.signature_unknown:
-            report.signature_unknown.append(row.name)
+        _report_row(report, p)
         row_changed[row.line] = bool(p.commands)
         progress()
 
@@ -436,6 +458,11 @@ async def import_rows(
             (report.changed if row_changed[row.line] else report.unchanged).append(row.name)
             report.states.append(row.state)
     report.refused.sort(key=lambda e: e.line)
+    line = {row.name: row.line for row in rows} | {row.state: row.line for row in rows}
+    report.signature_unknown.sort(key=line.__getitem__)
+    report.succession_date_unknown.sort(key=line.__getitem__)
+    report.filled.sort(key=lambda f: line[f.state])
+    report.withdrawals.sort(key=lambda w: line[w.state])
     return report
 
 

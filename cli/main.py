@@ -61,7 +61,8 @@ if TYPE_CHECKING:
     import click
 
     import settings as settings_mod
-    from app import reads, service
+    from app import reads
+    from app.import_report import ImportReport
     from domain import ratification as r
     from workflows.common import CommandMeta
 else:  # the settings model (pydantic-settings) is loaded when a command runs, not for help
@@ -481,65 +482,110 @@ def depositary_statement(
 
 
 def _import(
-    path: Path, treaty: str, meta: CommandMeta, as_json: bool, wait: bool = True
-) -> service.ImportReport:
-    from adapters import status_table
-    from app import service
+    path: Path, treaty: str | None, meta: CommandMeta, as_json: bool, wait: bool = True
+) -> ImportReport:
+    from adapters import depositary
+    from app import record_import
 
     try:
-        rows, bad_rows = status_table.read_table(path)
-    except status_table.TableError as err:
+        record = depositary.read_record(path)
+    except depositary.TableError as err:
         raise Failure(str(err), EXIT_REFUSED) from None
     from rich.progress import Progress
 
-    async def work(rt: Runtime) -> service.ImportReport:
+    async def work(rt: Runtime) -> ImportReport:
         client = await rt.client()
+        # the store only to check a header's counts: a table without one needs none
+        store = await rt.store() if record.header is not None else None
         with Progress(console=render.err, transient=True, disable=as_json) as progress:
-            task = progress.add_task(f"importing {path.name}", total=len(rows))
-            report = await service.import_rows(
+            task = progress.add_task(f"importing {path.name}", total=len(record.rows))
+            settling: list[Any] = []
+
+            def settled(done: int, total: int) -> None:
+                # a process that ran before the import learns the treaty's new date by the
+                # treaty process's signal, after the Updates have returned: the import
+                # waits for it, so that what is read next is the settled record
+                if not settling:
+                    settling.append(
+                        progress.add_task(
+                            "waiting for every State's entry into force to be fixed",
+                            total=total,
+                        )
+                    )
+                progress.update(settling[0], completed=done)
+
+            return await record_import.import_record(
                 client,
+                store,
+                record,
                 treaty,
-                rows,
                 meta,
                 rt.settings.task_queue,
+                wait=wait,
                 progress=lambda: progress.advance(task),
+                settling=settled,
             )
-            if wait and not report.states:
-                report.settled = True  # no row accepted: nothing to wait for
-            elif wait:
-                # a process that ran before the import learns the treaty's new date by
-                # the treaty process's signal, after the Updates have returned: wait for
-                # it, so that what is read next is the settled record
-                settling = progress.add_task(
-                    "waiting for every State's entry into force to be fixed",
-                    total=len(report.states),
-                )
-                report.settled = await service.wait_settled(
-                    client,
-                    treaty,
-                    report.states,
-                    progress=lambda n: progress.update(settling, completed=n),
-                )
-        report.refused = sorted([*bad_rows, *report.refused], key=lambda e: e.line)
-        return report
 
     return _run(work)
 
 
-def _print_import(report: service.ImportReport, as_json: bool) -> None:
-    if as_json:
-        render.print_json(
-            {
-                "changed": report.changed,
-                "unchanged": report.unchanged,
-                "signature_unknown": report.signature_unknown,
-                "refused": [e.__dict__ for e in report.refused],
-                "events_recorded": report.events,
-                "settled": report.settled,
-            }
-        )
+def _print_header(report: ImportReport) -> None:
+    h = report.header
+    if h is None:
         return
     o = render.out
+    by = f"MTDSG {h.mtdsg_no}" if h.recognised_by == "mtdsg_no" else f"its title ({h.title})"
+    as_at = f", status as at {h.status_as_at}" if h.status_as_at else ""
+    o.print(f"the depositary's record of the {h.treaty}, recognised by {by}{as_at}")
+    if h.statement_outcome and not h.statement_refusal:
+        said = f"{h.statement} ({h.statement_outcome})"
+        o.print(f"entry into force, the depositary's statement: {said}")
+    if h.statement_refusal:
+        render.err.print(f"[red]refused[/red] the header's statement: {h.statement_refusal}")
+    for c in h.counts:
+        mark = "agrees" if c.agrees else "[yellow]differs[/yellow]"
+        o.print(
+            f"{c.count}: {c.stated} on the page, {c.recorded} in the record as at {c.as_of}: {mark}"
+        )
+    if h.counts_note:
+        o.print(h.counts_note)
+
+
+def _print_rows(report: ImportReport) -> None:
+    o = render.out
+    if report.signature_unknown:
+        o.print(
+            f"signature date not given by the source, recorded as unknown for "
+            f"{len(report.signature_unknown)}: {', '.join(report.signature_unknown)}"
+        )
+    if report.succession_date_unknown:
+        o.print(
+            "succession with the date of the succession of States not on record (bound no "
+            "later than the notification; its obligations run from it): "
+            + ", ".join(report.succession_date_unknown)
+        )
+    for f in report.filled:
+        o.print(f"filled in for {f.name}: {f.fact}")
+    if report.notes:
+        o.print(f"{render.count(report.notes, 'end note')} of the depositary recorded")
+    for w in report.withdrawals:
+        stated = "" if w.stated_effective_on is None else f"; the record: {w.stated_effective_on}"
+        condition = f"; subject to: {w.condition}" if w.condition else ""
+        done = "recorded" if w.recorded else "already on record"
+        o.print(
+            f"withdrawal of {w.name}: received {w.received_on}, takes effect {w.takes_effect_on} "
+            f"({w.article}{stated}{condition}) ({done})"
+        )
+        if w.disagreement:
+            render.err.print(f"[yellow]the record differs[/yellow] for {w.name}: {w.disagreement}")
+
+
+def _print_import(report: ImportReport, as_json: bool) -> None:
+    if as_json:
+        render.print_json(report.as_json())
+        return
+    o = render.out
+    _print_header(report)
     o.print(
         f"{render.count(len(report.changed), 'row')} recorded "
         f"({render.count(report.events, 'event')}), "
@@ -547,11 +593,10 @@ def _print_import(report: service.ImportReport, as_json: bool) -> None:
     )
     if not report.changed and not report.refused:
         o.print("nothing changed: the record already says what this file says")
-    if report.signature_unknown:
-        o.print(
-            f"signature date not given by the source, recorded as unknown for "
-            f"{len(report.signature_unknown)}: {', '.join(report.signature_unknown)}"
-        )
+    _print_rows(report)
+    if report.header is not None:
+        for difference in report.header.differences:
+            render.err.print(f"[yellow]count differs[/yellow]: {difference}")
     for e in report.refused:
         render.err.print(f"[red]refused[/red] line {e.line} ({e.name}): {e.reason}")
     if report.settled is False:
@@ -563,8 +608,23 @@ def _print_import(report: service.ImportReport, as_json: bool) -> None:
 
 @app.command("import")
 def import_table(
-    path: Annotated[Path, typer.Argument(help="Status table CSV (see examples/ccm/status.csv).")],
-    treaty: TreatyOpt = "CCM",
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="The depositary's record: the UN Treaty Collection's status page (HTML as "
+            "saved from the site), its MTDSG XML, or a status table in CSV or Excel .xlsx "
+            "(read by content, not by name; see examples/ccm/status.csv)."
+        ),
+    ],
+    treaty: Annotated[
+        str | None,
+        typer.Option(
+            "--treaty",
+            "-t",
+            help="Treaty code: CCM, APMBC or ATT. A page or XML names its treaty itself (a "
+            "--treaty that disagrees is refused); a table without one goes to the CCM.",
+        ),
+    ] = None,
     on_behalf_of: OnBehalfOfOpt = None,
     no_wait: Annotated[
         bool,
@@ -577,17 +637,26 @@ def import_table(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Start or advance one ratification process per row of a depositary status table.
+    """Import the depositary's record of a treaty: one ratification process per participant.
 
-    Idempotent: importing the same file twice changes nothing. Rows it refuses are listed
-    with the reason (exit 1); the other rows go through. It returns once the treaty
-    process has counted the deposits and every State's entry into force is fixed (up to
-    two minutes; --no-wait returns at once)."""
+    Reads the UNTC status page (HTML), the MTDSG XML, or a status table (CSV, Excel). Records
+    signatures, deposits and successions, the dates an earlier import lacked (a signature's,
+    a provisional application's, a succession's), withdrawals (their effect by the treaty's
+    rule; a date the record states otherwise is reported) and the end notes; from a page's
+    header, the depositary's statement of entry into force, and its counts of Signatories
+    and Parties checked against the record. Idempotent: importing the same file twice
+    changes nothing. Rows it refuses are listed with the reason (exit 1); the other rows go
+    through, each whole. It returns once the treaty process has counted the deposits and
+    every State's entry into force is fixed (up to two minutes; --no-wait returns at once)."""
     report = _import(
-        path, _treaty(treaty), provenance_meta(on_behalf_of, path.name), as_json, wait=not no_wait
+        path,
+        _treaty(treaty) if treaty else None,
+        provenance_meta(on_behalf_of, path.name),
+        as_json,
+        wait=not no_wait,
     )
     _print_import(report, as_json)
-    if report.refused:
+    if report.failed:
         raise typer.Exit(EXIT_REFUSED)
 
 
@@ -647,6 +716,7 @@ def parties(
                 "in_force": len(p.in_force),
                 "consented_states": p.consented,
                 "in_force_states": p.in_force,
+                "succession_date_unknown": p.succession_date_unknown,
             }
         )
         return
@@ -657,6 +727,11 @@ def parties(
     pending = sorted(set(p.consented) - set(p.in_force))
     if pending:
         render.out.print(f"consented, not yet in force: {', '.join(pending)}")
+    if p.succession_date_unknown:
+        render.out.print(
+            "by succession, the date of succession not on record (counted from the "
+            f"notification): {', '.join(p.succession_date_unknown)}"
+        )
 
 
 @app.command()

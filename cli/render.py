@@ -66,9 +66,30 @@ def status_table(states: list[r.RatificationState], title: str) -> Table:
             state_name(s.state),
             s.state,
             signature,
-            s.instrument or "",
+            _instrument(s),
             _d(s.consented_on),
             eif,
-            s.status(),
+            _status(s),
         )
     return table
+
+
+def _instrument(s: r.RatificationState) -> str:
+    """The instrument, with what the record says beyond it: the date of a succession (or
+    that it is not on record), a declaration of provisional application."""
+    text = s.instrument or ""
+    if s.instrument == "succession":
+        text += f" of {s.succession_on}" if s.succession_on else " (date of succession unknown)"
+    if s.provisional_application:
+        text += f", provisional application {_d(s.provisional_application_on, 'declared')}"
+    return text
+
+
+def _status(s: r.RatificationState) -> str:
+    """The status, with a withdrawal received but not yet in effect."""
+    status = s.status()
+    if s.withdrawn_on is not None:
+        return f"{status} ({s.withdrawn_on})"
+    if s.withdrawal_received_on is not None:
+        return f"{status}, withdrawal received {s.withdrawal_received_on}"
+    return status

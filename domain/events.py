@@ -48,7 +48,10 @@ class InstrumentDeposited(DomainEvent):
 
     From this date the State has consented to be bound (``consented_on``); the CMC and the
     Monitor count it as a "State Party" from here, though the treaty is in force for it
-    only from its entry-into-force date.
+    only from its entry-into-force date. ``provisional_application_on``: the date the State
+    declared provisional application, where the record gives it; ``succession_on``: for a
+    notification of succession (``occurred_on``: the date the depositary received it), the
+    date of the succession of States, None when the record does not give it.
     """
 
     type: Literal["InstrumentDeposited"] = "InstrumentDeposited"
@@ -56,6 +59,48 @@ class InstrumentDeposited(DomainEvent):
     instrument: Instrument
     provisional_application: bool = False
     reservations: tuple[str, ...] = ()
+    provisional_application_on: date | None = None
+    succession_on: date | None = None
+
+
+class SignatureDateRecorded(DomainEvent):
+    """The date (``occurred_on``) of a signature recorded before with its date unknown, now
+    given by the depositary's record: a fact the record lacked, not a second signature."""
+
+    type: Literal["SignatureDateRecorded"] = "SignatureDateRecorded"
+    state: str
+
+
+class ProvisionalApplicationRecorded(DomainEvent):
+    """The State declared on ``occurred_on`` that it applies ``applies`` provisionally
+    (``article``: the treaty's clause, CCM Art. 18), given by the record after the deposit
+    was recorded without that date."""
+
+    type: Literal["ProvisionalApplicationRecorded"] = "ProvisionalApplicationRecorded"
+    state: str
+    applies: str
+    article: str
+
+
+class SuccessionDateRecorded(DomainEvent):
+    """The date of the succession of States (``occurred_on``) of a successor State whose
+    notification of succession was recorded without it."""
+
+    type: Literal["SuccessionDateRecorded"] = "SuccessionDateRecorded"
+    state: str
+
+
+class DepositaryNoteRecorded(DomainEvent):
+    """An end note of the depositary's record on the State: ``kind`` ``declaration``,
+    ``reservation``, ``objection``, ``communication`` or ``note``; ``text`` as written;
+    ``mark`` its footnote number on the record, if any. ``occurred_on``: None (the note's
+    own dates are in its text)."""
+
+    type: Literal["DepositaryNoteRecorded"] = "DepositaryNoteRecorded"
+    state: str
+    kind: str
+    text: str
+    mark: str | None = None
 
 
 class EntryIntoForceFixed(DomainEvent):
@@ -627,12 +672,17 @@ class WithdrawalDeposited(DomainEvent):
     ``takes_effect_on``: the end of the period (CCM Art. 20(3): six months; ATT Art. 24(2):
     90 days), ``article`` the rule; where the treaty says so, a State engaged in an armed
     conflict when that period ends withdraws only at the end of the conflict.
+    ``condition``: the condition the depositary's record says the withdrawal is subject to,
+    as written; ``stated_effective_on``: the date the record says it takes effect (None:
+    not given); where it differs from ``takes_effect_on`` the import reports it.
     """
 
     type: Literal["WithdrawalDeposited"] = "WithdrawalDeposited"
     state: str
     takes_effect_on: date
     article: str
+    condition: str | None = None
+    stated_effective_on: date | None = None
 
 
 class ArmedConflictRecorded(DomainEvent):
@@ -690,6 +740,10 @@ Event = Annotated[
     SignatureRecorded
     | DomesticProcedureCompleted
     | InstrumentDeposited
+    | SignatureDateRecorded
+    | ProvisionalApplicationRecorded
+    | SuccessionDateRecorded
+    | DepositaryNoteRecorded
     | EntryIntoForceFixed
     | EnteredIntoForce
     | DepositCounted

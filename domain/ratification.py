@@ -1,7 +1,11 @@
 """The ratification process of one State for one treaty (``ratification:<CODE>:<ISO3>``).
 
 signature -> domestic procedure completed -> instrument deposited (ratification,
-acceptance, approval or accession) -> entry into force for that State.
+acceptance, approval or accession) -> entry into force for that State; or, for a successor
+State, the notification of succession alone (:mod:`domain.succession`). Facts of the
+depositary's record that an earlier record lacked (a signature's date, the date of a
+declaration of provisional application or of a succession of States) and its end notes are
+recorded by :func:`decide_record`.
 
 ``decide(state, command, profile, context, today)`` returns the events a command causes
 or raises :class:`~domain.errors.DomainError` saying why it is refused and what would be
@@ -16,12 +20,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from domain import obligations as ob
+from domain import succession
 from domain.errors import DomainError
 from domain.events import (
     ArmedConflictEnded,
     ArmedConflictRecorded,
     ComplianceDeclared,
     ContaminationDeclared,
+    DepositaryNoteRecorded,
     DomainEvent,
     DomesticProcedureCompleted,
     EnteredIntoForce,
@@ -32,9 +38,12 @@ from domain.events import (
     ObligationDue,
     ObligationOpened,
     ObligationOverdue,
+    ProvisionalApplicationRecorded,
     ReportReceived,
+    SignatureDateRecorded,
     SignatureRecorded,
     StockpilesDeclared,
+    SuccessionDateRecorded,
     WithdrawalDeferred,
     WithdrawalDeposited,
     WithdrawalTookEffect,
@@ -76,10 +85,14 @@ class CompleteDomesticProcedure(BaseModel):
 
 
 class Deposit(BaseModel):
-    """Record the deposit of an instrument with the depositary.
+    """Record the deposit of an instrument with the depositary (for a successor State: its
+    notification of succession, ``deposited_on`` the date the depositary received it).
 
     ``reservation``: text of a reservation made at deposit, if any;
-    ``provisional_application``: the State declares provisional application at deposit.
+    ``provisional_application``: the State declares provisional application at deposit;
+    ``provisional_application_on``: the date of that declaration where the record gives
+    it (implies ``provisional_application``); ``succession_on``: the date of the
+    succession of States, for a succession (None: the record does not give it).
     """
 
     kind: Literal["deposit"] = "deposit"
@@ -87,6 +100,8 @@ class Deposit(BaseModel):
     deposited_on: date
     provisional_application: bool = False
     reservation: str | None = None
+    provisional_application_on: date | None = None
+    succession_on: date | None = None
 
 
 class ApplyTreatyContext(BaseModel):
@@ -171,10 +186,14 @@ class DeclareCompliance(BaseModel):
 
 class Withdraw(BaseModel):
     """The depositary received the State's instrument of withdrawal on ``received_on``
-    (CCM Art. 20)."""
+    (CCM Art. 20). ``condition``: the condition the depositary's record says it is subject
+    to, as written; ``stated_effective_on``: the date the record says it takes effect
+    (kept as the record's; the effect follows the treaty's rule)."""
 
     kind: Literal["withdraw"] = "withdraw"
     received_on: date
+    condition: str | None = None
+    stated_effective_on: date | None = None
 
 
 class RecordArmedConflict(BaseModel):
@@ -192,6 +211,47 @@ class EndArmedConflict(BaseModel):
 
     kind: Literal["armed_conflict_end"] = "armed_conflict_end"
     ended_on: date
+
+
+class RecordSignatureDate(BaseModel):
+    """The date of a signature recorded with its date unknown, now given by the record."""
+
+    kind: Literal["signature_date"] = "signature_date"
+    signed_on: date
+
+
+class RecordProvisionalApplication(BaseModel):
+    """The date the State declared provisional application (CCM Art. 18), now given by
+    the record."""
+
+    kind: Literal["provisional_application"] = "provisional_application"
+    declared_on: date
+
+
+class RecordSuccessionDate(BaseModel):
+    """The date of the succession of States of a successor State whose notification was
+    recorded without it."""
+
+    kind: Literal["succession_date"] = "succession_date"
+    succeeded_on: date
+
+
+NoteKind = Literal["declaration", "reservation", "objection", "communication", "note"]
+
+
+class RecordDepositaryNote(BaseModel):
+    """An end note of the depositary's record on the State (``note_kind``, ``text`` as
+    written, ``mark``: its footnote number)."""
+
+    kind: Literal["depositary_note"] = "depositary_note"
+    note_kind: NoteKind
+    text: str
+    mark: str | None = None
+
+
+RecordCommand = (
+    RecordSignatureDate | RecordProvisionalApplication | RecordSuccessionDate | RecordDepositaryNote
+)
 
 
 class MarkDeadlines(BaseModel):
@@ -220,6 +280,7 @@ Command = (
     | Deposit
     | ApplyTreatyContext
     | MarkEnteredIntoForce
+    | RecordCommand
     | ObligationCommand
 )
 
@@ -238,12 +299,25 @@ class ArmedConflict(BaseModel):
     ended_on: date | None = None
 
 
+class DepositaryNote(BaseModel):
+    """An end note of the depositary's record on the State, as recorded."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    text: str
+    mark: str | None = None
+
+
 class RatificationState(BaseModel):
     """The state of one State's ratification process.
 
-    ``consented_on``: deposit date (consent to be bound); ``in_force_on``: the date the
-    treaty enters (or entered) into force for the State; ``version``: number of events
-    folded (the stream version).
+    ``consented_on``: deposit date (consent to be bound; for a successor State the date
+    its notification of succession was received); ``succession_on``: the date of the
+    succession of States (None: not a succession, or not on record, see
+    :attr:`succession_date_unknown`); ``in_force_on``: the date the treaty enters (or
+    entered) into force for the State; ``notes``: the depositary's end notes on it;
+    ``version``: number of events folded (the stream version).
     """
 
     treaty: str
@@ -255,7 +329,10 @@ class RatificationState(BaseModel):
     instrument: Instrument | None = None
     consented_on: date | None = None
     provisional_application: bool = False
+    provisional_application_on: date | None = None
+    succession_on: date | None = None
     reservations: tuple[str, ...] = ()
+    notes: tuple[DepositaryNote, ...] = ()
     in_force_on: date | None = None
     eif_article: str | None = None
     entered_into_force: bool = False
@@ -267,6 +344,12 @@ class RatificationState(BaseModel):
     withdrawal_period_ends_on: date | None = None
     withdrawal_deferred: bool = False
     withdrawn_on: date | None = None
+
+    @property
+    def succession_date_unknown(self) -> bool:
+        """A successor State whose date of succession the record does not give: it counts
+        from its notification (:mod:`domain.succession`)."""
+        return self.instrument == "succession" and self.succession_on is None
 
     def status(self, as_of: date | None = None) -> str:
         """One word for a table: ``withdrawn``, ``in force``, ``consented``, ``signatory``
@@ -309,31 +392,70 @@ def _check_open(profile: TreatyProfile, what: str, day: date) -> None:
         )
 
 
+def _check_provisional(profile: TreatyProfile, day: date | None, today: date) -> None:
+    if profile.provisional_application is None:
+        raise _refuse(
+            f"the {profile.code} has no provisional-application clause "
+            f"({profile.provisional_application_article})"
+        )
+    if day is not None:
+        _check_not_future("provisional-application date", day, today)
+        _check_open(profile, "provisional-application date", day)
+
+
+def _check_deposit(d: Deposit, profile: TreatyProfile, today: date) -> None:
+    # a notification of succession is no instrument of the treaty's own clause (CCM Art.
+    # 16), so the profile's list of instruments does not name it: succession is decided
+    # here (domain.succession), every other instrument by the profile
+    if d.instrument != "succession":
+        profile.check_instrument(d.instrument)
+        if d.succession_on is not None:
+            raise _refuse(
+                f"a date of succession of States goes with a notification of succession, "
+                f"not an instrument of {d.instrument}"
+            )
+    _check_not_future("deposit date", d.deposited_on, today)
+    _check_open(profile, "deposit date", d.deposited_on)
+    if d.succession_on is not None:
+        _check_not_future("date of succession", d.succession_on, today)
+        if d.succession_on > d.deposited_on:
+            raise _refuse(
+                f"the date of succession {d.succession_on.isoformat()} is after the "
+                f"notification of succession was received on {d.deposited_on.isoformat()}: "
+                "the succession of States comes first"
+            )
+    if d.reservation and not profile.reservations_allowed:
+        raise _refuse(
+            f"the {profile.code} admits no reservations ({profile.reservations_article}); "
+            "record the deposit without one (a declaration is not a reservation)"
+        )
+    if d.provisional_application or d.provisional_application_on is not None:
+        _check_provisional(profile, d.provisional_application_on, today)
+
+
 def check_command(command: Command, profile: TreatyProfile, today: date) -> None:
     """The checks of a staff command that need no state: dates not in the future nor
     before the treaty was opened for signature, no reservation where the profile forbids
     them (CCM Art. 19), provisional application only where there is such a clause (CCM
-    Art. 18). Raises :class:`DomainError`. :func:`decide` runs them too; the CLI runs them
-    first so such a refusal needs no server.
+    Art. 18), a date of succession not after the notification of succession. Raises
+    :class:`DomainError`. :func:`decide` runs them too; the CLI runs them first so such a
+    refusal needs no server.
     """
     match command:
-        case Sign(signed_on=signed_on) if signed_on is not None:
+        case Sign(signed_on=signed_on) | RecordSignatureDate(signed_on=signed_on) if (
+            signed_on is not None
+        ):
             _check_not_future("signature date", signed_on, today)
             _check_open(profile, "signature date", signed_on)
         case CompleteDomesticProcedure(completed_on=completed_on):
             _check_not_future("completion date", completed_on, today)
             _check_open(profile, "completion date", completed_on)
         case Deposit() as d:
-            profile.check_instrument(d.instrument)
-            _check_not_future("deposit date", d.deposited_on, today)
-            _check_open(profile, "deposit date", d.deposited_on)
-            if d.reservation and not profile.reservations_allowed:
-                raise _refuse(
-                    f"the {profile.code} admits no reservations ({profile.reservations_article}); "
-                    "record the deposit without one (a declaration is not a reservation)"
-                )
-            if d.provisional_application and profile.provisional_application is None:
-                raise _refuse(f"the {profile.code} has no provisional-application clause")
+            _check_deposit(d, profile, today)
+        case RecordProvisionalApplication(declared_on=day):
+            _check_provisional(profile, day, today)
+        case RecordSuccessionDate(succeeded_on=day):
+            _check_not_future("date of succession", day, today)
         case (
             DeclareStockpiles(declared_on=day)
             | DeclareContamination(declared_on=day)
@@ -359,13 +481,22 @@ def check_command(command: Command, profile: TreatyProfile, today: date) -> None
 
 
 def _eif_events(
-    s: RatificationState, profile: TreatyProfile, context: TreatyContext, deposited_on: date
+    s: RatificationState, profile: TreatyProfile, context: TreatyContext
 ) -> list[DomainEvent]:
-    if context.in_force_on is None or context.basis is None:
+    """The State's entry into force fixed (or fixed again) for ``s``, a state with its
+    deposit: by the profile's rule (CCM Art. 17), or for a successor State from its
+    succession (:func:`domain.succession.entry_into_force`)."""
+    deposited_on = s.consented_on
+    if deposited_on is None or context.in_force_on is None or context.basis is None:
         return []
-    in_force_on, article = profile.state_entry_into_force(
-        deposited_on, context.in_force_on, context.threshold_deposited_on
-    )
+    if s.instrument == "succession":
+        in_force_on, article = succession.entry_into_force(
+            s.succession_on, deposited_on, context.in_force_on
+        )
+    else:
+        in_force_on, article = profile.state_entry_into_force(
+            deposited_on, context.in_force_on, context.threshold_deposited_on
+        )
     if in_force_on == s.in_force_on and article == s.eif_article:
         return []
     known = [d for d in (deposited_on, context.threshold_deposited_on) if d is not None]
@@ -402,8 +533,14 @@ def decide(
       treaty's entry into force only where the profile allows it (not the ATT, Art.
       21(3)); no reservation where the profile forbids them (CCM Art. 19); provisional
       application only where the profile has such a clause (CCM Art. 18);
+    - succession: a successor State's notification, by a State with no signature on
+      record (it signs nothing: it succeeds); the date of succession, where given, not
+      after the notification;
     - entry into force for the State: CCM Art. 17(1)/(2), see
-      :meth:`TreatyProfile.state_entry_into_force`.
+      :meth:`TreatyProfile.state_entry_into_force`; for a successor State,
+      :func:`domain.succession.entry_into_force` (from the date of succession; when the
+      record does not give it, no later than the notification);
+    - facts the record lacked and end notes: :func:`decide_record`.
     """
     name = s.state
     match command:
@@ -456,6 +593,13 @@ def decide(
                     f"{s.consented_on.isoformat()}; a State deposits one instrument"
                 )
             check_command(command, profile, today)
+            if d.instrument == "succession" and s.signed:
+                when = s.signed_on.isoformat() if s.signed_on else "an unknown date"
+                raise _refuse(
+                    f"{name} has a signature on record ({when}): a successor State signs "
+                    "nothing, it notifies its succession; a signatory consents by "
+                    f"ratification, acceptance or approval ({profile.instruments_article})"
+                )
             if d.instrument in SIGNATORY_INSTRUMENTS and not s.signed:
                 raise _refuse(
                     f"{name} has no signature on record, so it cannot deposit an instrument of "
@@ -488,15 +632,17 @@ def decide(
                 occurred_on=d.deposited_on,
                 state=name,
                 instrument=d.instrument,
-                provisional_application=d.provisional_application,
+                provisional_application=(
+                    d.provisional_application or d.provisional_application_on is not None
+                ),
                 reservations=(d.reservation,) if d.reservation else (),
+                provisional_application_on=d.provisional_application_on,
+                succession_on=d.succession_on,
             )
-            return [deposited, *_eif_events(s, profile, context, d.deposited_on)]
+            return [deposited, *_eif_events(evolve(s, deposited), profile, context)]
 
         case ApplyTreatyContext(context=new_context):
-            if s.consented_on is None:
-                return []
-            return _eif_events(s, profile, new_context, s.consented_on)
+            return _eif_events(s, profile, new_context)
 
         case MarkEnteredIntoForce():
             if s.entered_into_force or s.in_force_on is None or s.in_force_on > today:
@@ -506,8 +652,123 @@ def decide(
                     occurred_on=s.in_force_on, state=name, historical=s.in_force_on < today
                 )
             ]
+        case (
+            RecordSignatureDate()
+            | RecordProvisionalApplication()
+            | RecordSuccessionDate()
+            | RecordDepositaryNote()
+        ):
+            return decide_record(s, command, profile, context, today)
         case _:
             return decide_obligation(s, command, profile, today)  # type: ignore[arg-type]
+    raise _refuse(f"unknown command {command!r}")  # pragma: no cover
+
+
+# --- facts of the depositary's record ------------------------------------------------------
+
+
+def _recorded_otherwise(what: str, has: date, says: date) -> DomainError:
+    return _refuse(
+        f"the record has {what} on {has.isoformat()}, not {says.isoformat()}: a date on "
+        "record is not replaced by a later table (a correction is a command of its own, "
+        "not yet available)"
+    )
+
+
+def decide_record(
+    s: RatificationState,
+    command: RecordCommand,
+    profile: TreatyProfile,
+    context: TreatyContext,
+    today: date,
+) -> list[DomainEvent]:
+    """The events of a fact the depositary's record gives that the process lacked, or
+    :class:`DomainError`. The same fact again records nothing; another value than the one
+    on record is refused, naming both.
+
+    - signature date: of a signature on record with its date unknown; the date checked as
+      a signature's (CCM Art. 15: not on or after the treaty's entry into force), not
+      after the deposit nor after the domestic procedure;
+    - provisional-application date: only where the profile has the clause (CCM Art. 18);
+    - date of succession: of a notification of succession on record, not after it; the
+      State's entry into force is fixed again from it (:mod:`domain.succession`);
+    - end note: its kind, text and mark, once.
+    """
+    name = s.state
+    match command:
+        case RecordSignatureDate(signed_on=day):
+            if not s.signed:
+                raise _refuse(f"{name} has no signature on record: record the signature itself")
+            if s.signed_on is not None:
+                if s.signed_on == day:
+                    return []
+                raise _recorded_otherwise(f"{name}'s signature", s.signed_on, day)
+            check_command(command, profile, today)
+            eif = context.in_force_on
+            if profile.signature_closes_at_eif and eif is not None and day >= eif:
+                raise _refuse(
+                    f"the {profile.code} was open for signature only until its entry into "
+                    f"force on {eif.isoformat()} ({profile.signature_article})"
+                )
+            for later, what in (
+                (s.consented_on, "deposit"),
+                (s.domestic_procedure_completed_on, "domestic procedure"),
+            ):
+                if later is not None and day > later:
+                    raise _refuse(
+                        f"signature date {day.isoformat()} is after {name}'s {what} on "
+                        f"{later.isoformat()}"
+                    )
+            return [SignatureDateRecorded(occurred_on=day, state=name)]
+
+        case RecordProvisionalApplication(declared_on=day):
+            if s.provisional_application_on is not None:
+                if s.provisional_application_on == day:
+                    return []
+                raise _recorded_otherwise(
+                    f"{name}'s declaration of provisional application",
+                    s.provisional_application_on,
+                    day,
+                )
+            check_command(command, profile, today)
+            assert profile.provisional_application is not None  # checked just above
+            return [
+                ProvisionalApplicationRecorded(
+                    occurred_on=day,
+                    state=name,
+                    applies=profile.provisional_application,
+                    article=profile.provisional_application_article,
+                )
+            ]
+
+        case RecordSuccessionDate(succeeded_on=day):
+            if s.instrument != "succession" or s.consented_on is None:
+                raise _refuse(f"{name} has no notification of succession on record")
+            if s.succession_on is not None:
+                if s.succession_on == day:
+                    return []
+                raise _recorded_otherwise(f"{name}'s succession", s.succession_on, day)
+            check_command(command, profile, today)
+            if day > s.consented_on:
+                raise _refuse(
+                    f"the date of succession {day.isoformat()} is after {name}'s notification "
+                    f"of succession was received on {s.consented_on.isoformat()}"
+                )
+            recorded = SuccessionDateRecorded(occurred_on=day, state=name)
+            return [recorded, *_eif_events(evolve(s, recorded), profile, context)]
+
+        case RecordDepositaryNote() as c:
+            text = c.text.strip()
+            if not text:
+                raise _refuse("an end note needs its text")
+            mark = (c.mark or "").strip() or None
+            if DepositaryNote(kind=c.note_kind, text=text, mark=mark) in s.notes:
+                return []
+            return [
+                DepositaryNoteRecorded(
+                    occurred_on=None, state=name, kind=c.note_kind, text=text, mark=mark
+                )
+            ]
     raise _refuse(f"unknown command {command!r}")  # pragma: no cover
 
 
@@ -876,7 +1137,7 @@ def decide_obligation(
                 )
             ]
 
-        case Withdraw(received_on=day):
+        case Withdraw(received_on=day) as w:
             if s.consented_on is None:
                 raise _refuse(
                     f"{name} is not a State Party to the {profile.code}: it deposited no "
@@ -891,7 +1152,12 @@ def decide_obligation(
             _check_day("receipt date", day, today, s.consented_on, f"{name}'s deposit")
             rule = profile.obligations.withdrawal
             deposited = WithdrawalDeposited(
-                occurred_on=day, state=name, takes_effect_on=rule.apply(day), article=rule.article
+                occurred_on=day,
+                state=name,
+                takes_effect_on=rule.apply(day),
+                article=rule.article,
+                condition=(w.condition or "").strip() or None,
+                stated_effective_on=w.stated_effective_on,
             )
             return [deposited, *_withdrawal_effect(evolve(s, deposited), profile, today)]
 
@@ -1023,8 +1289,19 @@ def evolve(s: RatificationState, event: DomainEvent) -> RatificationState:
                 instrument=e.instrument,
                 consented_on=e.occurred_on,
                 provisional_application=e.provisional_application,
+                provisional_application_on=e.provisional_application_on,
+                succession_on=e.succession_on,
                 reservations=e.reservations,
             )
+        case SignatureDateRecorded(occurred_on=day):
+            changes.update(signed_on=day)
+        case ProvisionalApplicationRecorded(occurred_on=day):
+            changes.update(provisional_application=True, provisional_application_on=day)
+        case SuccessionDateRecorded(occurred_on=day):
+            changes.update(succession_on=day)
+        case DepositaryNoteRecorded() as e:
+            note = DepositaryNote(kind=e.kind, text=e.text, mark=e.mark)
+            changes.update(notes=(*s.notes, note))
         case EntryIntoForceFixed() as e:
             changes.update(in_force_on=e.in_force_on, eif_article=e.article)
             if s.entered_into_force and s.in_force_on != e.in_force_on:

@@ -161,13 +161,23 @@ class DepositRequest(BaseModel):
 
 
 RowCommand = Annotated[
-    r.Sign | r.CompleteDomesticProcedure | r.Deposit, Field(discriminator="kind")
+    r.Sign
+    | r.CompleteDomesticProcedure
+    | r.Deposit
+    | r.RecordSignatureDate
+    | r.RecordProvisionalApplication
+    | r.RecordSuccessionDate
+    | r.RecordDepositaryNote
+    | r.Withdraw,
+    Field(discriminator="kind"),
 ]
 
 
 class CommandsRequest(BaseModel):
     """Several commands recorded together in one append, all or none (an import's row:
-    a signature and a deposit); each is decided on the state the previous ones leave.
+    a signature, a deposit, the dates the record lacked, its end notes, a withdrawal);
+    each is decided on the state the previous ones leave, and what it brings about (an
+    entry into force already reached, the obligations it opens) before the next one.
 
     ``tell_treaty``: a deposit among them is signalled to the treaty process, as the
     ``deposit`` Update does (False: the caller counts it there itself, as an import does

@@ -96,17 +96,27 @@ class RatificationWorkflow:
             missing = self._missing_obligations() if catch_up else []
             if missing and not workflow.patched(CATCH_UP_OBLIGATIONS):
                 missing = []
-            events = missing + self._decide_all(r.fold(self._engine.state, missing), commands)
-            events += self._reached(events)
-            events += self._obligations(events)
+            # each command with what it brings about (an entry into force reached, the
+            # obligations it opens) before the next is decided: a row's withdrawal then
+            # ends the obligations its deposit opened; for one command, or a row of a
+            # signature and a deposit, the same events and markers as deciding them all
+            # first
+            events = list(missing)
+            for one in commands:
+                decided = self._decide_all(r.fold(self._engine.state, events), [one])
+                if decided:
+                    events += decided
+                    events += self._reached(events)
+                    events += self._obligations(events)
             return events
 
         return await self._engine.execute(decide, meta, cause)
 
     def _reached(self, events: list) -> list:
-        """``[EnteredIntoForce]`` when ``events`` fix an entry-into-force date that is
-        already reached (a historical deposit): recorded with them, in one append, so the
-        record never shows a past date as not yet reached."""
+        """``[EnteredIntoForce]`` when ``events`` (decided on the current state) fix an
+        entry-into-force date that is already reached (a historical deposit): recorded
+        with them, in one append, so the record never shows a past date as not yet
+        reached."""
         if not events:
             return []
         after = r.fold(self._engine.state, events)
@@ -118,9 +128,10 @@ class RatificationWorkflow:
         return []
 
     def _obligations(self, events: list) -> list:
-        """The obligations opened when ``events`` record the entry into force (initial and
-        annual reports, each historical if already past), in the same append; behind
-        :data:`OPEN_OBLIGATIONS` so histories recorded before it replay unchanged."""
+        """The obligations opened when ``events`` (decided on the current state) record
+        the entry into force (initial and annual reports, each historical if already
+        past), in the same append (none once opened); behind :data:`OPEN_OBLIGATIONS` so
+        histories recorded before it replay unchanged."""
         if not any(isinstance(e, EnteredIntoForce) for e in events):
             return []
         after = r.fold(self._engine.state, events)

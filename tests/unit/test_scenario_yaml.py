@@ -208,7 +208,8 @@ def test_dates_and_booleans_reach_the_validator_as_written() -> None:
             "facts:\n  - ratification: Bulgaria\n    do: deposit\n    deposited_on: 2011-04-06\n",
             2,
             "ratification deposit: instrument: Field required (fields: instrument, "
-            "deposited_on, provisional_application, reservation)",
+            "deposited_on, provisional_application, reservation, provisional_application_on, "
+            "succession_on)",
         ),
         ("facts:\n  - ratification: Bulgaria\n    do: sign\n   bad: [\n", 4, "not valid YAML"),
         ("treaty: XYZ\nfacts:\n  - ratification: Bulgaria\n", 1, "XYZ"),
