@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from adapters.depositary import Header
+from adapters.depositary import Header, Row
 from app.errors import Refused
 from app.import_report import CountCheck, HeaderReport
 from app.reads import parties_as_of
@@ -134,11 +134,32 @@ def signatories(states: list[r.RatificationState], as_of: date) -> list[str]:
     )
 
 
-def check_counts(header: Header, states: list[r.RatificationState]) -> list[CountCheck]:
-    """The header's counts against ``states`` (folded as of ``header.status_as_at``):
-    Signatories (:func:`signatories`) and Parties (consented by then and not withdrawn,
-    :func:`app.reads.parties_as_of`). Empty when the header gives no date or no count."""
-    as_of = header.status_as_at
+def latest_action(rows: list[Row]) -> date | None:
+    """The latest date a record's rows give (a signature, provisional application, deposit
+    or withdrawal): a file that states no status date (the MTDSG XML) is at least as
+    recent as its latest action. None if it gives no date at all."""
+    days = [
+        d
+        for row in rows
+        for d in (
+            row.signed_on,
+            row.provisional_application_on,
+            row.deposited_on,
+            row.withdrawal_received_on,
+        )
+        if d is not None
+    ]
+    return max(days, default=None)
+
+
+def check_counts(
+    header: Header, states: list[r.RatificationState], as_of: date | None = None
+) -> list[CountCheck]:
+    """The header's counts against ``states`` (folded as of ``as_of``, by default
+    ``header.status_as_at``): Signatories (:func:`signatories`) and Parties (consented by
+    then and not withdrawn, :func:`app.reads.parties_as_of`). Empty when there is no date
+    or no count."""
+    as_of = as_of or header.status_as_at
     if as_of is None:
         return []
     checks = []

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
 from adapters.status_table import Row
 from domain import ratification as r
 from domain.treaties import SIGNATORY_INSTRUMENTS, TreatyProfile, get_profile
 
-NOTE_KINDS = ("declaration", "reservation", "objection", "communication", "note")
+NOTE_KINDS: tuple[str, ...] = get_args(r.NoteKind)
 
 RowCommand = (
     r.Sign

@@ -98,10 +98,17 @@ async def import_record(
     if record.header is not None and header_report is not None:
         as_of = record.header.status_as_at
         if as_of is None:
-            header_report.counts_note = "the page gives no date: its counts are not checked"
+            as_of = depositary_header.latest_action(record.rows)
+            if as_of is not None:
+                header_report.counts_note = (
+                    f"the file gives no status date: its counts are checked as at the latest "
+                    f"action it records, {as_of}"
+                )
+        if as_of is None:
+            header_report.counts_note = "the file gives no date: its counts are not checked"
         elif store is None:
             header_report.counts_note = "the record was not read: the counts are not checked"
         else:
             states = await reads.ratifications(store, code, as_of)
-            header_report.counts = depositary_header.check_counts(record.header, states)
+            header_report.counts = depositary_header.check_counts(record.header, states, as_of)
     return report

@@ -545,7 +545,8 @@ def _print_header(report: ImportReport) -> None:
     for c in h.counts:
         mark = "agrees" if c.agrees else "[yellow]differs[/yellow]"
         o.print(
-            f"{c.count}: {c.stated} on the page, {c.recorded} in the record as at {c.as_of}: {mark}"
+            f"{c.count}: {c.stated} in the depositary's file, {c.recorded} in the record as at "
+            f"{c.as_of}: {mark}"
         )
     if h.counts_note:
         o.print(h.counts_note)

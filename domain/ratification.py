@@ -236,7 +236,9 @@ class RecordSuccessionDate(BaseModel):
     succeeded_on: date
 
 
-NoteKind = Literal["declaration", "reservation", "objection", "communication", "note"]
+NoteKind = Literal["declaration", "reservation", "objection", "communication", "withdrawal", "note"]
+"""The kinds of the depositary's end notes on a State (``withdrawal``: the note giving a
+withdrawal's dates, and its condition where there is one, as written)."""
 
 
 class RecordDepositaryNote(BaseModel):
