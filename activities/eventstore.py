@@ -57,10 +57,16 @@ class AppendRequest(BaseModel):
 
 
 class AppendResponse(BaseModel):
-    """The stream's version after the append; ``appended`` False on an idempotent retry."""
+    """The stream's version after the append; ``appended`` False on an idempotent retry.
+
+    ``request``: what was appended, when the append ran as a local activity: the history
+    records a local activity's result (in its marker) but not its input, so the result
+    carries it for ``treaty audit verify`` to compare with the store, as it compares an
+    activity's input."""
 
     last_version: int
     appended: bool
+    request: AppendRequest | None = None
 
 
 class EventStoreActivities:
@@ -100,4 +106,8 @@ class EventStoreActivities:
             request.stream_id,
             result.appended,
         )
-        return AppendResponse(last_version=result.last_version, appended=result.appended)
+        return AppendResponse(
+            last_version=result.last_version,
+            appended=result.appended,
+            request=request if activity.info().is_local else None,
+        )

@@ -35,12 +35,13 @@ from uuid import UUID
 
 from pydantic import BaseModel
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowHistory, WorkflowQueryFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.eventstore import AppendRequest
+from activities.eventstore import AppendRequest, AppendResponse
 from domain import ids, processes
 from eventstore.folding import UnreadableEventError, changes, decode, fold_stored, metadata_of, show
 from eventstore.hashing import GENESIS_HASH, canonical_json
@@ -321,6 +322,31 @@ _CLOSED = {
 }
 
 
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+
+
+async def _local_append(
+    event: HistoryEvent, converter: DataConverter
+) -> tuple[AppendRequest, str] | None:
+    """The request and outcome of an ``append_events`` run as a local activity (its
+    ``MarkerRecorded``: the marker's ``data`` names the activity, its ``result`` is the
+    :class:`AppendResponse` carrying the request; a failed one has no result), or None
+    for another marker."""
+    attrs = event.marker_recorded_event_attributes
+    if attrs.marker_name != LOCAL_ACTIVITY_MARKER:
+        return None
+    details = attrs.details
+    [data] = await converter.decode(details["data"].payloads, [dict])
+    if data.get("activity_type") != APPEND_ACTIVITY:
+        return None
+    if "result" not in details or not details["result"].payloads:
+        return None  # failed: nothing appended, and the request is not in the history
+    [response] = await converter.decode(details["result"].payloads, [AppendResponse])
+    if response.request is None:
+        return None
+    return response.request, "completed"
+
+
 async def appends_in_history(
     history: WorkflowHistory, converter: DataConverter = pydantic_data_converter
 ) -> list[RecordedAppend]:
@@ -330,7 +356,11 @@ async def appends_in_history(
     scheduled: dict[int, AppendRequest] = {}
     outcome: dict[int, str] = {}
     for event in history.events:
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            local = await _local_append(event, converter)
+            if local is not None:
+                scheduled[event.event_id], outcome[event.event_id] = local
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             attrs = event.activity_task_scheduled_event_attributes
             if attrs.activity_type.name != APPEND_ACTIVITY:
                 continue
