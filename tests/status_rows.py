@@ -1,19 +1,15 @@
 """The shared status tables of 2026 (``../shared/data/ccm_status_2026.csv``, 125 rows;
-``apmbc_status_2026.csv``, 166 rows) as the depositary's rows, read here column by column
-(``state, signature_date, provisional_application, instrument, deposit_date,
-withdrawal_received, withdrawal_effective, source``) for the tests of the import until
-:mod:`adapters.status_table` reads those columns itself; and the header of each
+``apmbc_status_2026.csv``, 166 rows) as the CSV reader gives them, and the header of each
 treaty's UNTC status page as at 3 Feb 2026, in the page's own words."""
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 from pathlib import Path
 
+from adapters import status_table
 from adapters.depositary import DepositaryRecord, Header
 from adapters.status_table import Row
-from domain.states import resolve_state
 from tests import SHARED_DATA
 
 CCM_2026 = SHARED_DATA / "ccm_status_2026.csv"
@@ -57,31 +53,10 @@ POLAND_CONDITION = (
 """End note 8 of the APMBC page on Poland's withdrawal (received 20 Aug 2025)."""
 
 
-def _day(value: str) -> date | None:
-    return date.fromisoformat(value) if value.strip() else None
-
-
 def shared_rows(path: Path) -> list[Row]:
-    """Every row of a 2026 status table, as a reader of the depositary's record gives it."""
-    rows = []
-    with path.open(encoding="utf-8", newline="") as f:
-        for line, raw in enumerate(csv.DictReader(f), start=2):
-            pa_on = _day(raw["provisional_application"])
-            rows.append(
-                Row(
-                    line=line,
-                    name=raw["state"],
-                    state=resolve_state(raw["state"]).code,
-                    signed_on=_day(raw["signature_date"]),
-                    instrument=raw["instrument"] or None,
-                    deposited_on=_day(raw["deposit_date"]),
-                    source=raw["source"],
-                    provisional_application=pa_on is not None,
-                    provisional_application_on=pa_on,
-                    withdrawal_received_on=_day(raw["withdrawal_received"]),
-                    withdrawal_effective_on=_day(raw["withdrawal_effective"]),
-                )
-            )
+    """Every row of a 2026 status table, as the CSV reader gives it (none refused)."""
+    rows, errors = status_table.read_table(path)
+    assert errors == [], errors
     return rows
 
 

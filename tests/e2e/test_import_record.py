@@ -2,12 +2,11 @@
 embedded stack (Temporal dev server, PostgreSQL, the stack's worker), read back with the
 `treaty` CLI.
 
-The rows are the shared 2026 tables (``../shared/data/*_status_2026.csv``), read by
-``tests.status_rows`` and imported through the application layer
-(``app.record_import.import_record``, what ``treaty import FILE`` runs) until
-``adapters.status_table`` reads their withdrawal and provisional-application columns; the
-APMBC's with the header of its UNTC page as at 3 Feb 2026 and the page's end note on
-Poland's withdrawal.
+The records are the depositary's own files: the UNTC status pages of the CCM and the APMBC
+as at 3 Feb 2026 (``../shared/data/untc``), read by ``adapters.depositary.read_record`` and
+imported through the application layer (``app.record_import.import_record``, what
+``treaty import FILE`` runs); the tables taken from them (``*_status_2026.csv``) and the
+ATT's MTDSG XML of 2018 through the `treaty` CLI itself.
 
 Truth (the UNTC pages as at 3 Feb 2026; CCM Arts. 17, 20(3); APMBC Arts. 17, 20(3)): CCM
 112 Parties, in force for 111 (Lithuania withdrew: received 6 Sep 2024, effective 6 Mar
@@ -20,7 +19,6 @@ Aug 2025 in effect only from 20 Feb 2026), Montenegro and South Sudan by success
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -28,18 +26,13 @@ import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from adapters.depositary import DepositaryRecord
+from adapters.depositary import DepositaryRecord, read_record
 from app import record_import
 from app.import_report import ImportReport
 from eventstore.store import EventStore
+from tests import SHARED_DATA
 from tests.e2e import Stack, embedded_stack, snapshot
-from tests.status_rows import (
-    APMBC_2026,
-    APMBC_HEADER,
-    CCM_2026,
-    POLAND_CONDITION,
-    shared_record,
-)
+from tests.status_rows import APMBC_2026, CCM_2026, POLAND_CONDITION
 from tests.support import META
 
 pytestmark = pytest.mark.e2e
@@ -72,20 +65,19 @@ async def run_import(servers: tuple[Client, EventStore], record: DepositaryRecor
     return await record_import.import_record(client, store, record, None, meta, TASK_QUEUE)
 
 
+UNTC = SHARED_DATA / "untc"
+CCM_PAGE = UNTC / "XXVI-6.2026-02-03.html"
+APMBC_PAGE = UNTC / "XXVI-5.2026-02-03.html"
+ATT_XML = UNTC / "XXVI-8.en.2018.xml"
+
+
 def apmbc_record() -> DepositaryRecord:
-    record = shared_record(APMBC_2026, APMBC_HEADER)
-    rows = [
-        dataclasses.replace(row, withdrawal_condition=POLAND_CONDITION)
-        if row.state == "POL"
-        else row
-        for row in record.rows
-    ]
-    return dataclasses.replace(record, rows=rows)
+    return read_record(APMBC_PAGE)
 
 
 @pytest.fixture(scope="module")
 async def ccm(servers: tuple[Client, EventStore]) -> ImportReport:
-    return await run_import(servers, shared_record(CCM_2026))
+    return await run_import(servers, read_record(CCM_PAGE))
 
 
 @pytest.fixture(scope="module")
@@ -108,16 +100,18 @@ def test_the_ccm_record_counts_as_the_depositary(stack: Stack, ccm: ImportReport
     assert (parties["consented"], parties["in_force"]) == (112, 111)
     assert "LTU" not in parties["consented_states"]
     assert "VUT" in parties["consented_states"] and "VUT" not in parties["in_force_states"]
-    # CCM Art. 17(1): the 30th instrument on 16 Feb 2010, in force 1 Aug 2010
-    [fixed] = [
-        e for e in events(stack, "treaty-CCM") if e["event_type"] == "TreatyEntryIntoForceFixed"
+    # CCM Art. 17(1): the 30th instrument on 16 Feb 2010, in force 1 Aug 2010, as the
+    # depositary's statement on the page says: counted from the record, no discrepancy
+    treaty = events(stack, "treaty-CCM")
+    [thirtieth] = [
+        e for e in treaty if e["event_type"] == "DepositCounted" and e["data"]["count"] == 30
     ]
-    assert (fixed["data"]["in_force_on"], fixed["data"]["threshold_deposited_on"]) == (
-        "2010-08-01",
-        "2010-02-16",
-    )
+    assert thirtieth["occurred_on"] == "2010-02-16"
+    [fixed] = [e for e in treaty if e["event_type"] == "TreatyEntryIntoForceFixed"]
+    assert fixed["data"]["in_force_on"] == "2010-08-01"
+    assert not [e for e in treaty if e["event_type"] == "EntryIntoForceDiscrepancyNoted"]
     # Lithuania's row in one append: signature, deposit with its provisional application,
-    # entry into force, obligations, withdrawal and its effect
+    # entry into force, obligations, withdrawal and its effect, the end notes
     ltu = events(stack, "ratification-CCM-LTU")
     kinds = [e["event_type"] for e in ltu]
     assert kinds[:4] == [
@@ -126,10 +120,12 @@ def test_the_ccm_record_counts_as_the_depositary(stack: Stack, ccm: ImportReport
         "EntryIntoForceFixed",
         "EnteredIntoForce",
     ]
-    assert kinds[-2:] == ["WithdrawalDeposited", "WithdrawalTookEffect"]
+    taken = kinds.index("WithdrawalDeposited")
+    assert kinds[taken : taken + 2] == ["WithdrawalDeposited", "WithdrawalTookEffect"]
+    assert kinds[-1] == "DepositaryNoteRecorded"  # the end note giving its dates
     assert len({e["metadata"]["causation_id"] for e in ltu}) == 1
     assert ltu[1]["data"]["provisional_application_on"] == "2011-03-24"
-    assert ltu[-1]["occurred_on"] == "2025-03-06"
+    assert ltu[taken + 1]["occurred_on"] == "2025-03-06"
     [status] = stack.json("status", "LTU")
     assert (status["signed_on"], status["withdrawn_on"], status["status"]) == (
         "2008-12-03",
@@ -182,7 +178,15 @@ def test_the_apmbc_record_with_its_header(stack: Stack, apmbc: ImportReport) -> 
         for e in events(stack, "ratification-APMBC-POL")
         if e["event_type"] == "WithdrawalDeposited"
     ]
-    assert pol[0]["data"]["condition"] == POLAND_CONDITION
+    # the condition as end note 8 writes it; the note itself, naming "article 20 (3)" that
+    # "the said paragraph" refers to, recorded whole
+    assert pol[0]["data"]["condition"] == "subject to the condition set forth in the said paragraph"
+    notes = [
+        e["data"]["text"]
+        for e in events(stack, "ratification-APMBC-POL")
+        if e["event_type"] == "DepositaryNoteRecorded"
+    ]
+    assert any(POLAND_CONDITION in text for text in notes), notes
     treaty = events(stack, "treaty-APMBC")
     [statement] = [e for e in treaty if e["event_type"] == "DepositaryStatementRecorded"]
     assert statement["data"]["in_force_on"] == "1999-03-01"
@@ -201,13 +205,27 @@ async def test_importing_either_again_records_nothing(
     assert (again.changed, len(again.unchanged), again.events, again.refused) == ([], 166, 0, [])
     assert again.header is not None and again.header.statement_outcome == "already on record"
     assert not any(w.recorded for w in again.withdrawals)
-    ccm_again = await run_import(servers, shared_record(CCM_2026))
+    ccm_again = await run_import(servers, read_record(CCM_PAGE))
     assert (ccm_again.changed, ccm_again.events, ccm_again.refused) == ([], 0, [])
-    # the CLI reads the same table: nothing changed either
-    result = stack.treaty("import", str(CCM_2026))
-    assert result.returncode == 0, result.stderr
-    assert "nothing changed" in result.stdout
+    # the CLI reads the tables taken from the same pages: nothing changed either
+    for table, treaty in ((CCM_2026, "CCM"), (APMBC_2026, "APMBC")):
+        result = stack.treaty("import", str(table), "--treaty", treaty)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "nothing changed" in result.stdout
     assert await snapshot(stack.database_url) == before
+
+
+def test_the_att_xml_through_the_cli(stack: Stack) -> None:
+    """The MTDSG XML of 2018 (ISO-8859-1) is recognised as the ATT's by its number; its
+    counts ("Signatories: 130", "Parties: 94") agree with the record as at its latest
+    action; ATT Art. 22(1): the 50th instrument on 25 Sep 2014, in force 24 Dec 2014, and
+    a State depositing before that date (South Africa, 22 Dec 2014) is bound from it."""
+    report = stack.json("import", str(ATT_XML))
+    assert (report["treaty"], report["form"], report["refused"]) == ("ATT", "untc-xml", [])
+    counts = {c["count"]: (c["stated"], c["recorded"]) for c in report["header"]["counts"]}
+    assert counts == {"Signatories": (130, 130), "Parties": (94, 94)}
+    [zaf] = stack.json("status", "ZAF", "--treaty", "ATT")
+    assert (zaf["consented_on"], zaf["in_force_on"]) == ("2014-12-22", "2014-12-24")
 
 
 def test_import_help_names_the_forms_it_reads(stack: Stack) -> None:
