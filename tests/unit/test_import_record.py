@@ -17,13 +17,14 @@ from datetime import date
 
 import pytest
 
+from adapters.depositary import read_record
 from adapters.status_table import Note, Row
 from app import importer, reads
 from domain import ratification as r
 from domain.errors import DomainError
 from domain.events import SignatureDateRecorded, WithdrawalDeposited, event_from_record
 from domain.treaties import APMBC
-from tests import STATUS_CSV
+from tests import SHARED_DATA, STATUS_CSV
 from tests.status_rows import APMBC_2026, CCM_2026, POLAND_CONDITION, STATUS_AS_AT, shared_rows
 from tests.support import APMBC_STATEMENT
 from tests.unit.import_support import Imported, import_rows, imported_table, run_commands
@@ -305,3 +306,18 @@ async def test_the_apmbc_table_gives_the_depositarys_parties(apmbc: Imported) ->
     assert not {"EST", "LVA", "LTU"} & out_then and "FIN" in out_then
     assert "FIN" not in (await reads.parties(recorder, "APMBC", date(2026, 1, 10))).consented
     assert "POL" not in (await reads.parties(recorder, "APMBC", date(2026, 2, 20))).consented
+
+
+@pytest.mark.parametrize(
+    ("code", "page"), [("CCM", "XXVI-6.2026-02-03.html"), ("APMBC", "XXVI-5.2026-02-03.html")]
+)
+def test_every_row_of_the_depositarys_page_is_recorded_with_its_end_notes(
+    code: str, page: str
+) -> None:
+    """Every participant of the UNTC page, end notes included (a withdrawal's end note
+    among them), is recorded on an empty record: none refused."""
+    rows = read_record(SHARED_DATA / "untc" / page).rows
+    imported = imported_table(code, rows)
+    assert imported.refused == {}
+    kinds = {n.kind for row in rows for n in row.notes}
+    assert "withdrawal" in kinds
