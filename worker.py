@@ -50,6 +50,7 @@ import time
 from collections.abc import Sequence
 from contextlib import suppress
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -467,6 +468,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def keep_compiled_workflows(home: Path) -> None:
+    """Keep the workflow modules' bytecode even where ``PYTHONDONTWRITEBYTECODE`` is set (the
+    Dockerfile sets it, as images commonly do): the workflow sandbox imports a workflow's
+    module afresh for every run it starts, and without cached bytecode each of those
+    imports compiles the source again (the largest part of starting a process, measured
+    with py-spy during an import). The cache goes to ``<home>/pycache``
+    (``sys.pycache_prefix``), not beside the sources, which may be read-only."""
+    if sys.dont_write_bytecode:
+        sys.pycache_prefix = sys.pycache_prefix or str(home / "pycache")
+        sys.dont_write_bytecode = False
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: resolve the servers (embedded or configured) and run the worker(s), or
     with ``health`` check the running ones (exit 0 healthy, 1 not)."""
@@ -488,6 +501,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     archive_every = archive_interval() or 0.0  # a bad value is said before anything starts
     registry.check_environment()  # SMTP settings, reminder policy
     load_data_profiles(settings.home)  # the data folder's treaties, before a workflow runs
+    keep_compiled_workflows(settings.home)
     configure_logging(settings)
     if args.command == "migrate":
         raise SystemExit(_migrate(settings))
