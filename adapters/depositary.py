@@ -60,13 +60,31 @@ def read_record(path: Path) -> DepositaryRecord:
 _HEAD = 4096
 
 
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def _head(data: bytes) -> bytes:
+    """The file's first bytes as ASCII: a UTF-16 or UTF-32 text (a byte-order mark first)
+    decoded, so that an XML or HTML saved in those encodings is recognised as such."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            text = data[len(bom) : len(bom) + 4 * _HEAD].decode(codec, errors="ignore")
+            return text.encode("ascii", errors="ignore")
+    return data[:_HEAD]
+
+
 def sniff(data: bytes) -> Form:
     """The form of a file from its first bytes: ``xlsx`` (a zip), ``untc-xml`` (an XML
     declaration and a ``<Document>`` holding a ``<Treaty>``), ``untc-html``
     (``<!DOCTYPE html``, ``<html``), else ``csv``."""
     if data.startswith(b"PK\x03\x04"):
         return "xlsx"
-    head = data[:_HEAD].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    head = _head(data).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"<?xml") and b"<document" in head and b"<treaty" in head:
         return "untc-xml"
     if head.startswith((b"<!doctype html", b"<html")) or (

@@ -210,12 +210,14 @@ def _decode(path: Path) -> str:
         data = path.read_bytes()
     except OSError as err:
         raise TableError(f"cannot read {path}: {err.strerror}") from err
+    # a byte-order mark names the encoding (Excel's "Unicode text" is UTF-16); else UTF-8
+    codec = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(codec)
     except UnicodeDecodeError as err:
         raise TableError(
-            f"{path} is not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); "
-            "save it as CSV in UTF-8"
+            f"{path} is not {codec.removesuffix('-sig').upper()} text (byte "
+            f"0x{data[err.start]:02x} at offset {err.start}); save it as CSV in UTF-8"
         ) from None
 
 

@@ -57,7 +57,22 @@ _SECTIONS = {
 def decode(path: Path, data: bytes) -> str:
     """The text of ``data`` in the encoding its XML declaration names (UTF-8 if none);
     :class:`TableError` naming the encoding and the offset of the first byte it cannot
-    decode, or an encoding Python does not know."""
+    decode, or an encoding Python does not know. A byte-order mark (UTF-16, UTF-32) decides
+    before the declaration, as XML 1.0 Appendix F has it."""
+    for bom, codec in (
+        (b"\xff\xfe\x00\x00", "utf-32"),
+        (b"\x00\x00\xfe\xff", "utf-32"),
+        (b"\xff\xfe", "utf-16"),
+        (b"\xfe\xff", "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as err:
+                raise TableError(
+                    f"{path} starts with a {codec.upper()} byte-order mark but is not "
+                    f"{codec.upper()} text (offset {err.start}); save it again"
+                ) from None
     match = _DECLARATION.match(data.removeprefix(b"\xef\xbb\xbf"))
     encoding = match.group(1).decode("ascii") if match else "utf-8"
     try:

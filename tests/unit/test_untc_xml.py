@@ -195,3 +195,29 @@ def test_a_truncated_xml_is_refused(tmp_path: Path) -> None:
     cut = data.index(b"<Entry>Poland</Entry>")
     with pytest.raises(TableError, match=re.escape("it looks truncated")):
         read_record(_write(tmp_path, data[:cut]))
+
+
+def test_an_xml_saved_as_utf16_reads_as_the_original(tmp_path: Path) -> None:
+    """A byte-order mark decides the encoding before the declaration (XML 1.0 Appendix F):
+    the ATT's file re-saved as UTF-16, its declaration still saying ISO-8859-1, is the
+    same record."""
+    original = read_record(ATT_XML)
+    copy = tmp_path / "att-utf16.xml"
+    copy.write_bytes(ATT_XML.read_bytes().decode("iso-8859-1").encode("utf-16"))
+    again = read_record(copy)
+    assert again.form == "untc-xml"
+    assert [(r.state, r.signed_on, r.deposited_on) for r in again.rows] == [
+        (r.state, r.signed_on, r.deposited_on) for r in original.rows
+    ]
+    assert again.header is not None and again.header.parties == 94
+
+
+def test_a_csv_saved_as_utf16_reads_as_the_original(tmp_path: Path) -> None:
+    table = SHARED_DATA / "ccm_status_2026.csv"
+    copy = tmp_path / "ccm-utf16.csv"
+    copy.write_bytes(table.read_text(encoding="utf-8").encode("utf-16"))
+    rows = read_record(copy).rows
+    assert len(rows) == 125
+    assert [(r.state, r.deposited_on) for r in rows] == [
+        (r.state, r.deposited_on) for r in read_record(table).rows
+    ]
