@@ -94,6 +94,7 @@ async def import_record(
             code,
             report.states,
             progress=None if settling is None else lambda n: settling(n, total),
+            store=store,
         )
     if record.header is not None and header_report is not None:
         as_of = record.header.status_as_at

@@ -19,7 +19,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 
 from adapters import status_table
-from app import commands, importer
+from app import commands, importer, reads
 from app.commands import CountDeposits, ProcessRef, RecordRows, Start
 from app.errors import Refused
 from app.import_report import FilledFact, ImportReport, WithdrawalItem
@@ -38,6 +38,7 @@ from domain import ids
 from domain import ratification as r
 from domain import treaty as t
 from domain.treaties import get_profile
+from eventstore.recorder import Recorder
 from workflows.common import CommandMeta, Recorded
 from workflows.messages import CountDepositsResult, RefusedCount
 from workflows.ratification import RatificationInput, RatificationView, RatificationWorkflow
@@ -472,12 +473,18 @@ async def wait_settled(
     states: list[str],
     wait_seconds: float = 120,
     progress: Callable[[int], None] | None = None,
+    store: Recorder | None = None,
 ) -> bool:
     """Wait until what follows the deposits asynchronously is recorded: the treaty process
     has counted every deposit among ``states``, and every consented State has its
     entry-into-force date fixed (and, when that date is past, recorded as reached).
     ``progress(n)``: called after each round with the number of ``states`` settled.
+    ``store``: read the processes' records there, in one query a round, instead of asking
+    each process (a query each: a round trip through the server and a workflow task on the
+    worker); a process appends before its state changes, so its record is never behind it.
     True if settled in time."""
+    if store is not None:
+        return await _wait_settled_in_store(store, treaty, states, wait_seconds, progress)
     today = date.today()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_seconds
@@ -501,6 +508,52 @@ async def wait_settled(
         counted = treaty_now.state.deposits if treaty_now else {}
         flags = await asyncio.gather(*(unsettled(state, counted) for state in pending))
         pending = [state for state, flag in zip(pending, flags, strict=True) if flag]
+        if progress is not None:
+            progress(len(states) - len(pending))
+        if not pending:
+            return True
+        await asyncio.sleep(0.5)
+    return False
+
+
+def _unsettled(
+    s: r.RatificationState | None, counted: dict[str, date], in_force_on: date | None, today: date
+) -> bool:
+    """Whether a consented State's record still waits for what follows its deposit: the
+    treaty's count of it, its entry-into-force date (once the treaty's is fixed), its entry
+    into force recorded (once that date is past)."""
+    if s is None or s.consented_on is None:
+        return False
+    return (
+        s.state not in counted
+        or (in_force_on is not None and s.in_force_on is None)
+        or (s.in_force_on is not None and s.in_force_on <= today and not s.entered_into_force)
+    )
+
+
+async def _wait_settled_in_store(
+    store: Recorder,
+    treaty: str,
+    states: list[str],
+    wait_seconds: float,
+    progress: Callable[[int], None] | None,
+) -> bool:
+    """:func:`wait_settled` on the event store's record (the treaty's stream and the
+    States' streams folded), against the treaty's own date as recorded."""
+    today = date.today()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_seconds
+    pending = set(states)
+    while loop.time() < deadline:
+        treaty_now = await reads.treaty_state(store, treaty)
+        by_state = {s.state: s for s in await reads.ratifications(store, treaty)}
+        counted = treaty_now.deposits
+
+        pending = {
+            code
+            for code in pending
+            if _unsettled(by_state.get(code), counted, treaty_now.in_force_on, today)
+        }
         if progress is not None:
             progress(len(states) - len(pending))
         if not pending:

@@ -495,8 +495,8 @@ def _import(
 
     async def work(rt: Runtime) -> ImportReport:
         client = await rt.client()
-        # the store only to check a header's counts: a table without one needs none
-        store = await rt.store() if record.header is not None else None
+        # the store to check a header's counts, and to see the record settle
+        store = await rt.store()
         with Progress(console=render.err, transient=True, disable=as_json) as progress:
             task = progress.add_task(f"importing {path.name}", total=len(record.rows))
             settling: list[Any] = []
