@@ -149,13 +149,10 @@ def _print_entry_into_force(result: dict[str, Any]) -> None:
     treaty_state, eif = result["treaty"], result["entry_into_force"]
     if eif is not None:
         day = eif.day
-        places = (
-            f"the {_ordinal(day.first)}"
-            if day.first == day.last
-            else f"the {_ordinal(day.first)} to {_ordinal(day.last)}"
-            if day.last - day.first > 1
-            else f"the {_ordinal(day.first)} and {_ordinal(day.last)}"
-        )
+        places = f"the {_ordinal(day.first)}"
+        if day.last > day.first:
+            joined = " and " if day.last == day.first + 1 else " to "
+            places += f"{joined}{_ordinal(day.last)}"
         o.print(
             f"From the record's deposits: the {_ordinal(eif.threshold)} instrument was deposited "
             f"on {day.on} ({_names(day.states)}, {places} by date), so the {TREATY} entered "
