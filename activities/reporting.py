@@ -78,11 +78,12 @@ async def read_cycle(store: EventStore, treaty: str, year: int) -> rp.CycleState
 
 
 async def parties(store: EventStore, treaty: str) -> list[rp.Party]:
-    """Every State whose ratification process has an entry-into-force date."""
+    """Every State whose ratification process has an entry-into-force date, with the date
+    its withdrawal takes effect if it withdrew."""
     prefix = ids.stream_id(ids.ratification_workflow_id(treaty, ""))
     states = cast(list[r.RatificationState], await fold_streams(store, prefix))
     return [
-        rp.Party(state=s.state, in_force_on=s.in_force_on)
+        rp.Party(state=s.state, in_force_on=s.in_force_on, withdrawn_on=s.withdrawn_on)
         for s in sorted(states, key=lambda s: s.state)
         if s.in_force_on is not None
     ]

@@ -798,7 +798,13 @@ def demo(
     as_json: JsonOpt = False,
 ) -> None:
     """The main job: bring the embedded stack up, record the depositary's statement of the
-    CCM's entry into force, import the real CCM status table and show the result."""
+    CCM's entry into force, import the complete CCM record (examples/ccm/status_2026.csv,
+    taken from the UN Treaty Collection's status page as at 3 Feb 2026) as `treaty import`
+    does, and show the result: the entry into force the record's deposits give beside the
+    depositary's, the States that consented and those for which the CCM is in force on
+    1 Aug 2010, 30 Mar 2011, 3 Feb 2026 (beside the depositary's own counts) and today,
+    withdrawals deducted; then the Meetings held, the 24 Feb 2011 scenario, the ISU
+    decision and this year's reporting cycle."""
     from cli.demo import run_demo
 
     run_demo(as_json)

@@ -877,9 +877,19 @@ def print_demo_cycle(part: dict, home: Path) -> None:
         f"Reporting ({get_profile(cycle.treaty).obligations.reporting_article}): the {year} "
         "cycle asks "
         f"{render.count(len(cycle.states), 'State Party', 'States Parties')} for the annual "
-        f"report due {cycle.due_on} (covering {year - 1}); "
-        f"{len(cycle.not_due)} more are not asked yet (initial report still running)."
+        f"report due {cycle.due_on} (covering {year - 1})"
+        + ("." if cycle.not_due else "; every State Party in the record owes it.")
     )
+    if 0 < len(cycle.not_due) <= 5:
+        from app.reads import state_name
+
+        for state, why in cycle.not_due.items():
+            o.print(f"  not asked: {state_name(state)} ({why})")
+    elif cycle.not_due:
+        o.print(
+            f"  {len(cycle.not_due)} more not asked (initial report still running, or "
+            "withdrawal in effect by the due date)"
+        )
     o.print(_figures_table(part["figures"], f"{cycle.treaty} {year}: figures so far"))
     delivered = [r for r in rows if r.delivered_at]
     o.print(

@@ -418,7 +418,8 @@ class ReportingCycleOpened(DomainEvent):
     closes (policy); ``historical``: it closed before it was opened (a record of the past:
     no reminders, staff close it); ``states``: the ISO3 codes owing the report, with
     ``in_force_on``; ``not_due``: the other parties and why (their initial report still
-    running); ``policy``: the reminder policy in force.
+    running, or their withdrawal in effect by the due date); ``policy``: the reminder
+    policy in force.
     """
 
     type: Literal["ReportingCycleOpened"] = "ReportingCycleOpened"

@@ -125,12 +125,14 @@ def pending_reminders(
 
 
 class Party(BaseModel):
-    """A State and the date the treaty entered (or enters) into force for it."""
+    """A State, the date the treaty entered (or enters) into force for it and, if it
+    withdrew, the date its withdrawal took (or takes) effect (CCM Art. 20(3))."""
 
     model_config = ConfigDict(frozen=True)
 
     state: str
     in_force_on: date
+    withdrawn_on: date | None = None
 
 
 def annual_due_on(profile: TreatyProfile, year: int) -> date:
@@ -148,10 +150,24 @@ def owes_annual_report(profile: TreatyProfile, in_force_on: date, year: int) -> 
     return obligations.first_annual_report_year(profile, in_force_on) <= year
 
 
+def withdrawn_by_due_date(profile: TreatyProfile, party: Party, year: int) -> bool:
+    """Whether ``party``'s withdrawal has taken effect on or before the annual report's
+    due date of ``year``: it is then no longer a State Party when the report falls due
+    (CCM Art. 20(3)), and is not asked for it."""
+    return party.withdrawn_on is not None and party.withdrawn_on <= annual_due_on(profile, year)
+
+
 def due_parties(profile: TreatyProfile, parties: list[Party], year: int) -> list[Party]:
-    """The parties that owe the annual report of ``year``, sorted by ISO3."""
+    """The parties that owe the annual report of ``year``, sorted by ISO3: those that
+    owe it by their entry into force (:func:`owes_annual_report`) and have not withdrawn
+    by its due date (:func:`withdrawn_by_due_date`)."""
     return sorted(
-        (p for p in parties if owes_annual_report(profile, p.in_force_on, year)),
+        (
+            p
+            for p in parties
+            if owes_annual_report(profile, p.in_force_on, year)
+            and not withdrawn_by_due_date(profile, p, year)
+        ),
         key=lambda p: p.state,
     )
 
@@ -681,6 +697,12 @@ def decide_cycle(
         not_due: dict[str, str] = {}
         for p in sorted(command.parties, key=lambda p: p.state):
             if p.state in due_codes:
+                continue
+            if withdrawn_by_due_date(profile, p, s.year):
+                not_due[p.state] = (
+                    f"withdrawal in effect {p.withdrawn_on}, before the report was due on "
+                    f"{due_on} ({profile.obligations.withdrawal.article})"
+                )
                 continue
             first = obligations.first_annual_report_year(profile, p.in_force_on)
             initial = obligations.initial_report(profile, p.in_force_on).due_on

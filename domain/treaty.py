@@ -11,6 +11,7 @@ wrong date. Pure: ``decide`` / ``evolve`` as in :mod:`domain.ratification`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
@@ -132,6 +133,30 @@ def threshold_deposit(deposits: dict[str, date], threshold: int) -> date | None:
     if len(deposits) < threshold:
         return None
     return sorted(deposits.values())[threshold - 1]
+
+
+@dataclass(frozen=True)
+class ThresholdDay:
+    """The day of the ``threshold``-th deposit (``on``) and every State that deposited
+    that day (``states``, sorted). The record gives dates, not times, so the instruments of
+    one day hold positions ``first`` to ``last`` in date order, in no order among
+    themselves."""
+
+    on: date
+    first: int
+    last: int
+    states: tuple[str, ...]
+
+
+def threshold_day(deposits: dict[str, date], threshold: int) -> ThresholdDay | None:
+    """The day of the ``threshold``-th deposit in date order (:class:`ThresholdDay`), or
+    None with fewer deposits."""
+    on = threshold_deposit(deposits, threshold)
+    if on is None:
+        return None
+    before = sum(1 for d in deposits.values() if d < on)
+    states = tuple(sorted(s for s, d in deposits.items() if d == on))
+    return ThresholdDay(on=on, first=before + 1, last=before + len(states), states=states)
 
 
 def computed_entry_into_force(

@@ -12,8 +12,9 @@ end), it drives the ``treaty`` command as a user would:
    scenario ``examples/ccm/2011-consultation.yaml`` records too), so that
    one process has every step: signature, domestic procedure, deposit, entry into force;
 3. ``treaty demo``: the depositary's statement of the CCM's entry into force, then the
-   real status table ``examples/ccm/status.csv`` (Bulgaria's deposit of 6 Apr 2011 among
-   its rows);
+   complete CCM record ``examples/ccm/status_2026.csv`` (Bulgaria's deposit of 6 Apr 2011
+   among its rows; the histories recorded before the demo imported it came from the
+   partial table ``examples/ccm/status.csv``);
 
 and writes the history of each process of :data:`WORKFLOWS` to ``--out``/``<stream id>.json``,
 exactly as ``WorkflowHistory.to_json()`` writes it (``tests/workflows/test_audit_replay.py``

@@ -4,7 +4,9 @@ CLI on the embedded stack; ``tests.e2e`` is also its helper module).
 
 The paths every layer reads, found from this file wherever the checkout is: ``ROOT`` (the
 repository), ``SHARED`` (the shared data beside it, ``../shared``), ``HISTORIES`` (the golden
-workflow histories), ``STATUS_CSV`` (the real CCM status table shipped in ``examples/``).
+workflow histories), ``STATUS_CSV`` (the partial CCM status table shipped in ``examples/``),
+``STATUS_2026_CSV`` (the complete CCM record from the depositary's page, which ``treaty
+demo`` imports).
 """
 
 from __future__ import annotations
@@ -17,3 +19,4 @@ SHARED = ROOT.parent / "shared"
 SHARED_DATA = SHARED / "data"
 HISTORIES = ROOT / "tests" / "histories"
 STATUS_CSV = ROOT / "examples" / "ccm" / "status.csv"
+STATUS_2026_CSV = ROOT / "examples" / "ccm" / "status_2026.csv"

@@ -19,7 +19,8 @@ from typing import Any
 import asyncpg
 
 from tests import ROOT
-from tests import STATUS_CSV as STATUS_CSV  # the e2e tests import it from here
+from tests import STATUS_2026_CSV as STATUS_2026_CSV
+from tests import STATUS_CSV as STATUS_CSV  # the e2e tests import them from here
 
 TREATY = Path(sys.executable).parent / "treaty"
 

@@ -9,7 +9,8 @@ hosting by the GICHD; Belgium undecided on the location; the CMC wants agreement
 ISU by the 2MSP; Lebanon chose the Phoenicia (Intercontinental) and will finalise the
 host country agreement with UNODA); ccm_meetings.csv (2MSP 12-16 Sep 2011; sources
 differ on the opening day, 12 or 13 Sep); Bulgaria finalised its domestic procedure on
-10 Feb 2011 (the seed) and deposited on 6 Apr 2011 (UNTC, examples/ccm/status.csv).
+10 Feb 2011 (the seed) and deposited on 6 Apr 2011 (UNTC, examples/ccm/status_2026.csv, the
+complete record the demo imports).
 """
 
 from __future__ import annotations
@@ -202,7 +203,9 @@ def test_the_demo_shows_the_isu_decision(imported: Stack) -> None:
     # with the status table imported, each State's status on 24 Feb 2011: of the three
     # supporting hosting by the GICHD only France was a State Party (deposit 25 Sep 2009,
     # in force 1 Aug 2010); Switzerland (deposit 17 Jul 2012) and Australia (8 Oct 2012)
-    # were signatories; Portugal deposited on 9 Mar 2011
+    # were signatories; Portugal deposited on 9 Mar 2011; the UK deposited on 4 May 2010, in
+    # force from 1 Nov 2010 (CCM Art. 17(2)); Lebanon deposited on 5 Nov 2010, in force
+    # from 1 May 2011 (status_2026.csv)
     status = {
         p["participant"]: p["party_status"]
         for p in isu["current_positions"]
@@ -214,11 +217,11 @@ def test_the_demo_shows_the_isu_decision(imported: Stack) -> None:
         "signatory",
     )
     assert status["PRT"] == "signatory" and status["BEL"] == "State Party"
-    assert status["GBR"] == "not in the record"  # the partial status table lacks the UK
+    assert (status["GBR"], status["LBN"]) == ("State Party", "consented, not yet in force")
 
 
 def test_the_scenario_agrees_with_the_status_table(imported: Stack) -> None:
-    # after the demo imported examples/ccm/status.csv: Bulgaria's process holds both the
+    # after the demo imported examples/ccm/status_2026.csv: Bulgaria's process holds both the
     # scenario's domestic procedure (10 Feb 2011) and the table's deposit (6 Apr 2011)
     bgr = imported.json("events", "ratification-CCM-BGR")
     dated = {e["event_type"]: e["occurred_on"] for e in bgr}
@@ -297,10 +300,12 @@ def test_the_scenario_and_the_demo_run_again_after_later_facts(imported: Stack) 
     # with the status table imported (by the demo), a vote cannot count more
     # States Parties present than had deposited by the day (the CCM had some 60 in 2011)
     parties = imported.json("parties", "--as-of", "2011-09-16")["consented"]
-    # the States of the status table that had deposited by the 2MSP's last day
-    with open(ROOT / "examples" / "ccm" / "status.csv", newline="") as table:
+    # the States of the demo's record that had deposited by the 2MSP's last day (none had
+    # withdrawn then): the 55 of 30 Mar 2011 + Bulgaria, Costa Rica, Botswana, Grenada,
+    # Senegal, the Cook Islands, Afghanistan and Eswatini (6 Apr to 13 Sep 2011) = 63
+    with open(ROOT / "examples" / "ccm" / "status_2026.csv", newline="") as table:
         deposited = [r for r in csv.DictReader(table) if "" < r["deposit_date"] <= "2011-09-16"]
-    assert parties == len(deposited)
+    assert parties == len(deposited) == 63
     vote = imported.treaty(
         "decision", "outcome", "isu-hosting", "--meeting", "2MSP", "--on", "2011-09-16",
         "--adopted", "gichd", "--vote", "600,400,0", "--present", "1000",

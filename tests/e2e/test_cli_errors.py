@@ -516,7 +516,11 @@ def test_demo_help_says_what_it_does_in_order(
     code, out, _ = run(capsys, "demo", "--help")
     assert code == 0
     text = one_line(out)
-    assert text.index("record the depositary's statement") < text.index("import the real CCM")
+    assert text.index("record the depositary's statement") < text.index(
+        "import the complete CCM record (examples/ccm/status_2026.csv"
+    )
+    # the partial table is not the demo's, and is not called the real one
+    assert "status.csv" not in text and "real CCM status table" not in text
 
 
 def test_piped_output_is_wide_on_stdout_and_stderr() -> None:

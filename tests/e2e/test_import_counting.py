@@ -197,7 +197,9 @@ async def test_import_after_the_statement_notes_the_discrepancy_once(
         ] == [(date(2010, 7, 28), "2011-01-01", 27)]
         assert of_type(treaty, "EntryIntoForceDiscrepancyResolved") == []
         expected = expected_eif(deposits, date(2010, 2, 16), date(2010, 8, 1))
-        # tests/e2e/test_e2e.py's EXPECTED_EIF (the demo: the same statement, the same table)
+        # the dates of tests/e2e/test_e2e.py's EXPECTED_EIF (the demo's complete record): with
+        # the depositary's statement on record, a State's date follows from its own deposit
+        # and the statement's 30th instrument, not from this table's gaps
         assert (expected["BFA"], expected["MDA"]) == (date(2010, 8, 1), date(2010, 8, 1))
         assert (expected["COM"], expected["LTU"]) == (date(2011, 1, 1), date(2011, 9, 1))
         await check_states(env, store, expected)

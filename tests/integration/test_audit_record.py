@@ -9,7 +9,8 @@ deposit — 1 Sep 2011 for Lithuania.
 
 Store-level tests build Lithuania's stream with the domain's own ``decide`` (what the
 workflow appends) in a fresh database and run the CLI in-process; the end-to-end tests at
-the bottom run the demo on one embedded stack and check the record against Temporal.
+the bottom run the demo (the complete record, examples/ccm/status_2026.csv) on one embedded
+stack and check the record against Temporal.
 """
 
 from __future__ import annotations
@@ -747,10 +748,13 @@ def test_demo_record_audits_clean(demo_stack: Stack) -> None:
     total = _count_events(stack)
     report = _stack_json(stack, "audit", "verify", "--all")
     assert report["ok"] is True and report["discrepancies"] == []
-    # 79 rows of status.csv + the treaty's process + the 24 Feb 2011 scenario's ISU decision
-    # and 2MSP host-country agreement + this year's reporting cycle and the reports of the 74
-    # States of the table with a deposit (all owe this year's annual report, CCM Art. 7(2))
-    assert report["streams_checked"] == 82 + 1 + 74
+    # 125 rows of status_2026.csv + the treaty's process + the 24 Feb 2011 scenario's ISU
+    # decision and 2MSP host-country agreement + this year's reporting cycle and the report
+    # of each State that owes it (CCM Art. 7(2)): the 113 with a deposit less Lithuania
+    # (withdrawal in effect 6 Mar 2025, Art. 20(3)) and, in 2026, Vanuatu (in force 1 Mar
+    # 2026, initial report due 28 Aug 2026: first annual report 2027)
+    owing = 111 if date.today().year == 2026 else 112
+    assert report["streams_checked"] == 128 + 1 + owing
     assert report["events_checked"] == total
     assert {json.dumps(s["checks"], sort_keys=True) for s in report["streams"]} == {
         json.dumps({c: "ok" for c in verify_mod.CHECKS}, sort_keys=True)

@@ -94,6 +94,19 @@ def test_threshold_counts_by_date_not_arrival_order() -> None:
     assert t.computed_entry_into_force(late_first, CCM) == (date(2010, 11, 1), date(2010, 5, 1))
 
 
+def test_threshold_day_names_every_instrument_of_that_day() -> None:
+    # the UNTC page (ccm_status_2026.csv): 28 instruments by 12 Feb 2010 (Denmark the
+    # last), then Burkina Faso and Moldova on 16 Feb 2010: the 29th and 30th
+    deposits = {**_deposits(date(2009, 1, 5), 28, 10), "BFA": CCM_30TH, "MDA": CCM_30TH}
+    deposits["GBR"] = date(2010, 5, 4)
+    day = t.threshold_day(deposits, CCM.eif_threshold)
+    assert day == t.ThresholdDay(on=CCM_30TH, first=29, last=30, states=("BFA", "MDA"))
+    # three instruments on one day reaching past the threshold: positions 29 to 31
+    deposits["ZZZ"] = CCM_30TH
+    assert t.threshold_day(deposits, 30) == t.ThresholdDay(CCM_30TH, 29, 31, ("BFA", "MDA", "ZZZ"))
+    assert t.threshold_day(_deposits(date(2009, 1, 5), 29, 10), 30) is None
+
+
 @given(st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31)))
 def test_first_day_of_sixth_month_after(day: date) -> None:
     result = calendar.first_day_of_nth_month_after(day, 6)

@@ -73,6 +73,24 @@ def test_cycle_opened_lists_due_and_not_due_with_the_reason() -> None:
     assert "FJI" in s.not_due and "BGR" in s.not_due  # Bulgaria: deposit 6 Apr 2011
 
 
+def test_a_state_whose_withdrawal_took_effect_by_the_due_date_is_not_asked() -> None:
+    """Lithuania (UNTC XXVI-6, ccm_status_2026.csv): in force 1 Sep 2011, withdrawal
+    received 6 Sep 2024, in effect 6 Mar 2025 (CCM Art. 20(3): six months after receipt).
+    It owes the report due 30 Apr 2024 (a State Party then), not the one due 30 Apr 2025:
+    on that date it is no longer a State Party."""
+    ltu = rp.Party(state="LTU", in_force_on=date(2011, 9, 1), withdrawn_on=date(2025, 3, 6))
+    aut = rp.Party(state="AUT", in_force_on=TREATY_EIF)
+    assert [p.state for p in rp.due_parties(CCM, [ltu, aut], 2024)] == ["AUT", "LTU"]
+    assert [p.state for p in rp.due_parties(CCM, [ltu, aut], 2025)] == ["AUT"]
+    s = rp.initial_cycle_state("CCM", 2025)
+    events = rp.decide_cycle(s, rp.OpenCycle(parties=[ltu, aut]), CCM, TODAY)
+    s = rp.evolve_cycle(s, events[0])
+    assert list(s.states) == ["AUT"]
+    assert s.not_due["LTU"] == (
+        "withdrawal in effect 2025-03-06, before the report was due on 2025-04-30 (CCM Art. 20(3))"
+    )
+
+
 def test_default_reminder_policy_dates() -> None:
     due = date(2011, 4, 30)
     slots = rp.reminder_schedule(rp.ReminderPolicy(), due, date(2011, 7, 31))
