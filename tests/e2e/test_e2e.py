@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from domain import ids
 from tests.e2e import STATUS_2026_CSV, Stack, embedded_stack, snapshot
 
 pytestmark = pytest.mark.e2e
@@ -345,20 +346,25 @@ def test_csv_bad_rows_are_listed_and_good_rows_go_through(
         "Mali,2008-12-03,ratification,2010-06-30,UNTC-XXVI-6\n"
         "Cyprus,2009-09-23,ratification,2009-02-30,bad date\n"
         "Bulgaria,2008-12-03,ratification,2011-05-06,contradicts the record\n"
+        "Finland,2009-01-15,,,made up for this test: Finland never signed\n"
     )
     before = _snapshot(stack)
     result = stack.treaty("import", "--json", str(table))
     assert result.returncode == 1
     report = json.loads(result.stdout)
     # Mali's row says what the depositary's page says (signature 3 Dec 2008, ratification
-    # 30 Jun 2010), which the demo recorded: accepted, nothing new
-    assert (report["changed"], report["unchanged"]) == ([], ["Mali"])
+    # 30 Jun 2010), which the demo recorded: accepted, nothing new; Finland's signature
+    # (before the CCM's entry into force, CCM Art. 15) is new: recorded
+    assert (report["changed"], report["unchanged"]) == (["Finland"], ["Mali"])
     refused = {e["line"]: e["reason"] for e in report["refused"]}
     assert set(refused) == {2, 4, 5}
     assert "unknown State 'Atlantis'" in refused[2]
     assert "not a valid date" in refused[4]
     assert "2011-04-06" in refused[5]
-    assert _snapshot(stack) == before
+    after = _snapshot(stack)
+    assert after[: len(before)] == before  # nothing changed, only added
+    finland = ids.stream_id(ids.ratification_workflow_id("CCM", "FIN"))
+    assert [(row[1], row[4]) for row in after[len(before) :]] == [(finland, "SignatureRecorded")]
 
 
 def test_command_without_a_polling_worker_says_so(stack: Stack, demo: dict) -> None:
