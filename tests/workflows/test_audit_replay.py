@@ -71,6 +71,7 @@ V1 = HISTORIES / "v1"
 V2 = HISTORIES / "v2"
 MIXED = HISTORIES / "v1-then-v2"
 V4 = HISTORIES / "v4"
+V6 = HISTORIES / "v6"
 
 
 # --- changed definitions, each registered under the name "Ratification" --------------------
@@ -277,9 +278,14 @@ def _commands(path: Path) -> list[str]:
             found.append(f"activity {attrs['activityType']['name']}")
         elif kind == "TIMER_STARTED":
             found.append("timer")
-        elif kind == "MARKER_RECORDED":
+        elif kind == "MARKER_RECORDED" and "patch-data" in attrs["details"]:
             payload = attrs["details"]["patch-data"]["payloads"][0]
             found.append(f"patched {json.loads(base64.b64decode(payload['data']))['id']}")
+        elif kind == "MARKER_RECORDED":  # a local activity's
+            payload = attrs["details"]["data"]["payloads"][0]
+            found.append(
+                f"local activity {json.loads(base64.b64decode(payload['data']))['activity_type']}"
+            )
         elif kind == "SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED":
             found.append(f"signal {attrs['signalName']}")
         elif kind == "START_CHILD_WORKFLOW_EXECUTION_INITIATED":
@@ -399,6 +405,21 @@ def test_removing_the_patch_breaks_the_new_histories() -> None:
         assert RECORD_REACHED_EIF in result.message
     # and the old histories are what the old code recorded
     assert all(x.ok for x in replay_files(sorted(V1.glob("*.json")), workflows))
+
+
+def test_appends_since_the_local_activity_patch_are_markers_and_replay() -> None:
+    """The histories recorded since ``append-as-local-activity`` hold each append as a
+    local-activity marker after the patch's marker, no ``append_events`` activity; those
+    recorded before hold activities. Both replay against the current code."""
+    for path in sorted(V6.glob("*.json")):
+        commands = _commands(path)
+        assert "patched append-as-local-activity" in commands, path
+        assert "activity append_events" not in commands, path
+        assert "local activity append_events" in commands, path
+    for path in sorted((HISTORIES / "v5").glob("*.json")):
+        assert "patched append-as-local-activity" not in _commands(path)
+    paths = sorted(V6.glob("*.json")) + sorted((HISTORIES / "v5").glob("*.json"))
+    assert [x.status for x in replay_files(paths, registry.WORKFLOWS)] == ["clean"] * len(paths)
 
 
 # --- a non-deterministic change ---------------------------------------------------------------
