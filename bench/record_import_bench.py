@@ -48,11 +48,13 @@ def main() -> None:
         )
         with timed() as elapsed:
             for treaty, path in RECORDS:
-                out = bench.treaty("import", str(path), "--treaty", treaty, "--json")
+                with timed() as one:
+                    out = bench.treaty("import", str(path), "--treaty", treaty, "--json")
                 report = json.loads(out.stdout)
                 say(
-                    f"  {treaty}: {path.name}: {len(report['changed'])} rows recorded, "
-                    f"{len(report['refused'])} refused, settled {report['settled']}"
+                    f"  {treaty}: {path.name}: {len(report['changed'])} rows recorded "
+                    f"({report['events_recorded']} events), {len(report['refused'])} refused, "
+                    f"settled {report['settled']}: {one():.1f} s"
                 )
             ours = elapsed()
         say(
