@@ -19,6 +19,7 @@ RATIO = re.compile(r"^ratio ours/baseline: .*\d+\.\d\d")
 
 SCRIPTS = [
     "import_bench.py",
+    "record_import_bench.py",
     "append_bench.py",
     "replay_bench.py",
     "fold_bench.py",

@@ -183,9 +183,15 @@ def test_the_worker_answers_what_the_normal_path_prints(stack: Stack) -> None:
             "domestic_procedure_completed_on": None,
             "instrument": "ratification",
             "consented_on": "2011-09-08",
+            "succession_on": None,
+            "succession_date_unknown": False,
             "in_force_on": "2012-03-01",  # CCM Art. 17(2)
             "eif_article": "CCM Art. 17(2)",
             "provisional_application": False,
+            "provisional_application_on": None,
+            "withdrawal_received_on": None,
+            "withdrawn_on": None,
+            "notes": [],
             "status": "in force",
         }
     ]

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -36,7 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
-from temporalio.api.enums.v1 import EventType, PendingActivityState
+from temporalio.api.enums.v1 import EventType
 
 import settings as settings_mod
 from adapters.stack import stack_down, start_servers
@@ -362,12 +362,20 @@ def test_three_workers_one_killed_mid_batch(servers: Servers, tmp_path: Path) ->
         assert DB_PASSWORD not in w.text() and SMTP_PASSWORD not in w.text()
 
 
-async def _sigterm_during_activity(
-    servers: Servers, queue: str, state: str, workers: list[WorkerProcess], release_after: float
-) -> tuple[WorkerProcess, list[Any], dict[str, list[tuple[int, str, Any]]]]:
+async def _sigterm_during_append(
+    servers: Servers,
+    queue: str,
+    state: str,
+    victim: WorkerProcess,
+    release_after: float,
+    take_over: Callable[[], None] = lambda: None,
+    sig: signal.Signals = signal.SIGTERM,
+) -> tuple[list[Any], dict[str, list[tuple[int, str, Any]]]]:
     """Sign for ``state`` (ATT, signed 3 Jun 2013, the day it opened for signature: ATT
-    Art. 21(1)) while the test holds the stream's append lock, so the append activity
-    waits; SIGTERM the worker running it; release the lock after ``release_after`` s."""
+    Art. 21(1)) while the test holds the stream's append lock, so the append (a local
+    activity, in the workflow task of the one worker polling: ``victim``) waits; send the
+    victim ``sig``; ``take_over()`` (start another worker); release the lock
+    ``release_after`` s after the signal."""
     client = await connect_client(servers.temporal_address, "default")
     command = r.Sign(signed_on=date(2013, 6, 3))
     meta = CommandMeta(actor="worker-test", source="UNTC XXVI-8")
@@ -382,17 +390,19 @@ async def _sigterm_during_activity(
     try:
         sending = asyncio.create_task(service.send(handle, command, meta))
 
-        async def started_on() -> str:
-            description = await handle.describe()
-            pending = description.raw_description.pending_activities
-            if pending and pending[0].state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED:
-                return pending[0].last_worker_identity
-            return ""
+        async def waiting() -> int:
+            return int(
+                await lock.fetchval(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                )
+            )
 
-        running_on = await eventually(started_on, 30, "the append activity did not start")
-        victim = next(w for w in workers if w.identity == running_on)
-        victim.proc.send_signal(signal.SIGTERM)
-        await asyncio.sleep(release_after)
+        await eventually(waiting, 30, "the append did not start")
+        victim.proc.send_signal(sig)
+        loop = asyncio.get_running_loop()
+        released_at = loop.time() + release_after
+        await asyncio.to_thread(take_over)
+        await asyncio.sleep(max(0.0, released_at - loop.time()))
     finally:
         await tx.rollback()
         await lock.close()
@@ -401,52 +411,62 @@ async def _sigterm_during_activity(
     await asyncio.to_thread(victim.proc.wait, 60)
     history = await handle.fetch_history()
     stored = await _stored(servers.database_url, stream)
-    return victim, history.events, stored
+    return history.events, stored
 
 
-def _activity_runs(events: list[Any]) -> list[tuple[int, str]]:
-    """(attempt, worker identity) of each ActivityTaskStarted, and the completion's
-    identity as (0, identity)."""
-    runs = []
+def _append_completed_by(events: list[Any]) -> list[str]:
+    """The identity of the worker that completed each workflow task recording an append
+    (a local activity's marker follows its ``WorkflowTaskCompleted``)."""
+    by = []
+    completed = ""
     for e in events:
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-            a = e.activity_task_started_event_attributes
-            runs.append((a.attempt, a.identity))
-        elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-            runs.append((0, e.activity_task_completed_event_attributes.identity))
-    return runs
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            completed = e.workflow_task_completed_event_attributes.identity
+        elif (
+            e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+            and e.marker_recorded_event_attributes.marker_name == "core_local_activity"
+        ):
+            by.append(completed)
+    return by
 
 
-def test_sigterm_during_an_activity_hands_it_back_or_finishes_it(servers: Servers) -> None:
+def test_a_worker_stopped_or_killed_during_an_append_stores_it_once(servers: Servers) -> None:
+    """An append runs as a local activity in its workflow task. A worker stopped (SIGTERM)
+    while it waits finishes it before it stops, even past the activities' grace period
+    (the workflow task is completed first; the append's start-to-close time bounds it). A
+    worker killed (SIGKILL) while it waits appends nothing: its workflow task times out, and
+    another worker runs it again. The events are stored once either way."""
     queue = "q-sigterm"
-    workers = start_workers(servers, 3, queue, TREATYFLOW_GRACEFUL_SHUTDOWN_SECONDS="2")
+    grace = {"TREATYFLOW_GRACEFUL_SHUTDOWN_SECONDS": "2"}
+    [stopped] = start_workers(servers, 1, queue, **grace)
+    others: list[WorkerProcess] = []
     try:
-        # 1. the activity outlives the grace period: cancelled, handed back, retried on
-        #    another worker once the lock is released; stored once
-        victim, events, stored = asyncio.run(
-            _sigterm_during_activity(servers, queue, "GBR", workers, release_after=5.0)
+        events, stored = asyncio.run(
+            _sigterm_during_append(servers, queue, "GBR", stopped, release_after=5.0)
         )
-        assert victim.proc.returncode == 0, victim.text()
+        assert stopped.proc.returncode == 0, stopped.text()
         assert [t for _, t, _ in stored["ratification-ATT-GBR"]] == ["SignatureRecorded"]
-        # (the first append of a process: history has one ActivityTaskStarted, the last
-        # attempt's, and its completion by a worker still running)
-        started = _activity_runs(events)
-        assert started[-1][0] == 0 and started[-1][1] != victim.identity, victim.text()
-        assert started[-2][0] >= 2  # the retry after the hand-back
-        assert "Beginning worker shutdown" in victim.text()
+        assert _append_completed_by(events) == [stopped.identity]
+        assert "Beginning worker shutdown" in stopped.text()
 
-        # 2. the activity finishes within the grace period on the worker being stopped
-        survivors = [w for w in workers if w is not victim]
-        victim2, events2, stored2 = asyncio.run(
-            _sigterm_during_activity(servers, queue, "FRA", survivors, release_after=0.5)
+        [killed] = start_workers(servers, 1, queue, **grace)
+        others.append(killed)
+        events2, stored2 = asyncio.run(
+            _sigterm_during_append(
+                servers,
+                queue,
+                "FRA",
+                killed,
+                release_after=1.0,
+                take_over=lambda: others.extend(start_workers(servers, 1, queue, **grace)),
+                sig=signal.SIGKILL,
+            )
         )
-        assert victim2.proc.returncode == 0, victim2.text()
+        assert killed.proc.returncode == -signal.SIGKILL
         assert [t for _, t, _ in stored2["ratification-ATT-FRA"]] == ["SignatureRecorded"]
-        runs = _activity_runs(events2)
-        assert runs[-1] == (0, victim2.identity)  # completed by the worker being stopped
-        assert runs[-2] == (1, victim2.identity)  # on its first attempt
+        assert _append_completed_by(events2) == [others[-1].identity]
     finally:
-        stop_workers(workers)
+        stop_workers([stopped, *others])
 
 
 def test_processes_are_supervised(servers: Servers) -> None:

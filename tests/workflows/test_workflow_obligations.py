@@ -304,6 +304,7 @@ async def test_a_process_in_force_before_the_obligations_opens_them_with_its_nex
 
     from activities.eventstore import EventStoreActivities
     from tests.workflows.test_obligation_replay import RatificationBeforeTheObligations
+    from workflows.common import LOCAL_APPEND
     from workflows.ratification import CATCH_UP_OBLIGATIONS
     from workflows.treaty import TreatyWorkflow
 
@@ -344,9 +345,13 @@ async def test_a_process_in_force_before_the_obligations_opens_them_with_its_nex
             ]
             for e in history.events
             if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+            and "patch-data" in e.marker_recorded_event_attributes.details  # not a local activity's
         ]
-        # the old code recorded the reached date with the deposit; the new one the catch-up
+        # the stand-in for the old code appends as the current code does (its first append,
+        # the signature, records the local-append patch); it recorded the reached date with
+        # the deposit; the new code the catch-up
         assert patches == [
+            LOCAL_APPEND,
             "record-reached-eif-with-its-date",
             CATCH_UP_OBLIGATIONS,
             "deadline-timers",
