@@ -282,8 +282,14 @@ def read_table(path: Path) -> tuple[list[Row], list[RowError]]:
     if not any(line.strip() for line in lines):
         raise TableError(f"{path} is empty: expected a header {','.join(REQUIRED_COLUMNS)}")
     reader = csv.reader(lines)
-    names = check_columns(next(reader), str(path))
-    rows, errors = parse_rows(((reader.line_num, fields) for fields in reader), names)
+    try:
+        names = check_columns(next(reader), str(path))
+        rows, errors = parse_rows(((reader.line_num, fields) for fields in reader), names)
+    except csv.Error as err:  # a field beyond the csv module's limit (128 KiB), a bad quote
+        raise TableError(
+            f"{path} line {reader.line_num} cannot be read as CSV ({err}): no field of a "
+            "status table is that long; is it a status table?"
+        ) from None
     if not rows and not errors:
         raise TableError(f"{path} has a header but no data rows")
     return rows, errors

@@ -51,6 +51,32 @@ def _by_title(title: str) -> TreatyProfile | None:
     return next((p for p in PROFILES.values() if _norm(p.name) == wanted), None)
 
 
+def check_sources(rows: list[Row], code: str) -> None:
+    """A table without a header names no treaty, but its rows' sources may ("UNTC status
+    page XXVI-5 as at 2026-02-03"): :class:`Refused` when they name another treaty's MTDSG
+    number than ``code``'s, so that a table of one treaty is not recorded into another
+    (nothing is imported)."""
+    named: dict[str, list[str]] = {}
+    for profile in PROFILES.values():
+        if not profile.mtdsg_no:
+            continue
+        pattern = re.compile(rf"(?<![\w-]){re.escape(profile.mtdsg_no)}(?![\w-])", re.I)
+        hits = [row.name for row in rows if pattern.search(row.source)]
+        if hits:
+            named[profile.code] = hits
+    others = {c: hits for c, hits in named.items() if c != code}
+    if others:
+        said = "; ".join(
+            f"{len(hits)} row(s) ({', '.join(hits[:3])}{', ...' if len(hits) > 3 else ''}) "
+            f"name the {c}'s record (MTDSG {PROFILES[c].mtdsg_no}) as their source"
+            for c, hits in sorted(others.items())
+        )
+        raise Refused(
+            f"the table is imported into the {code}, but {said}: nothing imported; import it "
+            f"with --treaty {sorted(others)[0]}, or correct the rows' source"
+        )
+
+
 def recognise(header: Header | None, requested: str | None) -> tuple[str, HeaderReport | None]:
     """The treaty code a record is imported into, and the header's report (None: no
     header).

@@ -80,6 +80,8 @@ async def import_record(
     rows are in the report; the others are recorded, each whole or not at all.
     """
     code, header_report = depositary_header.recognise(record.header, requested)
+    if record.header is None:
+        depositary_header.check_sources(record.rows, code)
     if record.header is not None and header_report is not None:
         await _statement(client, code, record.header, header_report, meta, task_queue)
     report = await service.import_rows(

@@ -571,7 +571,7 @@ def _print_rows(report: ImportReport) -> None:
         o.print(f"{render.count(report.notes, 'end note')} of the depositary recorded")
     for w in report.withdrawals:
         stated = "" if w.stated_effective_on is None else f"; the record: {w.stated_effective_on}"
-        condition = f"; subject to: {w.condition}" if w.condition else ""
+        condition = f"; {w.condition}" if w.condition else ""
         done = "recorded" if w.recorded else "already on record"
         o.print(
             f"withdrawal of {w.name}: received {w.received_on}, takes effect {w.takes_effect_on} "

@@ -208,7 +208,7 @@ def list_profiles(as_json: JsonOpt = False) -> None:
         return
     for r in rows:
         render.out.print(
-            f"{r['code']:<8} {r['name']} ({r['eif_threshold']} instruments, "
+            f"{r['code']:<8} {r['name']} ({render.count(r['eif_threshold'], 'instrument')}, "
             f"{r['entry_into_force_article']}; {r['source']})",
             markup=False,
             highlight=False,

@@ -84,6 +84,16 @@ class DateRule(BaseModel):
     article: str
     text: Wording
 
+    @model_validator(mode="after")
+    def _within_a_century(self) -> DateRule:
+        """No treaty period is longer than a hundred years: a larger ``amount`` is a typing
+        error, and would give dates beyond the calendar."""
+        limit = {"days_after": 36525, "months_after": 1200, "first_day_of_nth_month_after": 1200}
+        most = limit.get(self.kind, 100)
+        if self.amount > most:
+            raise ValueError(f"amount {self.amount} is more than a hundred years: at most {most}")
+        return self
+
     def apply(self, start: date) -> date:
         """The date the rule gives from ``start`` (e.g. a deposit or entry-into-force date)."""
         match self.kind:

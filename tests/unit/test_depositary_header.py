@@ -124,3 +124,18 @@ async def test_a_count_that_differs_is_reported() -> None:
     assert data["header"]["differences"] == report.header.differences
     assert data["header"]["status_as_at"] == "2026-02-03"
     assert dh.check_counts(dataclasses.replace(header, status_as_at=None), states) == []
+
+
+def test_a_table_whose_sources_name_another_treaty_is_not_imported_into_the_default() -> None:
+    """The APMBC's table (its rows' source: "UNTC status page XXVI-5 as at 2026-02-03")
+    imported without --treaty would go to the CCM: refused, naming the treaty its rows
+    name; into the APMBC it goes; the CCM's own table names the CCM."""
+    apmbc = shared_rows(APMBC_2026)
+    with pytest.raises(
+        Refused,
+        match=r"166 row\(s\) \(Afghanistan, Albania, Algeria, \.\.\.\) "
+        r"name the APMBC's record \(MTDSG XXVI-5\)",
+    ):
+        dh.check_sources(apmbc, "CCM")
+    dh.check_sources(apmbc, "APMBC")
+    dh.check_sources(shared_rows(CCM_2026), "CCM")

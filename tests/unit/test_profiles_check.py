@@ -172,3 +172,12 @@ def test_check_of_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     from cli.main import main
 
     assert main(["profiles", "check", str(tmp_path / "none.toml")]) == 2
+
+
+def test_a_period_beyond_a_century_is_refused_before_it_reaches_the_calendar() -> None:
+    """Ninety days (TPNW Art. 15) typed as 100000: refused by ``check``, not left to fail
+    when a date is computed ("year 102018 is out of range")."""
+    text = TEXT.replace("amount = 90", "amount = 100000", 1)
+    [(line, message)] = _problems(text)
+    assert line == _line(text, "[treaty_eif]")
+    assert "amount 100000 is more than a hundred years: at most 36525" in message

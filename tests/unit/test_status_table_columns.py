@@ -119,3 +119,14 @@ def test_bad_optional_values_refuse_their_row(tmp_path: Path) -> None:
     assert "withdrawal_received and withdrawal_effective go together" in reasons[4]
     assert "takes effect on 2025-06-27, before it was received on 2025-12-27" in reasons[5]
     assert "a withdrawal without a deposit" in reasons[6]
+
+
+def test_a_field_too_long_for_a_status_table_is_a_clear_refusal(tmp_path: Path) -> None:
+    table = tmp_path / "huge.csv"
+    table.write_text(
+        "state,signature_date,instrument,deposit_date,source\n"
+        f"Malta,2008-12-03,ratification,2009-09-24,{'x' * 200_000}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(TableError, match=r"huge\.csv line 2 cannot be read as CSV"):
+        read_table(table)
