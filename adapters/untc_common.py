@@ -82,7 +82,10 @@ def parse_date(text: str, what: str) -> date:
     try:
         return date(int(match.group(3)), month, int(match.group(1)))
     except ValueError as err:
-        raise DomainError(f"{what} {clean(text)!r} is not a valid date ({err})") from None
+        raise DomainError(
+            f"{what} {clean(text)!r} is not a valid date ({err}): expected a day that exists, "
+            "as the depositary writes it (e.g. '3 Dec 2008')"
+        ) from None
 
 
 def find_dates(text: str) -> list[date]:
@@ -173,7 +176,7 @@ def build_row(participant: Participant, source: str) -> Row | RowError:
                 f"provisional application {clean(p.provisional or '')!r} has the suffix "
                 f"{provisional.suffix!r}; expected {PROVISIONAL_SUFFIX!r} or none"
             )
-        deposit = parse_cell(p.instrument, "instrument")
+        deposit = parse_cell(p.instrument, "the instrument's date")
         if deposit.suffix not in SUFFIXES:
             raise DomainError(
                 f"instrument {clean(p.instrument)!r} has the suffix {deposit.suffix!r}, "

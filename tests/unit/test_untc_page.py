@@ -270,3 +270,17 @@ def test_a_page_cut_in_the_end_notes(tmp_path: Path) -> None:
     cut = text.index("notification of withdrawal")
     with pytest.raises(TableError, match=re.escape("after the participants' table")):
         read_record(_write(tmp_path, text[:cut]))
+
+
+def test_an_impossible_deposit_date_names_the_instruments_date_and_the_form(
+    tmp_path: Path,
+) -> None:
+    """The date in the instrument's column is the deposit's: the refusal says so, and
+    what would be accepted."""
+    page = tmp_path / "page.html"
+    text = CCM_PAGE.read_text(encoding="utf-8").replace("16 Jun\t 2009", "31 Feb\t 2009", 1)
+    page.write_text(text, encoding="utf-8")
+    record = read_record(page)
+    [error] = [e for e in record.errors if e.name == "Albania"]
+    assert error.reason.startswith("the instrument's date '31 Feb 2009' is not a valid date")
+    assert "e.g. '3 Dec 2008'" in error.reason
