@@ -520,11 +520,18 @@ def test_processes_are_supervised(servers: Servers) -> None:
         assert len(children) == 2
 
         async def polled() -> None:  # both named queues, by each process
+            # A healthy worker has started; the server lists it as a poller only once its
+            # first poll request has arrived, so the check waits for that.
             client = await connect_client(servers.temporal_address, "default")
+            identities = {f"{c.pid}@{socket.gethostname()}" for c in children}
             for queue in ("q-proc-a", "q-proc-b"):
                 await require_worker(client, queue)
+                until = time.monotonic() + 60
                 pollers = await _pollers(client, queue)
-                assert {f"{c.pid}@{socket.gethostname()}" for c in children} <= pollers
+                while not identities <= pollers and time.monotonic() < until:
+                    await asyncio.sleep(0.5)
+                    pollers = await _pollers(client, queue)
+                assert identities <= pollers
 
         asyncio.run(polled())
         first = children[0].pid
